@@ -1,0 +1,201 @@
+//! Building a [`Cache`]: key space, defaults, limits, intervals.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::Cache;
+use crate::core::clock::Clock;
+use crate::core::error::CacheError;
+use crate::core::keys::KeySpace;
+use crate::core::store::KvStore;
+
+/// Size limits; exceeding one is a typed error, never a truncation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Limits {
+    /// Longest key, in bytes (keys over KV's 512 bytes are hashed, so this may be larger).
+    pub max_key_bytes: usize,
+    /// Most tags on one entry.
+    pub max_tags: usize,
+    /// Longest tag, in bytes.
+    pub max_tag_bytes: usize,
+    /// Largest value, in bytes (Workers KV stores at most 25 MiB including the envelope).
+    pub max_value_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self { max_key_bytes: 2048, max_tags: 64, max_tag_bytes: 128, max_value_bytes: 1 << 20 }
+    }
+}
+
+pub(crate) const MAX_VALUE_LIMIT: usize = 25 * (1 << 20) - (1 << 16);
+
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    pub default_ttl_ms: u64,
+    pub default_swr_ms: u64,
+    pub default_sie_ms: u64,
+    pub limits: Limits,
+    pub stamp_memo_ms: u64,
+    pub stamp_ttl_ms: u64,
+    pub log_ttl_ms: u64,
+    pub race_skew_ms: u64,
+}
+
+/// Configures a [`Cache`].
+///
+/// ```
+/// use std::time::Duration;
+/// use edgecache::core::{CacheBuilder, ManualClock, MemoryStore};
+/// let clock = ManualClock::new(0);
+/// let cache = CacheBuilder::new(MemoryStore::new(clock.clone()), clock)
+///     .namespace("blog")
+///     .default_ttl(Duration::from_secs(300))
+///     .stamp_memo(Duration::from_secs(1))
+///     .build()
+///     .unwrap();
+/// assert_eq!(cache.namespace(), "blog");
+/// ```
+#[must_use]
+pub struct CacheBuilder<S> {
+    store: S,
+    clock: Arc<dyn Clock + Send + Sync>,
+    namespace: String,
+    generation: String,
+    seed: u64,
+    settings: Settings,
+}
+
+impl<S: KvStore> CacheBuilder<S> {
+    /// A cache over `store`, reading time from `clock`.
+    pub fn new(store: S, clock: impl Clock + Send + Sync + 'static) -> Self {
+        Self {
+            store,
+            clock: Arc::new(clock),
+            namespace: "edgecache".into(),
+            generation: "0".into(),
+            seed: 0x5EED,
+            settings: Settings {
+                default_ttl_ms: 300_000,
+                default_swr_ms: 0,
+                default_sie_ms: 0,
+                limits: Limits::default(),
+                stamp_memo_ms: 1_000,
+                stamp_ttl_ms: 30 * 86_400_000,
+                log_ttl_ms: 7 * 86_400_000,
+                race_skew_ms: 5_000,
+            },
+        }
+    }
+
+    /// The namespace: 1–32 of `[A-Za-z0-9_-]`. Caches with different namespaces share nothing.
+    pub fn namespace(mut self, namespace: impl Into<String>) -> Self {
+        self.namespace = namespace.into();
+        self
+    }
+
+    /// The key-space generation (a deploy version, say): 1–16 of `[A-Za-z0-9_-]`. Changing it
+    /// starts from an empty cache; the old generation's keys expire by their TTLs.
+    pub fn generation(mut self, generation: impl Into<String>) -> Self {
+        self.generation = generation.into();
+        self
+    }
+
+    /// Seeds the stamp generator. Fronts seed from the platform's random source; two instances
+    /// sharing a store must not share a seed.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// TTL of values stored without one (default 5 minutes).
+    pub fn default_ttl(mut self, ttl: Duration) -> Self {
+        self.settings.default_ttl_ms = ms(ttl);
+        self
+    }
+
+    /// Stale-while-revalidate window of values stored without one (default none).
+    pub fn default_stale_while_revalidate(mut self, window: Duration) -> Self {
+        self.settings.default_swr_ms = ms(window);
+        self
+    }
+
+    /// Stale-if-error window of values stored without one (default none).
+    pub fn default_stale_if_error(mut self, window: Duration) -> Self {
+        self.settings.default_sie_ms = ms(window);
+        self
+    }
+
+    /// Size limits.
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.settings.limits = limits;
+        self
+    }
+
+    /// How long stamps read from the store are reused (default 1 s). Invalidations made through
+    /// this instance update it at once; others are seen within this interval plus the store's
+    /// propagation delay — the documented staleness bound.
+    pub fn stamp_memo(mut self, interval: Duration) -> Self {
+        self.settings.stamp_memo_ms = ms(interval);
+        self
+    }
+
+    /// TTL of stamps (default 30 days). An entry outliving its stamps becomes a miss.
+    pub fn stamp_ttl(mut self, ttl: Duration) -> Self {
+        self.settings.stamp_ttl_ms = ms(ttl);
+        self
+    }
+
+    /// How long invalidation-log records are kept (default 7 days).
+    pub fn log_ttl(mut self, ttl: Duration) -> Self {
+        self.settings.log_ttl_ms = ms(ttl);
+        self
+    }
+
+    /// Clock skew allowed between locations when deciding whether an invalidation of a tag
+    /// learnt from a load raced it (default 5 s). Larger is safer and caches less after purges.
+    pub fn race_skew(mut self, skew: Duration) -> Self {
+        self.settings.race_skew_ms = ms(skew);
+        self
+    }
+
+    /// The cache, or [`CacheError::Config`] naming the bad setting.
+    pub fn build(self) -> Result<Cache<S>, CacheError> {
+        check_word("namespace", &self.namespace, 32)?;
+        check_word("generation", &self.generation, 16)?;
+        let limits = self.settings.limits;
+        if limits.max_value_bytes > MAX_VALUE_LIMIT {
+            return Err(CacheError::Config(format!("max_value_bytes exceeds {MAX_VALUE_LIMIT}")));
+        }
+        if limits.max_key_bytes == 0 || limits.max_tag_bytes == 0 || limits.max_tag_bytes > 512 {
+            return Err(CacheError::Config("key and tag limits must be 1 or more (tags at most 512)".into()));
+        }
+        if limits.max_tags > 200 {
+            return Err(CacheError::Config("max_tags must be at most 200".into()));
+        }
+        Ok(Cache::from_parts(
+            self.store,
+            self.clock,
+            KeySpace::new(&self.namespace, &self.generation),
+            self.namespace,
+            self.seed,
+            self.settings,
+        ))
+    }
+}
+
+fn ms(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+fn check_word(name: &str, value: &str, max: usize) -> Result<(), CacheError> {
+    let ok = !value.is_empty()
+        && value.len() <= max
+        && value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(CacheError::Config(format!("{name} must be 1-{max} characters of [A-Za-z0-9_-]")))
+    }
+}

@@ -1,0 +1,190 @@
+//! Invalidations (a constant number of stamp writes per scope, whatever the number of entries),
+//! managed versions, the log, and the separate, resumable sweep that deletes what an
+//! invalidation made unreachable.
+
+use std::sync::atomic::Ordering;
+
+use bytes::Bytes;
+
+use super::log::{Applied, Invalidation, LogPage, LogRecord, Mode};
+use super::stats::Counter;
+use super::{Cache, Validity};
+use crate::core::entry::Envelope;
+use crate::core::error::CacheError;
+use crate::core::freshness::{judge, Freshness};
+use crate::core::keys::{segment_prefixes, Scope, SEGMENT_SEPARATORS};
+use crate::core::stamp::stamp_version;
+use crate::core::store::{KvStore, KvTtl, ListOptions, PutOptions};
+
+/// Progress of one sweep page.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SweepProgress {
+    /// Keys looked at.
+    pub examined: usize,
+    /// Entries (and index keys) deleted.
+    pub deleted: usize,
+    /// Pass back to continue; `None` when the sweep is complete.
+    pub cursor: Option<String>,
+}
+
+impl<S: KvStore> Cache<S> {
+    /// Applies an invalidation: new stamps for each scope (hard: 2 writes, soft: 1; a key scope's
+    /// hard invalidation first reads its stamp to keep the managed version), then one log
+    /// record. An error means the invalidation must be retried; nothing is logged for it.
+    pub async fn invalidate(&self, request: Invalidation) -> Result<Applied, CacheError> {
+        self.apply(request, None).await
+    }
+
+    /// Invalidates every version of `key` and returns its new managed version (which callers
+    /// may put into URLs or ETags).
+    pub async fn bump_version(&self, key: &str) -> Result<u64, CacheError> {
+        self.check_key(key)?;
+        let applied = self.apply(Invalidation::key(key).by("bump_version"), Some(())).await?;
+        Ok(applied.record.new_version.unwrap_or_default())
+    }
+
+    /// The managed version of `key` (0 until first bumped).
+    pub async fn version(&self, key: &str) -> Result<u64, CacheError> {
+        let scope = Scope::Key(key.to_owned());
+        let (hard, _) = self.read_stamps(&[&scope]).await?.remove(0);
+        Ok(hard.as_deref().and_then(stamp_version).unwrap_or(0))
+    }
+
+    async fn apply(&self, request: Invalidation, bump: Option<()>) -> Result<Applied, CacheError> {
+        if request.scopes.is_empty() {
+            return Err(CacheError::EmptyInvalidation);
+        }
+        for scope in &request.scopes {
+            self.check_scope(scope)?;
+        }
+        // Flights that started before now may carry invalidated values: nobody joins them.
+        self.epoch.fetch_add(1, Ordering::SeqCst);
+        let total = request.scopes.len();
+        let mut writes = 0;
+        let mut new_version = None;
+        for (applied, scope) in request.scopes.iter().enumerate() {
+            let incomplete = |source| CacheError::InvalidationIncomplete { applied, total, source };
+            let version = match (scope, request.mode) {
+                (Scope::Key(key), Mode::Hard) => {
+                    // Read past the memo: the version must not go backwards.
+                    let stamp = self.store.get(&self.keys.stamps(scope)[0]).await.map_err(incomplete)?;
+                    let current = stamp.as_deref().and_then(crate::core::stamp::parse_stamp);
+                    let current = current.as_deref().and_then(stamp_version).unwrap_or(0);
+                    let next = if bump.is_some() { current + 1 } else { current };
+                    if bump.is_some() {
+                        new_version = Some(next);
+                    }
+                    let _ = key;
+                    Some(next)
+                }
+                _ => None,
+            };
+            match self.write_stamp(scope, request.mode, version).await {
+                Ok(_) => writes += if request.mode == Mode::Hard { 2 } else { 1 },
+                Err(CacheError::Store(source)) => return Err(incomplete(source)),
+                Err(other) => return Err(other),
+            }
+        }
+        self.counters.bump(Counter::Invalidation);
+        let now = self.clock.now_ms();
+        let record = LogRecord {
+            at: now,
+            scopes: request.scopes,
+            mode: request.mode,
+            actor: request.actor,
+            request_id: request.request_id,
+            new_version,
+        };
+        let logged = self.write_log(&record).await;
+        Ok(Applied { record, writes, logged })
+    }
+
+    async fn write_log(&self, record: &LogRecord) -> bool {
+        let Ok(json) = serde_json::to_vec(record) else { return false };
+        let key = self.keys.log(record.at, self.random());
+        let ttl = PutOptions::new(KvTtl::covering_ms(self.settings.log_ttl_ms));
+        let written = self.store.put(&key, Bytes::from(json), ttl).await.is_ok();
+        if !written {
+            self.counters.bump(Counter::StoreError);
+        }
+        written
+    }
+
+    fn check_scope(&self, scope: &Scope) -> Result<(), CacheError> {
+        match scope {
+            Scope::Everything => Ok(()),
+            Scope::Key(key) => self.check_key(key),
+            Scope::Tag(tag) => self.check_tags(std::slice::from_ref(tag)),
+            Scope::Prefix(prefix) => {
+                // A valid prefix is one of its own segment prefixes once anything follows it.
+                let probe = format!("{prefix}_");
+                let on_boundary = prefix.ends_with(SEGMENT_SEPARATORS) && segment_prefixes(&probe).last() == Some(&prefix.as_str());
+                if on_boundary {
+                    self.check_key(prefix)
+                } else {
+                    Err(CacheError::InvalidPrefix(prefix.clone()))
+                }
+            }
+        }
+    }
+
+    /// The log, newest first, a page at a time (`limit` at most 1000; 0 for the maximum).
+    pub async fn log(&self, limit: usize, cursor: Option<String>) -> Result<LogPage, CacheError> {
+        let page = self.store.list(ListOptions::prefix(self.keys.log_records()).cursor(cursor).limit(limit)).await?;
+        let names: Vec<String> = page.keys.into_iter().map(|k| k.name).collect();
+        let values = self.store.get_many(&names).await?;
+        let records = values.into_iter().flatten().filter_map(|bytes| serde_json::from_slice(&bytes).ok()).collect();
+        Ok(LogPage { records, cursor: page.cursor })
+    }
+
+    /// Deletes one page of entries that `scope` made unusable (hard-invalidated, expired or
+    /// corrupt), with their index keys; entries still servable are kept. Tags are swept through
+    /// their membership index, other scopes by listing entry keys. Resumable: pass the returned
+    /// cursor until it is `None`. Correctness never depends on sweeping; storage does.
+    pub async fn sweep(&self, scope: &Scope, cursor: Option<String>) -> Result<SweepProgress, CacheError> {
+        self.check_scope(scope)?;
+        let prefix = match scope {
+            Scope::Tag(tag) => self.keys.index_of(tag),
+            Scope::Everything => self.keys.entries(),
+            Scope::Prefix(p) => self.keys.entries_under(p),
+            Scope::Key(k) => format!("{}@v", self.keys.entries_under(k)),
+        };
+        let page = self.store.list(ListOptions::prefix(prefix).cursor(cursor)).await?;
+        let mut progress = SweepProgress { examined: page.keys.len(), cursor: page.cursor, ..SweepProgress::default() };
+        for listed in page.keys {
+            let (entry_key, index_key) = match scope {
+                Scope::Tag(tag) => match self.keys.entry_of_index(tag, &listed.name) {
+                    Some(entry) => (entry, Some(listed.name)),
+                    None => continue,
+                },
+                _ => (listed.name, None),
+            };
+            let keep = match self.store.get(&entry_key).await? {
+                Some(bytes) => self.still_servable(&bytes).await?,
+                None => false,
+            };
+            if !keep {
+                self.store.delete(&entry_key).await?;
+                if let Some(index_key) = index_key {
+                    self.store.delete(&index_key).await?;
+                }
+                progress.deleted += 1;
+            }
+        }
+        Ok(progress)
+    }
+
+    async fn still_servable(&self, bytes: &Bytes) -> Result<bool, CacheError> {
+        let Ok(envelope) = Envelope::decode(bytes) else { return Ok(false) };
+        if !super::has_own_scopes(&envelope) {
+            return Ok(false);
+        }
+        let now = self.clock.now_ms();
+        Ok(match self.validity(&envelope.captured).await? {
+            Validity::Invalid => false,
+            Validity::Soft => judge(&envelope.meta, now, true) != Freshness::Unusable,
+            Validity::Valid => judge(&envelope.meta, now, false) != Freshness::Unusable,
+        })
+    }
+}

@@ -1,0 +1,516 @@
+//! The cache engine: lookups judged against tag stamps, fenced single-flight fills,
+//! invalidations that cost a constant number of writes, the invalidation log and stats.
+//!
+//! KV operations per call (stamps memoised, so a warm instance skips the stamp read):
+//!
+//! | call | reads | writes |
+//! |---|---|---|
+//! | `get` hit | 1 get + 1 get_many of stamps (0 when memoised) | 0 |
+//! | `set` with k tags | 1 get_many of stamps (0 when memoised) | 1 entry + k index keys (+ 2 per scope never stamped before) |
+//! | invalidate n scopes, hard | 0 (1 get per key scope, to keep its version) | 2n stamps + 1 log record |
+//! | invalidate n scopes, soft | 0 | n stamps + 1 log record |
+
+mod builder;
+mod flight;
+mod invalidate;
+mod log;
+mod options;
+mod stats;
+
+pub use builder::{CacheBuilder, Limits};
+pub use invalidate::SweepProgress;
+pub use log::{Applied, Invalidation, LogPage, LogRecord, Mode};
+pub use options::{Fetched, Hit, Loaded, Lookup, MissReason, SetOptions, Source};
+pub use stats::Stats;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use bytes::Bytes;
+
+use builder::Settings;
+use flight::{Flights, Role};
+use stats::{Counter, Counters};
+
+use crate::core::clock::{Clock, Millis};
+use crate::core::entry::{Captured, EntryMeta, Envelope};
+use crate::core::error::{CacheError, LoadError};
+use crate::core::freshness::{judge, Freshness};
+use crate::core::keys::{segment_prefixes, KeySpace, Scope};
+use crate::core::stamp::{new_stamp, parse_stamp, stamp_time, SplitMix64};
+use crate::core::store::{KvStore, KvTtl, PutOptions, StoreError};
+
+/// Memoised stamps beyond this many are dropped wholesale (a hard bound on memory).
+const MEMO_CAPACITY: usize = 16_384;
+
+/// The current stamps of one scope: hard and any-purge, `None` when absent.
+type Stamps = (Option<String>, Option<String>);
+
+/// Whether an entry's recorded stamps still hold.
+enum Validity {
+    Valid,
+    Soft,
+    Invalid,
+}
+
+/// A cache over a [`KvStore`]. See the [module docs](self) for what each call costs.
+///
+/// ```
+/// use std::time::Duration;
+/// use edgecache::core::{CacheBuilder, Invalidation, Lookup, ManualClock, MemoryStore, SetOptions};
+/// # futures::executor::block_on(async {
+/// let clock = ManualClock::new(1_000);
+/// let cache = CacheBuilder::new(MemoryStore::new(clock.clone()), clock.clone()).build().unwrap();
+/// cache.set("article:1", "v1", SetOptions::new().ttl(Duration::from_secs(60)).tag("articles")).await.unwrap();
+/// assert!(cache.get("article:1").await.unwrap().fresh().is_some());
+/// cache.invalidate(Invalidation::tag("articles")).await.unwrap();
+/// assert!(matches!(cache.get("article:1").await.unwrap(), Lookup::Miss(_)));
+/// # });
+/// ```
+pub struct Cache<S> {
+    store: S,
+    clock: Arc<dyn Clock + Send + Sync>,
+    keys: KeySpace,
+    namespace: String,
+    settings: Settings,
+    memo: Mutex<HashMap<String, (Option<String>, Millis)>>,
+    rng: Mutex<SplitMix64>,
+    flights: Flights,
+    epoch: AtomicU64,
+    counters: Counters,
+}
+
+impl<S> std::fmt::Debug for Cache<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cache").field("keys", &self.keys).field("stats", &self.counters.snapshot()).finish()
+    }
+}
+
+impl<S: KvStore> Cache<S> {
+    fn from_parts(
+        store: S,
+        clock: Arc<dyn Clock + Send + Sync>,
+        keys: KeySpace,
+        namespace: String,
+        seed: u64,
+        settings: Settings,
+    ) -> Self {
+        Self {
+            store,
+            clock,
+            keys,
+            namespace,
+            settings,
+            memo: Mutex::default(),
+            rng: Mutex::new(SplitMix64::new(seed)),
+            flights: Flights::default(),
+            epoch: AtomicU64::new(0),
+            counters: Counters::default(),
+        }
+    }
+
+    /// The namespace.
+    #[must_use]
+    pub fn namespace(&self) -> &str {
+        &self.namespace
+    }
+
+    /// The store.
+    #[must_use]
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// The KV key layout.
+    #[must_use]
+    pub fn key_space(&self) -> &KeySpace {
+        &self.keys
+    }
+
+    /// A snapshot of the counters.
+    #[must_use]
+    pub fn stats(&self) -> Stats {
+        self.counters.snapshot()
+    }
+
+    /// Looks `key` up (explicit version 0).
+    pub async fn get(&self, key: &str) -> Result<Lookup, CacheError> {
+        self.get_version(key, 0).await
+    }
+
+    /// Looks up `key` stored under an explicit `version`.
+    pub async fn get_version(&self, key: &str, version: u64) -> Result<Lookup, CacheError> {
+        self.check_key(key)?;
+        let lookup = self.lookup(key, version).await.inspect_err(|_| self.counters.bump(Counter::StoreError))?;
+        self.counters.bump(match &lookup {
+            Lookup::Fresh(_) => Counter::Hit,
+            Lookup::Stale(..) => Counter::StaleHit,
+            Lookup::Miss(_) => Counter::Miss,
+        });
+        Ok(lookup)
+    }
+
+    async fn lookup(&self, key: &str, version: u64) -> Result<Lookup, StoreError> {
+        let Some(bytes) = self.store.get(&self.keys.entry(key, version)).await? else {
+            return Ok(Lookup::Miss(MissReason::Absent));
+        };
+        let envelope = match Envelope::decode(&bytes) {
+            Ok(e) if e.meta.key == key && e.meta.version == version && has_own_scopes(&e) => e,
+            Ok(_) => {
+                // A hash-shortened key shared with another key, or a forged envelope that
+                // records no stamps: never trust it.
+                self.counters.bump(Counter::Corrupt);
+                return Ok(Lookup::Miss(MissReason::Corrupt(crate::core::entry::DecodeError::Corrupt)));
+            }
+            Err(e) => {
+                self.counters.bump(Counter::Corrupt);
+                return Ok(Lookup::Miss(MissReason::Corrupt(e)));
+            }
+        };
+        let now = self.clock.now_ms();
+        // Past every window: no need to read stamps.
+        if judge(&envelope.meta, now, false) == Freshness::Unusable {
+            return Ok(Lookup::Miss(MissReason::Expired));
+        }
+        let soft = match self.validity(&envelope.captured).await? {
+            Validity::Invalid => return Ok(Lookup::Miss(MissReason::Invalidated)),
+            Validity::Soft => true,
+            Validity::Valid => false,
+        };
+        let hit = Hit { value: envelope.value, meta: envelope.meta };
+        Ok(match judge(&hit.meta, now, soft) {
+            Freshness::Fresh => Lookup::Fresh(hit),
+            Freshness::Stale(reason, usable) => Lookup::Stale(hit, reason, usable),
+            Freshness::Unusable => Lookup::Miss(if soft { MissReason::Invalidated } else { MissReason::Expired }),
+        })
+    }
+
+    async fn validity(&self, captured: &[Captured]) -> Result<Validity, StoreError> {
+        let scopes: Vec<&Scope> = captured.iter().map(|c| &c.scope).collect();
+        let current = self.read_stamps(&scopes).await?;
+        let mut validity = Validity::Valid;
+        for (c, (hard, any)) in captured.iter().zip(current) {
+            if hard.as_deref() != Some(c.hard.as_str()) {
+                return Ok(Validity::Invalid);
+            }
+            if any.as_deref() != Some(c.any.as_str()) {
+                validity = Validity::Soft;
+            }
+        }
+        Ok(validity)
+    }
+
+    /// Stores `value` at `key`. Its tag stamps are recorded now: an invalidation after this call
+    /// covers it.
+    pub async fn set(&self, key: &str, value: impl Into<Bytes>, options: SetOptions) -> Result<EntryMeta, CacheError> {
+        let value = value.into();
+        self.check_entry(key, &value, &options)?;
+        let scopes = scopes_of(key, &options.tags);
+        let captured = self.capture(&scopes).await?;
+        self.store_entry(key, value, options, captured).await.map(|hit| hit.meta)
+    }
+
+    /// Returns the fresh value at `key`, or loads, stores and returns it. Concurrent calls for one
+    /// entry in this instance make one load. Stamps are recorded before the loader runs
+    /// (fencing), so an invalidation landing during a slow load leaves the stored value invalid.
+    /// If the loader fails, a stale value inside its stale windows stands in.
+    ///
+    /// Store failures never fail the call: the value is loaded and returned, and
+    /// [`Source::Loaded`] says why it was not stored.
+    pub async fn get_or_set<F, Fut>(&self, key: &str, options: SetOptions, loader: F) -> Result<Fetched, CacheError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Loaded, LoadError>>,
+    {
+        self.check_key(key)?;
+        self.check_tags(&options.tags)?;
+        let version = options.version;
+        let location = self.keys.entry(key, version);
+        let mut loader = Some(loader);
+        loop {
+            let stale = match self.get_version(key, version).await {
+                Ok(Lookup::Fresh(hit)) => return Ok(Fetched { hit, source: Source::Cached }),
+                Ok(Lookup::Stale(hit, reason, _)) => Some((hit, reason)),
+                Ok(Lookup::Miss(_)) | Err(_) => None,
+            };
+            match self.flights.join(&location, self.epoch.load(Ordering::SeqCst)) {
+                Role::Waiter(result) => {
+                    self.counters.bump(Counter::Coalesced);
+                    match result.await {
+                        Ok(Ok(hit)) => return Ok(Fetched { hit, source: Source::Coalesced }),
+                        Ok(Err(e)) => return self.stale_or(stale, e),
+                        Err(_cancelled) => continue,
+                    }
+                }
+                Role::Leader(leader) => {
+                    let Some(load) = loader.take() else {
+                        // Unreachable: a leader returns below. Kept total rather than panicking.
+                        return Err(CacheError::Load(LoadError::new("loader already consumed")));
+                    };
+                    let result = self.fill(key, options.clone(), load).await;
+                    leader.finish(&result.as_ref().map(|f| f.hit.clone()).map_err(Clone::clone));
+                    return match result {
+                        Ok(fetched) => Ok(fetched),
+                        Err(e) => self.stale_or(stale, e),
+                    };
+                }
+            }
+        }
+    }
+
+    fn stale_or(&self, stale: Option<(Hit, crate::core::freshness::StaleReason)>, error: CacheError) -> Result<Fetched, CacheError> {
+        match stale {
+            Some((hit, reason)) => Ok(Fetched { hit, source: Source::StaleOnError(reason) }),
+            None => Err(error),
+        }
+    }
+
+    async fn fill<F, Fut>(&self, key: &str, options: SetOptions, loader: F) -> Result<Fetched, CacheError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Loaded, LoadError>>,
+    {
+        let started = self.clock.now_ms();
+        let scopes = scopes_of(key, &options.tags);
+        // A store failure here means no fence: load anyway, but do not store.
+        let captured = self.capture(&scopes).await;
+        self.counters.bump(Counter::Load);
+        let loaded = loader().await?;
+        let known_tags = options.tags.len();
+        let options = options.overlaid(loaded.options);
+        let not_stored = match captured {
+            Err(e) => Some(e),
+            Ok(mut captured) => match self.capture_late_tags(key, &options, known_tags, started, &mut captured).await {
+                Err(e) => Some(e),
+                Ok(()) => match self.store_entry(key, loaded.value.clone(), options.clone(), captured).await {
+                    Ok(hit) => return Ok(Fetched { hit, source: Source::Loaded { not_stored: None } }),
+                    Err(e) => Some(e),
+                },
+            },
+        };
+        let hit = Hit { meta: self.meta_for(key, &options, self.clock.now_ms()), value: loaded.value };
+        Ok(Fetched { hit, source: Source::Loaded { not_stored } })
+    }
+
+    /// Records stamps for tags the loader reported; refuses to store if one was invalidated
+    /// after the load began (allowing for clock skew between locations).
+    async fn capture_late_tags(
+        &self,
+        key: &str,
+        options: &SetOptions,
+        known_tags: usize,
+        started: Millis,
+        captured: &mut Vec<Captured>,
+    ) -> Result<(), CacheError> {
+        let late = &options.tags[known_tags..];
+        if late.is_empty() {
+            return Ok(());
+        }
+        self.check_entry_options(key, options)?;
+        let scopes: Vec<Scope> = late.iter().cloned().map(Scope::Tag).collect();
+        let horizon = started.saturating_sub(self.settings.race_skew_ms);
+        for (c, created) in self.capture_marked(&scopes).await? {
+            // A stamp this call just created is new because the tag was never used, not
+            // because it was invalidated.
+            let raced = !created && [&c.hard, &c.any].iter().any(|s| stamp_time(s).is_none_or(|t| t >= horizon));
+            if raced {
+                return Err(CacheError::RacedInvalidation(c.scope));
+            }
+            captured.push(c);
+        }
+        Ok(())
+    }
+
+    async fn store_entry(&self, key: &str, value: Bytes, options: SetOptions, captured: Vec<Captured>) -> Result<Hit, CacheError> {
+        if value.len() > self.settings.limits.max_value_bytes {
+            return Err(CacheError::ValueTooLarge { len: value.len(), max: self.settings.limits.max_value_bytes });
+        }
+        let now = self.clock.now_ms();
+        let meta = self.meta_for(key, &options, now);
+        let ttl = KvTtl::covering_ms(meta.usable_until().saturating_sub(now));
+        let envelope = Envelope { meta, captured, value };
+        let location = self.keys.entry(key, options.version);
+        self.store.put(&location, envelope.encode(), PutOptions::new(ttl)).await.inspect_err(|_| self.counters.bump(Counter::StoreError))?;
+        // The index serves sweeps and introspection only; a failed index write costs storage
+        // reclamation for this entry until its TTL, never correctness.
+        for tag in &envelope.meta.tags {
+            let index = self.keys.index(tag, key, options.version);
+            if self.store.put(&index, Bytes::new(), PutOptions::new(ttl)).await.is_err() {
+                self.counters.bump(Counter::StoreError);
+            }
+        }
+        Ok(Hit { value: envelope.value, meta: envelope.meta })
+    }
+
+    fn meta_for(&self, key: &str, options: &SetOptions, now: Millis) -> EntryMeta {
+        let s = &self.settings;
+        EntryMeta {
+            key: key.to_owned(),
+            version: options.version,
+            stored_at: now,
+            fresh_until: now.saturating_add(options.ttl_ms.unwrap_or(s.default_ttl_ms)),
+            stale_while_revalidate_ms: options.swr_ms.unwrap_or(s.default_swr_ms),
+            stale_if_error_ms: options.sie_ms.unwrap_or(s.default_sie_ms),
+            tags: options.tags.clone(),
+            etag: options.etag.clone(),
+            last_modified: options.last_modified.clone(),
+            content_type: options.content_type.clone(),
+        }
+    }
+
+    // ---- stamps -------------------------------------------------------------------------
+
+    fn memo(&self) -> MutexGuard<'_, HashMap<String, (Option<String>, Millis)>> {
+        self.memo.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn remember(&self, key: String, value: Option<String>, now: Millis) {
+        let mut memo = self.memo();
+        if memo.len() >= MEMO_CAPACITY {
+            memo.clear();
+        }
+        memo.insert(key, (value, now));
+    }
+
+    fn random(&self) -> u64 {
+        self.rng.lock().unwrap_or_else(std::sync::PoisonError::into_inner).next()
+    }
+
+    /// The current stamps of `scopes`, from the memo where recent enough, else in one bulk read.
+    async fn read_stamps(&self, scopes: &[&Scope]) -> Result<Vec<Stamps>, StoreError> {
+        let now = self.clock.now_ms();
+        let keys: Vec<String> = scopes.iter().flat_map(|s| self.keys.stamps(s)).collect();
+        let mut values: Vec<Option<Option<String>>> = {
+            let memo = self.memo();
+            let memo_ms = self.settings.stamp_memo_ms;
+            keys.iter()
+                .map(|k| memo.get(k).filter(|(_, at)| now.saturating_sub(*at) < memo_ms).map(|(v, _)| v.clone()))
+                .collect()
+        };
+        let missing: Vec<String> =
+            keys.iter().zip(&values).filter(|(_, v)| v.is_none()).map(|(k, _)| k.clone()).collect();
+        if !missing.is_empty() {
+            let fetched = self.store.get_many(&missing).await?;
+            let mut fetched = missing.into_iter().zip(fetched);
+            for slot in values.iter_mut().filter(|v| v.is_none()) {
+                let Some((key, bytes)) = fetched.next() else { break };
+                let stamp = bytes.as_deref().and_then(parse_stamp);
+                self.remember(key, stamp.clone(), now);
+                *slot = Some(stamp);
+            }
+        }
+        let mut values = values.into_iter().map(Option::flatten);
+        Ok(scopes.iter().map(|_| (values.next().flatten(), values.next().flatten())).collect())
+    }
+
+    /// Records the current stamps of `scopes`, creating those that do not exist yet.
+    async fn capture(&self, scopes: &[Scope]) -> Result<Vec<Captured>, CacheError> {
+        Ok(self.capture_marked(scopes).await?.into_iter().map(|(c, _)| c).collect())
+    }
+
+    /// [`capture`](Self::capture), saying of each scope whether its stamps were created now.
+    async fn capture_marked(&self, scopes: &[Scope]) -> Result<Vec<(Captured, bool)>, CacheError> {
+        let refs: Vec<&Scope> = scopes.iter().collect();
+        let current = self.read_stamps(&refs).await.inspect_err(|_| self.counters.bump(Counter::StoreError))?;
+        let mut captured = Vec::with_capacity(scopes.len());
+        for (scope, (hard, any)) in scopes.iter().zip(current) {
+            let (hard, any, created) = match (hard, any) {
+                (Some(hard), Some(any)) => (hard, any, false),
+                (Some(hard), None) => {
+                    let any = self.write_stamp(scope, Mode::Soft, None).await?.1;
+                    (hard, any, false)
+                }
+                (None, _) => {
+                    let (hard, any) = self.write_stamp(scope, Mode::Hard, Some(0)).await?;
+                    (hard, any, true)
+                }
+            };
+            captured.push((Captured { scope: scope.clone(), hard, any }, created));
+        }
+        Ok(captured)
+    }
+
+    /// Writes new stamps for `scope`: both for a hard invalidation, the any-purge one for a soft
+    /// one. `version` is the managed version a key scope's hard stamp carries. Returns the
+    /// stamps now current (the hard one as memoised when untouched).
+    async fn write_stamp(&self, scope: &Scope, mode: Mode, version: Option<u64>) -> Result<(String, String), CacheError> {
+        let now = self.clock.now_ms();
+        let [hard_key, any_key] = self.keys.stamps(scope);
+        let ttl = PutOptions::new(KvTtl::covering_ms(self.settings.stamp_ttl_ms));
+        let any = new_stamp(now, self.random());
+        let hard = if mode == Mode::Hard {
+            let stamp = new_stamp(now, self.random());
+            let hard = match (scope, version) {
+                (Scope::Key(_), Some(v)) => format!("{v}.{stamp}"),
+                _ => stamp,
+            };
+            self.store.put(&hard_key, Bytes::from(hard.clone()), ttl.clone()).await.inspect_err(|_| self.counters.bump(Counter::StoreError))?;
+            self.remember(hard_key, Some(hard.clone()), now);
+            hard
+        } else {
+            String::new()
+        };
+        self.store.put(&any_key, Bytes::from(any.clone()), ttl).await.inspect_err(|_| self.counters.bump(Counter::StoreError))?;
+        self.remember(any_key, Some(any.clone()), now);
+        Ok((hard, any))
+    }
+
+    // ---- limits -------------------------------------------------------------------------
+
+    fn check_key(&self, key: &str) -> Result<(), CacheError> {
+        let max = self.settings.limits.max_key_bytes;
+        if key.is_empty() || key.len() > max {
+            return Err(CacheError::KeyLength { len: key.len(), max });
+        }
+        Ok(())
+    }
+
+    fn check_tags(&self, tags: &[String]) -> Result<(), CacheError> {
+        let limits = &self.settings.limits;
+        if tags.len() > limits.max_tags {
+            return Err(CacheError::TooManyTags { count: tags.len(), max: limits.max_tags });
+        }
+        for tag in tags {
+            if tag.is_empty() || tag.len() > limits.max_tag_bytes || tag.chars().any(char::is_control) {
+                return Err(CacheError::InvalidTag { len: tag.len(), max: limits.max_tag_bytes });
+            }
+        }
+        Ok(())
+    }
+
+    fn check_entry_options(&self, key: &str, options: &SetOptions) -> Result<(), CacheError> {
+        self.check_key(key)?;
+        self.check_tags(&options.tags)
+    }
+
+    fn check_entry(&self, key: &str, value: &Bytes, options: &SetOptions) -> Result<(), CacheError> {
+        self.check_entry_options(key, options)?;
+        let max = self.settings.limits.max_value_bytes;
+        if value.len() > max {
+            return Err(CacheError::ValueTooLarge { len: value.len(), max });
+        }
+        Ok(())
+    }
+}
+
+/// The scopes an entry records: everything, its key, its key prefixes, its tags.
+fn scopes_of(key: &str, tags: &[String]) -> Vec<Scope> {
+    let mut scopes = vec![Scope::Everything, Scope::Key(key.to_owned())];
+    scopes.extend(segment_prefixes(key).into_iter().map(|p| Scope::Prefix(p.to_owned())));
+    for tag in tags {
+        let scope = Scope::Tag(tag.clone());
+        if !scopes.contains(&scope) {
+            scopes.push(scope);
+        }
+    }
+    scopes
+}
+
+/// An entry must record the stamps of everything and of its own key; one that does not was not
+/// written by this cache.
+fn has_own_scopes(envelope: &Envelope) -> bool {
+    let has = |scope: &Scope| envelope.captured.iter().any(|c| &c.scope == scope);
+    has(&Scope::Everything) && has(&Scope::Key(envelope.meta.key.clone()))
+}

@@ -1,0 +1,242 @@
+//! The KV key scheme. Every key lives under `{namespace}:{generation}/`, followed by a one-letter
+//! kind, so user keys can never meet internal ones:
+//!
+//! | kind | key | value |
+//! |---|---|---|
+//! | entry | `e/{key}@v{version}` | the envelope |
+//! | stamps | `s/{scope}/h`, `s/{scope}/a` | hard and any-purge stamps of a scope |
+//! | index | `i/{tag}/{key}@v{version}` | empty: "this entry carries this tag" |
+//! | log | `l/{inverted time}-{random}` | one invalidation record |
+//!
+//! Scopes are `*` (everything), `k:{key}`, `t:{tag}` and `p:{prefix}`. User text is escaped
+//! byte-wise (`%`, `/`, `@`, `~`, `*` and control characters become `%XX`), which preserves
+//! prefixes, so listing `e/{escaped prefix}` finds every entry under a key prefix. Text too long
+//! for KV's 512-byte keys keeps a readable head and ends in `~` plus the SHA-256 of the whole
+//! escaped text; `~` never appears unescaped otherwise, so a shortened key cannot equal another.
+
+use std::fmt::Write as _;
+
+use sha2::{Digest, Sha256};
+
+use crate::core::store::MAX_KEY_BYTES;
+
+/// What an invalidation covers, and what an entry records stamps for.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase", tag = "kind", content = "value")]
+#[non_exhaustive]
+pub enum Scope {
+    /// Every entry of the key space.
+    Everything,
+    /// Every version of one key.
+    Key(String),
+    /// Every entry carrying a tag.
+    Tag(String),
+    /// Every key starting with a prefix that ends at a segment separator (`/` or `:`).
+    Prefix(String),
+}
+
+/// Characters that end a key segment; prefix purges must end on one.
+pub const SEGMENT_SEPARATORS: [char; 2] = ['/', ':'];
+/// How many leading segments of a key get a prefix scope.
+pub const MAX_PREFIX_DEPTH: usize = 8;
+
+/// The prefixes of `key` that a prefix purge can name: each ends just after a separator
+/// (`a/b/c` → `a/`, `a/b/`), at most [`MAX_PREFIX_DEPTH`].
+#[must_use]
+pub fn segment_prefixes(key: &str) -> Vec<&str> {
+    key.match_indices(SEGMENT_SEPARATORS)
+        .map(|(i, sep)| &key[..i + sep.len()])
+        .filter(|prefix| prefix.len() < key.len())
+        .take(MAX_PREFIX_DEPTH)
+        .collect()
+}
+
+/// Builds the KV keys of one key space.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeySpace {
+    root: String,
+}
+
+const HASH_SUFFIX_BYTES: usize = 1 + 64;
+/// Room kept for the fixed parts around user text (kind, separators, `@v` and a u64).
+const TAG_BUDGET: usize = 160;
+
+impl KeySpace {
+    /// The key space `{namespace}:{generation}/`. Both are checked by the builder to be short
+    /// `[A-Za-z0-9_-]` words.
+    #[must_use]
+    pub fn new(namespace: &str, generation: &str) -> Self {
+        Self { root: format!("{namespace}:{generation}/") }
+    }
+
+    /// Where the entry for `key` at `version` lives.
+    #[must_use]
+    pub fn entry(&self, key: &str, version: u64) -> String {
+        let budget = MAX_KEY_BYTES - self.root.len() - "e/@v".len() - 20;
+        format!("{}e/{}@v{version}", self.root, fit(&escape(key), budget))
+    }
+
+    /// Every entry key starts with this.
+    #[must_use]
+    pub fn entries(&self) -> String {
+        format!("{}e/", self.root)
+    }
+
+    /// Every entry whose key starts with `prefix` has a KV key starting with this (for keys
+    /// short enough not to be hashed, which is all but the pathological).
+    #[must_use]
+    pub fn entries_under(&self, prefix: &str) -> String {
+        format!("{}e/{}", self.root, escape(prefix))
+    }
+
+    /// The hard and any-purge stamp keys of `scope`.
+    #[must_use]
+    pub fn stamps(&self, scope: &Scope) -> [String; 2] {
+        let name = match scope {
+            Scope::Everything => "*".to_owned(),
+            Scope::Key(k) => format!("k:{}", escape(k)),
+            Scope::Tag(t) => format!("t:{}", escape(t)),
+            Scope::Prefix(p) => format!("p:{}", escape(p)),
+        };
+        let budget = MAX_KEY_BYTES - self.root.len() - "s//h".len();
+        let base = format!("{}s/{}", self.root, fit(&name, budget));
+        [format!("{base}/h"), format!("{base}/a")]
+    }
+
+    /// The membership-index key saying the entry `key@v{version}` carries `tag`.
+    #[must_use]
+    pub fn index(&self, tag: &str, key: &str, version: u64) -> String {
+        let budget = MAX_KEY_BYTES - self.root.len() - TAG_BUDGET - "i//@v".len() - 20;
+        format!("{}{}@v{version}", self.index_of(tag), fit(&escape(key), budget))
+    }
+
+    /// Every membership-index key of `tag` starts with this.
+    #[must_use]
+    pub fn index_of(&self, tag: &str) -> String {
+        format!("{}i/{}/", self.root, fit(&escape(tag), TAG_BUDGET))
+    }
+
+    /// The entry an index key (under [`index_of`](Self::index_of)) points at.
+    #[must_use]
+    pub fn entry_of_index(&self, tag: &str, index_key: &str) -> Option<String> {
+        let member = index_key.strip_prefix(&self.index_of(tag))?;
+        Some(format!("{}e/{member}", self.root))
+    }
+
+    /// A log record key; newer records sort first.
+    #[must_use]
+    pub fn log(&self, at: u64, random: u64) -> String {
+        format!("{}l/{:016x}-{random:016x}", self.root, u64::MAX - at)
+    }
+
+    /// Every log key starts with this.
+    #[must_use]
+    pub fn log_records(&self) -> String {
+        format!("{}l/", self.root)
+    }
+}
+
+/// Escapes user text byte-wise; the result contains none of `% / @ ~ *` unescaped.
+#[must_use]
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '/' | '@' | '~' | '*') || c.is_control() {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                let _ = write!(out, "%{b:02X}");
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// `escaped` if it fits `budget` bytes, else a readable head, `~` and its SHA-256.
+fn fit(escaped: &str, budget: usize) -> String {
+    if escaped.len() <= budget {
+        return escaped.to_owned();
+    }
+    // Cut after whole units (a character or a %XX escape), never inside one.
+    let limit = budget.saturating_sub(HASH_SUFFIX_BYTES);
+    let mut head = 0;
+    while let Some(c) = escaped[head..].chars().next() {
+        let unit = if c == '%' { 3 } else { c.len_utf8() };
+        if head + unit > limit {
+            break;
+        }
+        head += unit;
+    }
+    let digest = Sha256::digest(escaped.as_bytes());
+    let mut out = String::with_capacity(head + HASH_SUFFIX_BYTES);
+    out.push_str(&escaped[..head]);
+    out.push('~');
+    for b in digest {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn layout_is_as_documented() {
+        let ks = KeySpace::new("site", "3");
+        assert_eq!(ks.entry("article:1", 2), "site:3/e/article:1@v2");
+        assert_eq!(ks.entry("a/b@c", 0), "site:3/e/a%2Fb%40c@v0");
+        assert_eq!(ks.stamps(&Scope::Tag("x".into())), ["site:3/s/t:x/h".to_owned(), "site:3/s/t:x/a".to_owned()]);
+        assert_eq!(ks.stamps(&Scope::Everything)[0], "site:3/s/*/h");
+        assert_eq!(ks.index("t/1", "k", 0), "site:3/i/t%2F1/k@v0");
+        assert_eq!(ks.entry_of_index("t/1", "site:3/i/t%2F1/k@v0").as_deref(), Some("site:3/e/k@v0"));
+        assert!(ks.log(10, 1) < ks.log(9, 1), "newer log records sort first");
+    }
+
+    #[test]
+    fn segment_prefixes_end_at_separators() {
+        assert_eq!(segment_prefixes("article:42:v3"), ["article:", "article:42:"]);
+        assert_eq!(segment_prefixes("/blog/post/"), ["/", "/blog/"]);
+        assert!(segment_prefixes("plain").is_empty());
+        assert_eq!(segment_prefixes(&"a/".repeat(20)).len(), MAX_PREFIX_DEPTH);
+    }
+
+    #[test]
+    fn long_keys_are_hashed_within_the_kv_limit() {
+        let ks = KeySpace::new("n".repeat(32).as_str(), "g".repeat(16).as_str());
+        let long = "é/".repeat(400);
+        let a = ks.entry(&long, u64::MAX);
+        let b = ks.entry(&format!("{long}x"), u64::MAX);
+        assert!(a.len() <= MAX_KEY_BYTES && b.len() <= MAX_KEY_BYTES);
+        assert_ne!(a, b);
+        assert!(a.contains('~'));
+        assert!(ks.index(&"t".repeat(300), &long, u64::MAX).len() <= MAX_KEY_BYTES);
+        assert!(ks.stamps(&Scope::Prefix(long)).iter().all(|k| k.len() <= MAX_KEY_BYTES));
+    }
+
+    proptest! {
+        #[test]
+        fn distinct_keys_never_share_a_kv_key(a in ".{0,300}", b in ".{0,300}", va in 0u64..3, vb in 0u64..3) {
+            let ks = KeySpace::new("ns", "0");
+            prop_assume!((a.as_str(), va) != (b.as_str(), vb));
+            prop_assert_ne!(ks.entry(&a, va), ks.entry(&b, vb));
+            prop_assert!(ks.entry(&a, va).len() <= MAX_KEY_BYTES);
+        }
+
+        #[test]
+        fn escaping_preserves_prefixes(a in ".{0,40}", b in ".{0,40}") {
+            let joined = format!("{a}{b}");
+            prop_assert!(escape(&joined).starts_with(&escape(&a)));
+        }
+
+        #[test]
+        fn scopes_of_different_kinds_never_share_stamps(text in ".{0,50}") {
+            let ks = KeySpace::new("ns", "0");
+            let all = [Scope::Key(text.clone()), Scope::Tag(text.clone()), Scope::Prefix(text), Scope::Everything];
+            let keys: std::collections::HashSet<_> = all.iter().map(|s| ks.stamps(s)[0].clone()).collect();
+            prop_assert_eq!(keys.len(), 4);
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! Stamps: the values that change on every invalidation. An entry records the stamps of its
+//! scopes (everything, its key, its tags, its key prefixes) as they were before its value was
+//! loaded; it is valid only while every current stamp still equals the recorded one. Equality,
+//! not order, so clock skew between locations cannot make an old entry look new.
+
+use crate::core::clock::Millis;
+
+/// A small, fast, seedable generator (SplitMix64). Stamps need uniqueness, not secrecy: the
+/// fronts seed it from the platform's random source.
+#[derive(Debug, Clone)]
+pub struct SplitMix64(u64);
+
+impl SplitMix64 {
+    /// A generator starting from `seed`.
+    #[must_use]
+    pub fn new(seed: u64) -> Self {
+        Self(seed)
+    }
+
+    /// The next pseudo-random value.
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+}
+
+/// A new stamp: the write time (so a reader can tell a purge that raced its load) and 64 random
+/// bits (so two writers never produce the same stamp).
+pub(crate) fn new_stamp(now: Millis, random: u64) -> String {
+    format!("{now:x}-{random:016x}")
+}
+
+/// The write time recorded in a stamp (the key scope's hard stamp is `{version}.{stamp}`).
+pub(crate) fn stamp_time(stamp: &str) -> Option<Millis> {
+    let stamp = stamp.rsplit_once('.').map_or(stamp, |(_, s)| s);
+    let (time, _) = stamp.split_once('-')?;
+    Millis::from_str_radix(time, 16).ok()
+}
+
+/// The managed version recorded in a key's hard stamp.
+pub(crate) fn stamp_version(stamp: &str) -> Option<u64> {
+    stamp.split_once('.').and_then(|(v, _)| v.parse().ok())
+}
+
+/// A stamp read from the store: anything but short printable ASCII is treated as absent (a
+/// corrupt stamp must never match a recorded one by accident, and absent never means valid).
+pub(crate) fn parse_stamp(bytes: &[u8]) -> Option<String> {
+    (!bytes.is_empty() && bytes.len() <= 96 && bytes.iter().all(|b| b.is_ascii_graphic()))
+        .then(|| String::from_utf8_lossy(bytes).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stamps_carry_time_and_version() {
+        let s = new_stamp(0x1234, 7);
+        assert_eq!(stamp_time(&s), Some(0x1234));
+        let versioned = format!("42.{s}");
+        assert_eq!(stamp_time(&versioned), Some(0x1234));
+        assert_eq!(stamp_version(&versioned), Some(42));
+        assert_eq!(stamp_version(&s), None);
+        assert_ne!(new_stamp(1, 1), new_stamp(1, 2));
+    }
+
+    #[test]
+    fn corrupt_stamps_read_as_absent() {
+        assert_eq!(parse_stamp(b""), None);
+        assert_eq!(parse_stamp(b"a b"), None);
+        assert_eq!(parse_stamp(&[0xff, 0x00]), None);
+        assert_eq!(parse_stamp(&[b'a'; 97]), None);
+        assert_eq!(parse_stamp(b"1f-00ab").as_deref(), Some("1f-00ab"));
+    }
+
+    #[test]
+    fn generator_is_deterministic_per_seed() {
+        let (mut a, mut b) = (SplitMix64::new(9), SplitMix64::new(9));
+        assert_eq!(a.next(), b.next());
+        assert_ne!(a.next(), SplitMix64::new(10).next());
+    }
+}
