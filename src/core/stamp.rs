@@ -18,7 +18,7 @@ impl SplitMix64 {
     }
 
     /// The next pseudo-random value.
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -79,7 +79,7 @@ mod tests {
     #[test]
     fn generator_is_deterministic_per_seed() {
         let (mut a, mut b) = (SplitMix64::new(9), SplitMix64::new(9));
-        assert_eq!(a.next(), b.next());
-        assert_ne!(a.next(), SplitMix64::new(10).next());
+        assert_eq!(a.next_u64(), b.next_u64());
+        assert_ne!(a.next_u64(), SplitMix64::new(10).next_u64());
     }
 }

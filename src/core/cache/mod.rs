@@ -52,7 +52,8 @@ type Stamps = (Option<String>, Option<String>);
 enum Validity {
     Valid,
     Soft,
-    Invalid,
+    /// Invalidated through this scope.
+    Invalid(Scope),
 }
 
 /// A cache over a [`KvStore`]. See the [module docs](self) for what each call costs.
@@ -84,7 +85,10 @@ pub struct Cache<S> {
 
 impl<S> std::fmt::Debug for Cache<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Cache").field("keys", &self.keys).field("stats", &self.counters.snapshot()).finish()
+        f.debug_struct("Cache")
+            .field("keys", &self.keys)
+            .field("stats", &self.counters.snapshot())
+            .finish()
     }
 }
 
@@ -143,7 +147,10 @@ impl<S: KvStore> Cache<S> {
     /// Looks up `key` stored under an explicit `version`.
     pub async fn get_version(&self, key: &str, version: u64) -> Result<Lookup, CacheError> {
         self.check_key(key)?;
-        let lookup = self.lookup(key, version).await.inspect_err(|_| self.counters.bump(Counter::StoreError))?;
+        let lookup = self
+            .lookup(key, version)
+            .await
+            .inspect_err(|_| self.counters.bump(Counter::StoreError))?;
         self.counters.bump(match &lookup {
             Lookup::Fresh(_) => Counter::Hit,
             Lookup::Stale(..) => Counter::StaleHit,
@@ -162,7 +169,9 @@ impl<S: KvStore> Cache<S> {
                 // A hash-shortened key shared with another key, or a forged envelope that
                 // records no stamps: never trust it.
                 self.counters.bump(Counter::Corrupt);
-                return Ok(Lookup::Miss(MissReason::Corrupt(crate::core::entry::DecodeError::Corrupt)));
+                return Ok(Lookup::Miss(MissReason::Corrupt(
+                    crate::core::entry::DecodeError::Corrupt,
+                )));
             }
             Err(e) => {
                 self.counters.bump(Counter::Corrupt);
@@ -175,15 +184,22 @@ impl<S: KvStore> Cache<S> {
             return Ok(Lookup::Miss(MissReason::Expired));
         }
         let soft = match self.validity(&envelope.captured).await? {
-            Validity::Invalid => return Ok(Lookup::Miss(MissReason::Invalidated)),
+            Validity::Invalid(_) => return Ok(Lookup::Miss(MissReason::Invalidated)),
             Validity::Soft => true,
             Validity::Valid => false,
         };
-        let hit = Hit { value: envelope.value, meta: envelope.meta };
+        let hit = Hit {
+            value: envelope.value,
+            meta: envelope.meta,
+        };
         Ok(match judge(&hit.meta, now, soft) {
             Freshness::Fresh => Lookup::Fresh(hit),
             Freshness::Stale(reason, usable) => Lookup::Stale(hit, reason, usable),
-            Freshness::Unusable => Lookup::Miss(if soft { MissReason::Invalidated } else { MissReason::Expired }),
+            Freshness::Unusable => Lookup::Miss(if soft {
+                MissReason::Invalidated
+            } else {
+                MissReason::Expired
+            }),
         })
     }
 
@@ -193,7 +209,7 @@ impl<S: KvStore> Cache<S> {
         let mut validity = Validity::Valid;
         for (c, (hard, any)) in captured.iter().zip(current) {
             if hard.as_deref() != Some(c.hard.as_str()) {
-                return Ok(Validity::Invalid);
+                return Ok(Validity::Invalid(c.scope.clone()));
             }
             if any.as_deref() != Some(c.any.as_str()) {
                 validity = Validity::Soft;
@@ -204,12 +220,19 @@ impl<S: KvStore> Cache<S> {
 
     /// Stores `value` at `key`. Its tag stamps are recorded now: an invalidation after this call
     /// covers it.
-    pub async fn set(&self, key: &str, value: impl Into<Bytes>, options: SetOptions) -> Result<EntryMeta, CacheError> {
+    pub async fn set(
+        &self,
+        key: &str,
+        value: impl Into<Bytes>,
+        options: SetOptions,
+    ) -> Result<EntryMeta, CacheError> {
         let value = value.into();
         self.check_entry(key, &value, &options)?;
         let scopes = scopes_of(key, &options.tags);
         let captured = self.capture(&scopes).await?;
-        self.store_entry(key, value, options, captured).await.map(|hit| hit.meta)
+        self.store_entry(key, value, options, captured)
+            .await
+            .map(|hit| hit.meta)
     }
 
     /// Returns the fresh value at `key`, or loads, stores and returns it. Concurrent calls for one
@@ -219,7 +242,12 @@ impl<S: KvStore> Cache<S> {
     ///
     /// Store failures never fail the call: the value is loaded and returned, and
     /// [`Source::Loaded`] says why it was not stored.
-    pub async fn get_or_set<F, Fut>(&self, key: &str, options: SetOptions, loader: F) -> Result<Fetched, CacheError>
+    pub async fn get_or_set<F, Fut>(
+        &self,
+        key: &str,
+        options: SetOptions,
+        loader: F,
+    ) -> Result<Fetched, CacheError>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<Loaded, LoadError>>,
@@ -231,15 +259,28 @@ impl<S: KvStore> Cache<S> {
         let mut loader = Some(loader);
         loop {
             let stale = match self.get_version(key, version).await {
-                Ok(Lookup::Fresh(hit)) => return Ok(Fetched { hit, source: Source::Cached }),
+                Ok(Lookup::Fresh(hit)) => {
+                    return Ok(Fetched {
+                        hit,
+                        source: Source::Cached,
+                    })
+                }
                 Ok(Lookup::Stale(hit, reason, _)) => Some((hit, reason)),
                 Ok(Lookup::Miss(_)) | Err(_) => None,
             };
-            match self.flights.join(&location, self.epoch.load(Ordering::SeqCst)) {
+            match self
+                .flights
+                .join(&location, self.epoch.load(Ordering::SeqCst))
+            {
                 Role::Waiter(result) => {
                     self.counters.bump(Counter::Coalesced);
                     match result.await {
-                        Ok(Ok(hit)) => return Ok(Fetched { hit, source: Source::Coalesced }),
+                        Ok(Ok(hit)) => {
+                            return Ok(Fetched {
+                                hit,
+                                source: Source::Coalesced,
+                            })
+                        }
                         Ok(Err(e)) => return self.stale_or(stale, e),
                         Err(_cancelled) => continue,
                     }
@@ -260,19 +301,32 @@ impl<S: KvStore> Cache<S> {
         }
     }
 
-    fn stale_or(&self, stale: Option<(Hit, crate::core::freshness::StaleReason)>, error: CacheError) -> Result<Fetched, CacheError> {
+    fn stale_or(
+        &self,
+        stale: Option<(Hit, crate::core::freshness::StaleReason)>,
+        error: CacheError,
+    ) -> Result<Fetched, CacheError> {
         match stale {
-            Some((hit, reason)) => Ok(Fetched { hit, source: Source::StaleOnError(reason) }),
+            Some((hit, reason)) => Ok(Fetched {
+                hit,
+                source: Source::StaleOnError(reason),
+            }),
             None => Err(error),
         }
     }
 
-    async fn fill<F, Fut>(&self, key: &str, options: SetOptions, loader: F) -> Result<Fetched, CacheError>
+    async fn fill<F, Fut>(
+        &self,
+        key: &str,
+        options: SetOptions,
+        loader: F,
+    ) -> Result<Fetched, CacheError>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<Loaded, LoadError>>,
     {
         let started = self.clock.now_ms();
+        let epoch = self.epoch.load(Ordering::SeqCst);
         let scopes = scopes_of(key, &options.tags);
         // A store failure here means no fence: load anyway, but do not store.
         let captured = self.capture(&scopes).await;
@@ -282,16 +336,49 @@ impl<S: KvStore> Cache<S> {
         let options = options.overlaid(loaded.options);
         let not_stored = match captured {
             Err(e) => Some(e),
-            Ok(mut captured) => match self.capture_late_tags(key, &options, known_tags, started, &mut captured).await {
+            Ok(mut captured) => match self
+                .capture_late_tags(key, &options, known_tags, started, &mut captured)
+                .await
+            {
                 Err(e) => Some(e),
-                Ok(()) => match self.store_entry(key, loaded.value.clone(), options.clone(), captured).await {
-                    Ok(hit) => return Ok(Fetched { hit, source: Source::Loaded { not_stored: None } }),
-                    Err(e) => Some(e),
+                Ok(()) => match self.invalidated_locally_since(epoch, &captured).await {
+                    Some(scope) => Some(CacheError::RacedInvalidation(scope)),
+                    None => match self
+                        .store_entry(key, loaded.value.clone(), options.clone(), captured)
+                        .await
+                    {
+                        Ok(hit) => {
+                            return Ok(Fetched {
+                                hit,
+                                source: Source::Loaded { not_stored: None },
+                            })
+                        }
+                        Err(e) => Some(e),
+                    },
                 },
             },
         };
-        let hit = Hit { meta: self.meta_for(key, &options, self.clock.now_ms()), value: loaded.value };
-        Ok(Fetched { hit, source: Source::Loaded { not_stored } })
+        let hit = Hit {
+            meta: self.meta_for(key, &options, self.clock.now_ms()),
+            value: loaded.value,
+        };
+        Ok(Fetched {
+            hit,
+            source: Source::Loaded { not_stored },
+        })
+    }
+
+    /// If this instance applied an invalidation covering the fill while it loaded, the scope it
+    /// came through. Storing such a fill would only overwrite a newer entry with a dead one.
+    /// (Invalidations from elsewhere are caught on read, by the recorded stamps.)
+    async fn invalidated_locally_since(&self, epoch: u64, captured: &[Captured]) -> Option<Scope> {
+        if self.epoch.load(Ordering::SeqCst) == epoch {
+            return None;
+        }
+        match self.validity(captured).await {
+            Ok(Validity::Invalid(scope)) => Some(scope),
+            _ => None,
+        }
     }
 
     /// Records stamps for tags the loader reported; refuses to store if one was invalidated
@@ -314,7 +401,10 @@ impl<S: KvStore> Cache<S> {
         for (c, created) in self.capture_marked(&scopes).await? {
             // A stamp this call just created is new because the tag was never used, not
             // because it was invalidated.
-            let raced = !created && [&c.hard, &c.any].iter().any(|s| stamp_time(s).is_none_or(|t| t >= horizon));
+            let raced = !created
+                && [&c.hard, &c.any]
+                    .iter()
+                    .any(|s| stamp_time(s).is_none_or(|t| t >= horizon));
             if raced {
                 return Err(CacheError::RacedInvalidation(c.scope));
             }
@@ -323,25 +413,49 @@ impl<S: KvStore> Cache<S> {
         Ok(())
     }
 
-    async fn store_entry(&self, key: &str, value: Bytes, options: SetOptions, captured: Vec<Captured>) -> Result<Hit, CacheError> {
+    async fn store_entry(
+        &self,
+        key: &str,
+        value: Bytes,
+        options: SetOptions,
+        captured: Vec<Captured>,
+    ) -> Result<Hit, CacheError> {
         if value.len() > self.settings.limits.max_value_bytes {
-            return Err(CacheError::ValueTooLarge { len: value.len(), max: self.settings.limits.max_value_bytes });
+            return Err(CacheError::ValueTooLarge {
+                len: value.len(),
+                max: self.settings.limits.max_value_bytes,
+            });
         }
         let now = self.clock.now_ms();
         let meta = self.meta_for(key, &options, now);
         let ttl = KvTtl::covering_ms(meta.usable_until().saturating_sub(now));
-        let envelope = Envelope { meta, captured, value };
+        let envelope = Envelope {
+            meta,
+            captured,
+            value,
+        };
         let location = self.keys.entry(key, options.version);
-        self.store.put(&location, envelope.encode(), PutOptions::new(ttl)).await.inspect_err(|_| self.counters.bump(Counter::StoreError))?;
+        self.store
+            .put(&location, envelope.encode(), PutOptions::new(ttl))
+            .await
+            .inspect_err(|_| self.counters.bump(Counter::StoreError))?;
         // The index serves sweeps and introspection only; a failed index write costs storage
         // reclamation for this entry until its TTL, never correctness.
         for tag in &envelope.meta.tags {
             let index = self.keys.index(tag, key, options.version);
-            if self.store.put(&index, Bytes::new(), PutOptions::new(ttl)).await.is_err() {
+            if self
+                .store
+                .put(&index, Bytes::new(), PutOptions::new(ttl))
+                .await
+                .is_err()
+            {
                 self.counters.bump(Counter::StoreError);
             }
         }
-        Ok(Hit { value: envelope.value, meta: envelope.meta })
+        Ok(Hit {
+            value: envelope.value,
+            meta: envelope.meta,
+        })
     }
 
     fn meta_for(&self, key: &str, options: &SetOptions, now: Millis) -> EntryMeta {
@@ -363,7 +477,9 @@ impl<S: KvStore> Cache<S> {
     // ---- stamps -------------------------------------------------------------------------
 
     fn memo(&self) -> MutexGuard<'_, HashMap<String, (Option<String>, Millis)>> {
-        self.memo.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.memo
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn remember(&self, key: String, value: Option<String>, now: Millis) {
@@ -375,7 +491,10 @@ impl<S: KvStore> Cache<S> {
     }
 
     fn random(&self) -> u64 {
-        self.rng.lock().unwrap_or_else(std::sync::PoisonError::into_inner).next()
+        self.rng
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .next_u64()
     }
 
     /// The current stamps of `scopes`, from the memo where recent enough, else in one bulk read.
@@ -386,34 +505,55 @@ impl<S: KvStore> Cache<S> {
             let memo = self.memo();
             let memo_ms = self.settings.stamp_memo_ms;
             keys.iter()
-                .map(|k| memo.get(k).filter(|(_, at)| now.saturating_sub(*at) < memo_ms).map(|(v, _)| v.clone()))
+                .map(|k| {
+                    memo.get(k)
+                        .filter(|(_, at)| now.saturating_sub(*at) < memo_ms)
+                        .map(|(v, _)| v.clone())
+                })
                 .collect()
         };
-        let missing: Vec<String> =
-            keys.iter().zip(&values).filter(|(_, v)| v.is_none()).map(|(k, _)| k.clone()).collect();
+        let missing: Vec<String> = keys
+            .iter()
+            .zip(&values)
+            .filter(|(_, v)| v.is_none())
+            .map(|(k, _)| k.clone())
+            .collect();
         if !missing.is_empty() {
             let fetched = self.store.get_many(&missing).await?;
             let mut fetched = missing.into_iter().zip(fetched);
             for slot in values.iter_mut().filter(|v| v.is_none()) {
-                let Some((key, bytes)) = fetched.next() else { break };
+                let Some((key, bytes)) = fetched.next() else {
+                    break;
+                };
                 let stamp = bytes.as_deref().and_then(parse_stamp);
                 self.remember(key, stamp.clone(), now);
                 *slot = Some(stamp);
             }
         }
         let mut values = values.into_iter().map(Option::flatten);
-        Ok(scopes.iter().map(|_| (values.next().flatten(), values.next().flatten())).collect())
+        Ok(scopes
+            .iter()
+            .map(|_| (values.next().flatten(), values.next().flatten()))
+            .collect())
     }
 
     /// Records the current stamps of `scopes`, creating those that do not exist yet.
     async fn capture(&self, scopes: &[Scope]) -> Result<Vec<Captured>, CacheError> {
-        Ok(self.capture_marked(scopes).await?.into_iter().map(|(c, _)| c).collect())
+        Ok(self
+            .capture_marked(scopes)
+            .await?
+            .into_iter()
+            .map(|(c, _)| c)
+            .collect())
     }
 
     /// [`capture`](Self::capture), saying of each scope whether its stamps were created now.
     async fn capture_marked(&self, scopes: &[Scope]) -> Result<Vec<(Captured, bool)>, CacheError> {
         let refs: Vec<&Scope> = scopes.iter().collect();
-        let current = self.read_stamps(&refs).await.inspect_err(|_| self.counters.bump(Counter::StoreError))?;
+        let current = self
+            .read_stamps(&refs)
+            .await
+            .inspect_err(|_| self.counters.bump(Counter::StoreError))?;
         let mut captured = Vec::with_capacity(scopes.len());
         for (scope, (hard, any)) in scopes.iter().zip(current) {
             let (hard, any, created) = match (hard, any) {
@@ -427,7 +567,14 @@ impl<S: KvStore> Cache<S> {
                     (hard, any, true)
                 }
             };
-            captured.push((Captured { scope: scope.clone(), hard, any }, created));
+            captured.push((
+                Captured {
+                    scope: scope.clone(),
+                    hard,
+                    any,
+                },
+                created,
+            ));
         }
         Ok(captured)
     }
@@ -435,7 +582,12 @@ impl<S: KvStore> Cache<S> {
     /// Writes new stamps for `scope`: both for a hard invalidation, the any-purge one for a soft
     /// one. `version` is the managed version a key scope's hard stamp carries. Returns the
     /// stamps now current (the hard one as memoised when untouched).
-    async fn write_stamp(&self, scope: &Scope, mode: Mode, version: Option<u64>) -> Result<(String, String), CacheError> {
+    async fn write_stamp(
+        &self,
+        scope: &Scope,
+        mode: Mode,
+        version: Option<u64>,
+    ) -> Result<(String, String), CacheError> {
         let now = self.clock.now_ms();
         let [hard_key, any_key] = self.keys.stamps(scope);
         let ttl = PutOptions::new(KvTtl::covering_ms(self.settings.stamp_ttl_ms));
@@ -446,13 +598,19 @@ impl<S: KvStore> Cache<S> {
                 (Scope::Key(_), Some(v)) => format!("{v}.{stamp}"),
                 _ => stamp,
             };
-            self.store.put(&hard_key, Bytes::from(hard.clone()), ttl.clone()).await.inspect_err(|_| self.counters.bump(Counter::StoreError))?;
+            self.store
+                .put(&hard_key, Bytes::from(hard.clone()), ttl.clone())
+                .await
+                .inspect_err(|_| self.counters.bump(Counter::StoreError))?;
             self.remember(hard_key, Some(hard.clone()), now);
             hard
         } else {
             String::new()
         };
-        self.store.put(&any_key, Bytes::from(any.clone()), ttl).await.inspect_err(|_| self.counters.bump(Counter::StoreError))?;
+        self.store
+            .put(&any_key, Bytes::from(any.clone()), ttl)
+            .await
+            .inspect_err(|_| self.counters.bump(Counter::StoreError))?;
         self.remember(any_key, Some(any.clone()), now);
         Ok((hard, any))
     }
@@ -462,7 +620,10 @@ impl<S: KvStore> Cache<S> {
     fn check_key(&self, key: &str) -> Result<(), CacheError> {
         let max = self.settings.limits.max_key_bytes;
         if key.is_empty() || key.len() > max {
-            return Err(CacheError::KeyLength { len: key.len(), max });
+            return Err(CacheError::KeyLength {
+                len: key.len(),
+                max,
+            });
         }
         Ok(())
     }
@@ -470,11 +631,20 @@ impl<S: KvStore> Cache<S> {
     fn check_tags(&self, tags: &[String]) -> Result<(), CacheError> {
         let limits = &self.settings.limits;
         if tags.len() > limits.max_tags {
-            return Err(CacheError::TooManyTags { count: tags.len(), max: limits.max_tags });
+            return Err(CacheError::TooManyTags {
+                count: tags.len(),
+                max: limits.max_tags,
+            });
         }
         for tag in tags {
-            if tag.is_empty() || tag.len() > limits.max_tag_bytes || tag.chars().any(char::is_control) {
-                return Err(CacheError::InvalidTag { len: tag.len(), max: limits.max_tag_bytes });
+            if tag.is_empty()
+                || tag.len() > limits.max_tag_bytes
+                || tag.chars().any(char::is_control)
+            {
+                return Err(CacheError::InvalidTag {
+                    len: tag.len(),
+                    max: limits.max_tag_bytes,
+                });
             }
         }
         Ok(())
@@ -485,11 +655,19 @@ impl<S: KvStore> Cache<S> {
         self.check_tags(&options.tags)
     }
 
-    fn check_entry(&self, key: &str, value: &Bytes, options: &SetOptions) -> Result<(), CacheError> {
+    fn check_entry(
+        &self,
+        key: &str,
+        value: &Bytes,
+        options: &SetOptions,
+    ) -> Result<(), CacheError> {
         self.check_entry_options(key, options)?;
         let max = self.settings.limits.max_value_bytes;
         if value.len() > max {
-            return Err(CacheError::ValueTooLarge { len: value.len(), max });
+            return Err(CacheError::ValueTooLarge {
+                len: value.len(),
+                max,
+            });
         }
         Ok(())
     }
@@ -498,7 +676,11 @@ impl<S: KvStore> Cache<S> {
 /// The scopes an entry records: everything, its key, its key prefixes, its tags.
 fn scopes_of(key: &str, tags: &[String]) -> Vec<Scope> {
     let mut scopes = vec![Scope::Everything, Scope::Key(key.to_owned())];
-    scopes.extend(segment_prefixes(key).into_iter().map(|p| Scope::Prefix(p.to_owned())));
+    scopes.extend(
+        segment_prefixes(key)
+            .into_iter()
+            .map(|p| Scope::Prefix(p.to_owned())),
+    );
     for tag in tags {
         let scope = Scope::Tag(tag.clone());
         if !scopes.contains(&scope) {

@@ -129,7 +129,10 @@ pub struct Loaded {
 impl Loaded {
     /// A loaded value, stored with the call's options.
     pub fn new(value: impl Into<Bytes>) -> Self {
-        Self { value: value.into(), options: SetOptions::default() }
+        Self {
+            value: value.into(),
+            options: SetOptions::default(),
+        }
     }
     /// Options learnt from the load; they override the call's (tags are added). Its version
     /// is ignored: the version is fixed by the call.

@@ -8,7 +8,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytes::Bytes;
 
-use super::{validate_key, validate_put, KvStore, ListOptions, ListPage, ListedKey, PutOptions, StoreError};
+use super::{
+    validate_key, validate_put, KvStore, ListOptions, ListPage, ListedKey, PutOptions, StoreError,
+};
 use crate::core::clock::{Clock, Millis};
 
 struct Item {
@@ -30,8 +32,14 @@ impl State {
             if *at > now {
                 break;
             }
-            let Some(Reverse((at, key))) = self.expiries.pop() else { break };
-            if self.items.get(&key).is_some_and(|item| item.expires_at == at) {
+            let Some(Reverse((at, key))) = self.expiries.pop() else {
+                break;
+            };
+            if self
+                .items
+                .get(&key)
+                .is_some_and(|item| item.expires_at == at)
+            {
                 self.items.remove(&key);
             }
         }
@@ -60,7 +68,9 @@ pub struct MemoryStore {
 
 impl std::fmt::Debug for MemoryStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MemoryStore").field("len", &self.lock().items.len()).finish()
+        f.debug_struct("MemoryStore")
+            .field("len", &self.lock().items.len())
+            .finish()
     }
 }
 
@@ -68,7 +78,10 @@ impl MemoryStore {
     /// An empty store reading time from `clock`.
     #[must_use]
     pub fn new(clock: impl Clock + Send + Sync + 'static) -> Self {
-        Self { clock: Arc::new(clock), state: Arc::default() }
+        Self {
+            clock: Arc::new(clock),
+            state: Arc::default(),
+        }
     }
 
     /// The number of live (unexpired) keys.
@@ -89,11 +102,17 @@ impl MemoryStore {
     fn lock(&self) -> MutexGuard<'_, State> {
         // A panic while holding the lock cannot leave the map half-updated (every mutation is a
         // single insert/remove), so a poisoned lock is still safe to use.
-        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn read(&self, state: &State, key: &str, now: Millis) -> Option<Bytes> {
-        state.items.get(key).filter(|item| item.expires_at > now).map(|item| item.value.clone())
+        state
+            .items
+            .get(key)
+            .filter(|item| item.expires_at > now)
+            .map(|item| item.value.clone())
     }
 }
 
@@ -120,9 +139,14 @@ impl KvStore for MemoryStore {
         let mut state = self.lock();
         state.reap(now);
         state.expiries.push(Reverse((expires_at, key.to_owned())));
-        state
-            .items
-            .insert(key.to_owned(), Item { value, expires_at, metadata: options.metadata });
+        state.items.insert(
+            key.to_owned(),
+            Item {
+                value,
+                expires_at,
+                metadata: options.metadata,
+            },
+        );
         Ok(())
     }
 
@@ -157,7 +181,11 @@ impl KvStore for MemoryStore {
                 metadata: item.metadata.clone(),
             });
         }
-        let cursor = if more { keys.last().map(|k| k.name.clone()) } else { None };
+        let cursor = if more {
+            keys.last().map(|k| k.name.clone())
+        } else {
+            None
+        };
         Ok(ListPage { keys, cursor })
     }
 }
@@ -192,7 +220,10 @@ mod tests {
         clock.advance(30_000);
         block_on(store.put("k", "b".into(), ttl(60))).unwrap();
         clock.advance(40_000); // past the first write's expiry, before the second's
-        assert_eq!(block_on(store.get("k")).unwrap().as_deref(), Some(&b"b"[..]));
+        assert_eq!(
+            block_on(store.get("k")).unwrap().as_deref(),
+            Some(&b"b"[..])
+        );
         clock.advance(20_000);
         assert_eq!(block_on(store.get("k")).unwrap(), None);
     }
@@ -243,10 +274,19 @@ mod tests {
     fn rejects_what_workers_kv_rejects() {
         let store = MemoryStore::new(ManualClock::new(0));
         let long = "k".repeat(513);
-        assert!(matches!(block_on(store.put(&long, Bytes::new(), ttl(60))), Err(StoreError::Rejected(_))));
-        assert!(matches!(block_on(store.get("")), Err(StoreError::Rejected(_))));
+        assert!(matches!(
+            block_on(store.put(&long, Bytes::new(), ttl(60))),
+            Err(StoreError::Rejected(_))
+        ));
+        assert!(matches!(
+            block_on(store.get("")),
+            Err(StoreError::Rejected(_))
+        ));
         let big_meta = PutOptions::new(KvTtl::covering_ms(0)).metadata("x".repeat(1025));
-        assert!(matches!(block_on(store.put("k", Bytes::new(), big_meta)), Err(StoreError::Rejected(_))));
+        assert!(matches!(
+            block_on(store.put("k", Bytes::new(), big_meta)),
+            Err(StoreError::Rejected(_))
+        ));
         assert!(block_on(store.delete("absent")).is_ok());
     }
 }

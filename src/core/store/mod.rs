@@ -71,7 +71,10 @@ pub struct PutOptions {
 impl PutOptions {
     /// A write that expires after `ttl`.
     pub fn new(ttl: KvTtl) -> Self {
-        Self { ttl, metadata: None }
+        Self {
+            ttl,
+            metadata: None,
+        }
     }
 
     /// Attaches metadata (at most [`MAX_METADATA_BYTES`]).
@@ -96,7 +99,10 @@ pub struct ListOptions {
 impl ListOptions {
     /// Lists keys starting with `prefix`.
     pub fn prefix(prefix: impl Into<String>) -> Self {
-        Self { prefix: prefix.into(), ..Self::default() }
+        Self {
+            prefix: prefix.into(),
+            ..Self::default()
+        }
     }
 
     /// Continues from a previous page.
@@ -229,7 +235,10 @@ pub(crate) fn validate_put(key: &str, options: &PutOptions) -> Result<(), StoreE
 
 pub(crate) fn validate_key(key: &str) -> Result<(), StoreError> {
     if key.is_empty() || key.len() > MAX_KEY_BYTES || key == "." || key == ".." {
-        return Err(StoreError::Rejected(format!("invalid key of {} bytes", key.len())));
+        return Err(StoreError::Rejected(format!(
+            "invalid key of {} bytes",
+            key.len()
+        )));
     }
     Ok(())
 }

@@ -9,7 +9,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytes::Bytes;
 
-use super::{validate_key, validate_put, KvStore, ListOptions, ListPage, ListedKey, PutOptions, StoreError};
+use super::{
+    validate_key, validate_put, KvStore, ListOptions, ListPage, ListedKey, PutOptions, StoreError,
+};
 use crate::core::clock::{Clock, Millis};
 use crate::core::stamp::SplitMix64;
 
@@ -40,21 +42,30 @@ impl StoreOp {
 // Which operations fail, and how often.
 #[derive(Debug, Clone, Default)]
 struct FailurePlan {
-    // Per operation: remaining failures (u32::MAX = until healed).
+    // Per operation: calls to let through first, then failures left (u32::MAX = until healed).
+    skip: [u32; OPS],
     remaining: [u32; OPS],
+    // Per operation: chance of a random failure, per thousand calls.
+    per_mille: [u32; OPS],
 }
 
 impl FailurePlan {
-    fn take(&mut self, op: StoreOp) -> bool {
-        let left = &mut self.remaining[op.index()];
-        match *left {
-            0 => false,
-            u32::MAX => true,
-            _ => {
-                *left -= 1;
-                true
-            }
+    fn take(&mut self, op: StoreOp, rng: &mut SplitMix64) -> bool {
+        let i = op.index();
+        if self.per_mille[i] > 0 && (rng.next_u64() % 1000) < u64::from(self.per_mille[i]) {
+            return true;
         }
+        if self.remaining[i] == 0 {
+            return false;
+        }
+        if self.skip[i] > 0 {
+            self.skip[i] -= 1;
+            return false;
+        }
+        if self.remaining[i] != u32::MAX {
+            self.remaining[i] -= 1;
+        }
+        true
     }
 }
 
@@ -86,10 +97,14 @@ impl State {
         if self.pending.iter().all(|p| p.visible_at > now) {
             return;
         }
-        let (due, waiting): (Vec<_>, Vec<_>) = self.pending.drain(..).partition(|p| p.visible_at <= now);
+        let (due, waiting): (Vec<_>, Vec<_>) =
+            self.pending.drain(..).partition(|p| p.visible_at <= now);
         self.pending = waiting;
         for p in due {
-            let newer = self.visible.get(&p.key).is_none_or(|cur| p.version.written > cur.written);
+            let newer = self
+                .visible
+                .get(&p.key)
+                .is_none_or(|cur| p.version.written > cur.written);
             if newer {
                 self.visible.insert(p.key, p.version);
             }
@@ -99,7 +114,7 @@ impl State {
     fn begin(&mut self, op: StoreOp, now: Millis) -> Result<(), StoreError> {
         self.counts[op.index()] += 1;
         self.settle(now);
-        if self.failures.take(op) {
+        if self.failures.take(op, &mut self.rng) {
             return Err(StoreError::Unavailable(format!("injected {op:?} failure")));
         }
         Ok(())
@@ -114,9 +129,20 @@ impl State {
 
     fn write(&mut self, key: &str, item: Option<(Bytes, Millis, Option<String>)>, now: Millis) {
         self.seq += 1;
-        let delay = if self.max_delay == 0 { 0 } else { self.rng.next() % (self.max_delay + 1) };
-        let version = Version { item, written: (now, self.seq) };
-        self.pending.push(Pending { key: key.to_owned(), version, visible_at: now + delay });
+        let delay = if self.max_delay == 0 {
+            0
+        } else {
+            self.rng.next_u64() % (self.max_delay + 1)
+        };
+        let version = Version {
+            item,
+            written: (now, self.seq),
+        };
+        self.pending.push(Pending {
+            key: key.to_owned(),
+            version,
+            visible_at: now + delay,
+        });
         self.settle(now);
     }
 }
@@ -145,7 +171,9 @@ pub struct SimulatedKv {
 
 impl std::fmt::Debug for SimulatedKv {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SimulatedKv").field("max_delay", &self.lock().max_delay).finish()
+        f.debug_struct("SimulatedKv")
+            .field("max_delay", &self.lock().max_delay)
+            .finish()
     }
 }
 
@@ -163,12 +191,27 @@ impl SimulatedKv {
             failures: FailurePlan::default(),
             counts: [0; OPS],
         };
-        Self { clock: Arc::new(clock), state: Arc::new(Mutex::new(state)) }
+        Self {
+            clock: Arc::new(clock),
+            state: Arc::new(Mutex::new(state)),
+        }
     }
 
     /// Makes the next `times` calls of `op` fail (`None`: every call until [`heal`](Self::heal)).
     pub fn fail(&self, op: StoreOp, times: Option<u32>) {
-        self.lock().failures.remaining[op.index()] = times.map_or(u32::MAX, |t| t.min(u32::MAX - 1));
+        self.fail_after(op, 0, times);
+    }
+
+    /// Lets `skip` calls of `op` through, then fails `times` of them (`None`: until healed).
+    pub fn fail_after(&self, op: StoreOp, skip: u32, times: Option<u32>) {
+        let mut state = self.lock();
+        state.failures.skip[op.index()] = skip;
+        state.failures.remaining[op.index()] = times.map_or(u32::MAX, |t| t.min(u32::MAX - 1));
+    }
+
+    /// Fails each call of `op` with a chance of `per_mille`/1000 (seeded, so runs repeat).
+    pub fn fail_randomly(&self, op: StoreOp, per_mille: u32) {
+        self.lock().failures.per_mille[op.index()] = per_mille.min(1000);
     }
 
     /// Stops all injected failures.
@@ -194,7 +237,9 @@ impl SimulatedKv {
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -211,7 +256,9 @@ impl KvStore for SimulatedKv {
         let now = self.clock.now_ms();
         let mut state = self.lock();
         state.begin(StoreOp::GetMany, now)?;
-        keys.iter().map(|key| validate_key(key).map(|()| state.read(key, now))).collect()
+        keys.iter()
+            .map(|key| validate_key(key).map(|()| state.read(key, now)))
+            .collect()
     }
 
     async fn put(&self, key: &str, value: Bytes, options: PutOptions) -> Result<(), StoreError> {
@@ -248,7 +295,9 @@ impl KvStore for SimulatedKv {
             if !name.starts_with(&options.prefix) {
                 break;
             }
-            let Some((_, expires_at, metadata)) = &version.item else { continue };
+            let Some((_, expires_at, metadata)) = &version.item else {
+                continue;
+            };
             if *expires_at <= now {
                 continue;
             }
@@ -256,9 +305,17 @@ impl KvStore for SimulatedKv {
                 more = true;
                 break;
             }
-            keys.push(ListedKey { name: name.clone(), expires_at: Some(*expires_at), metadata: metadata.clone() });
+            keys.push(ListedKey {
+                name: name.clone(),
+                expires_at: Some(*expires_at),
+                metadata: metadata.clone(),
+            });
         }
-        let cursor = if more { keys.last().map(|k| k.name.clone()) } else { None };
+        let cursor = if more {
+            keys.last().map(|k| k.name.clone())
+        } else {
+            None
+        };
         Ok(ListPage { keys, cursor })
     }
 }
@@ -286,9 +343,15 @@ mod tests {
             saw_lag |= block_on(kv.get(&key)).unwrap().as_deref() != Some(&b"new"[..]);
             clock.advance(5_000);
             // Whatever order the two writes arrived in, the later one wins.
-            assert_eq!(block_on(kv.get(&key)).unwrap().as_deref(), Some(&b"new"[..]));
+            assert_eq!(
+                block_on(kv.get(&key)).unwrap().as_deref(),
+                Some(&b"new"[..])
+            );
         }
-        assert!(saw_lag, "a 5 s delay bound never delayed a write in 50 tries");
+        assert!(
+            saw_lag,
+            "a 5 s delay bound never delayed a write in 50 tries"
+        );
     }
 
     #[test]
@@ -298,7 +361,10 @@ mod tests {
         block_on(kv.put("k", "v".into(), opts())).unwrap();
         block_on(kv.delete("k")).unwrap();
         assert_eq!(block_on(kv.get("k")).unwrap(), None);
-        assert!(block_on(kv.list(ListOptions::prefix(""))).unwrap().keys.is_empty());
+        assert!(block_on(kv.list(ListOptions::prefix("")))
+            .unwrap()
+            .keys
+            .is_empty());
     }
 
     #[test]
@@ -310,7 +376,10 @@ mod tests {
         assert!(block_on(kv.put("k", "v".into(), opts())).is_ok());
         kv.fail(StoreOp::List, None);
         for _ in 0..3 {
-            assert!(matches!(block_on(kv.list(ListOptions::default())), Err(StoreError::Unavailable(_))));
+            assert!(matches!(
+                block_on(kv.list(ListOptions::default())),
+                Err(StoreError::Unavailable(_))
+            ));
         }
         kv.heal();
         assert!(block_on(kv.list(ListOptions::default())).is_ok());

@@ -1,0 +1,17 @@
+# The two commands of the README, plus the checks CI adds.
+.PHONY: test run lint setup
+
+## make test: install what the tests need (idempotent), then run every test
+test:
+	@scripts/test.sh
+
+## make run: the edge cache in front of a demo origin (arrives with the worker front)
+run:
+	@scripts/run.sh
+
+## make lint: fmt, clippy -D warnings, wasm32 check of the core
+lint:
+	@scripts/lint.sh
+
+setup:
+	@scripts/setup.sh

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Formatting, clippy with warnings as errors, and the core checked for wasm32.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+echo "[lint] cargo fmt --check"; cargo fmt --check
+echo "[lint] cargo clippy --all-targets --all-features -- -D warnings"; cargo clippy --all-targets --all-features --quiet -- -D warnings
+echo "[lint] cargo check --target wasm32-unknown-unknown (core, no features)"; cargo check --lib --target wasm32-unknown-unknown --quiet
+echo "[lint] clean"

@@ -1,0 +1,609 @@
+//! Model-based property tests: random sequences of set / get / get_or_set (begun and finished
+//! separately, so invalidations land while loads run) / invalidate (key, tag, prefix,
+//! everything; hard and soft) / bump_version / clock moves, checked against a reference model.
+//!
+//! Run 1 (one instance, strongly consistent `MemoryStore`): every answer must equal the model's.
+//! Run 2 (two instances sharing an eventually consistent `SimulatedKv`): an answer may lag the
+//! model, but only within the documented bound (propagation delay + stamp memo interval).
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use edgecache::core::{
+    Cache, CacheBuilder, CacheError, Clock, Fetched, Invalidation, KvStore, LoadError, Loaded,
+    Lookup, ManualClock, MemoryStore, Scope, SetOptions, SimulatedKv, Source, StaleReason,
+    StaleUse,
+};
+use futures::channel::oneshot;
+use futures::executor::block_on;
+use futures::task::noop_waker;
+use proptest::prelude::*;
+
+const KEYS: [&str; 5] = ["a:1", "a:2", "a:1:x", "b/1", "b/2/c"];
+const TAGS: [&str; 3] = ["t0", "t1", "t2"];
+const PREFIXES: [&str; 4] = ["a:", "a:1:", "b/", "b/2/"];
+const START: u64 = 1_700_000_000_000;
+
+#[derive(Debug, Clone)]
+struct Policy {
+    ttl: u64,
+    swr: u64,
+    sie: u64,
+    tags: u8,
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    Set {
+        inst: usize,
+        key: usize,
+        version: u64,
+        policy: Policy,
+    },
+    Get {
+        inst: usize,
+        key: usize,
+        version: u64,
+    },
+    BeginFill {
+        inst: usize,
+        key: usize,
+        version: u64,
+        policy: Policy,
+    },
+    FinishFill {
+        which: usize,
+        fail: bool,
+    },
+    Invalidate {
+        inst: usize,
+        scope: usize,
+        soft: bool,
+    },
+    Bump {
+        inst: usize,
+        key: usize,
+    },
+    Advance(u64),
+    ToEdge {
+        key: usize,
+        version: u64,
+        edge: u8,
+        before: bool,
+    },
+}
+
+fn policy() -> impl Strategy<Value = Policy> {
+    (
+        prop_oneof![Just(0u64), 1u64..5_000, 5_000u64..120_000],
+        prop_oneof![Just(0u64), 1u64..60_000],
+        prop_oneof![Just(0u64), 1u64..200_000],
+        0u8..8,
+    )
+        .prop_map(|(ttl, swr, sie, tags)| Policy {
+            ttl,
+            swr,
+            sie,
+            tags,
+        })
+}
+
+fn op(instances: usize) -> impl Strategy<Value = Op> {
+    let inst = 0..instances;
+    prop_oneof![
+        3 => (inst.clone(), 0..KEYS.len(), 0u64..2, policy()).prop_map(|(inst, key, version, policy)| Op::Set { inst, key, version, policy }),
+        5 => (inst.clone(), 0..KEYS.len(), 0u64..2).prop_map(|(inst, key, version)| Op::Get { inst, key, version }),
+        2 => (inst.clone(), 0..KEYS.len(), 0u64..2, policy()).prop_map(|(inst, key, version, policy)| Op::BeginFill { inst, key, version, policy }),
+        2 => (0usize..4, proptest::bool::weighted(0.2)).prop_map(|(which, fail)| Op::FinishFill { which, fail }),
+        2 => (inst.clone(), 0..(1 + KEYS.len() + TAGS.len() + PREFIXES.len()), any::<bool>()).prop_map(|(inst, scope, soft)| Op::Invalidate { inst, scope, soft }),
+        1 => (inst, 0..KEYS.len()).prop_map(|(inst, key)| Op::Bump { inst, key }),
+        2 => prop_oneof![0u64..2_000, 2_000u64..90_000].prop_map(Op::Advance),
+        2 => (0..KEYS.len(), 0u64..2, 0u8..3, any::<bool>()).prop_map(|(key, version, edge, before)| Op::ToEdge { key, version, edge, before }),
+    ]
+}
+
+fn scope_of(index: usize) -> Scope {
+    match index {
+        0 => Scope::Everything,
+        i if i <= KEYS.len() => Scope::Key(KEYS[i - 1].into()),
+        i if i <= KEYS.len() + TAGS.len() => Scope::Tag(TAGS[i - 1 - KEYS.len()].into()),
+        i => Scope::Prefix(PREFIXES[i - 1 - KEYS.len() - TAGS.len()].into()),
+    }
+}
+
+fn tags_of(mask: u8) -> Vec<String> {
+    (0..TAGS.len())
+        .filter(|i| mask & (1 << i) != 0)
+        .map(|i| TAGS[i].to_owned())
+        .collect()
+}
+
+/// One value the model knows of: what was stored, and when invalidations reached it.
+#[derive(Debug, Clone)]
+struct Value {
+    key: usize,
+    version: u64,
+    tags: Vec<String>,
+    fresh_until: u64,
+    swr: u64,
+    sie: u64,
+    killed_at: Option<u64>,
+    softened_at: Option<u64>,
+    replaced_at: Option<u64>,
+}
+
+impl Value {
+    fn covered_by(&self, scope: &Scope) -> bool {
+        let key = KEYS[self.key];
+        match scope {
+            Scope::Everything => true,
+            Scope::Key(k) => k == key,
+            Scope::Tag(t) => self.tags.contains(t),
+            // Independent of the library's segmenting: all model prefixes end at a separator.
+            Scope::Prefix(p) => key.starts_with(p.as_str()) && key.len() > p.len(),
+            _ => unreachable!(),
+        }
+    }
+
+    /// What a strongly consistent cache must answer at `now`: (stale reason, use) or fresh.
+    fn expect(&self, now: u64) -> Expect {
+        if self.killed_at.is_some() {
+            return Expect::Miss;
+        }
+        let soft = self.softened_at.is_some();
+        if !soft && now < self.fresh_until {
+            return Expect::Fresh;
+        }
+        let reason = if soft {
+            StaleReason::SoftInvalidated
+        } else {
+            StaleReason::Expired
+        };
+        let within = |w: u64| w > 0 && now < self.fresh_until + w;
+        if within(self.swr) {
+            Expect::Stale(reason, StaleUse::WhileRevalidating)
+        } else if within(self.sie) {
+            Expect::Stale(reason, StaleUse::OnErrorOnly)
+        } else {
+            Expect::Miss
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    Fresh,
+    Stale(StaleReason, StaleUse),
+    Miss,
+}
+
+#[derive(Default)]
+struct Model {
+    values: Vec<Value>,
+    /// Current value id per (key, version).
+    current: std::collections::HashMap<(usize, u64), usize>,
+}
+
+impl Model {
+    fn write(&mut self, id: usize, now: u64) {
+        let v = &self.values[id];
+        if let Some(old) = self.current.insert((v.key, v.version), id) {
+            self.values[old].replaced_at.get_or_insert(now);
+        }
+    }
+
+    fn invalidate(&mut self, scope: &Scope, soft: bool, now: u64) {
+        for v in self.values.iter_mut().filter(|v| v.covered_by(scope)) {
+            if soft {
+                v.softened_at.get_or_insert(now);
+            } else {
+                v.killed_at.get_or_insert(now);
+            }
+        }
+    }
+
+    fn expect(&self, key: usize, version: u64, now: u64) -> (Expect, Option<usize>) {
+        match self.current.get(&(key, version)) {
+            Some(&id) => (self.values[id].expect(now), Some(id)),
+            None => (Expect::Miss, None),
+        }
+    }
+}
+
+fn value_bytes(id: usize) -> String {
+    format!("value-{id}")
+}
+
+fn id_of(bytes: &[u8]) -> usize {
+    std::str::from_utf8(bytes)
+        .unwrap()
+        .strip_prefix("value-")
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+type FillFuture<'a> = Pin<Box<dyn Future<Output = Result<Fetched, CacheError>> + 'a>>;
+
+struct Fill<'a> {
+    inst: usize,
+    key: usize,
+    version: u64,
+    id: usize,
+    future: FillFuture<'a>,
+    release: oneshot::Sender<Result<Loaded, LoadError>>,
+    called: Arc<AtomicBool>,
+    stale_at_begin: Option<(usize, StaleReason)>,
+}
+
+fn poll<T>(future: &mut Pin<Box<dyn Future<Output = T> + '_>>) -> Poll<T> {
+    let waker = noop_waker();
+    future.as_mut().poll(&mut Context::from_waker(&waker))
+}
+
+fn options(policy: &Policy, version: u64) -> SetOptions {
+    SetOptions::new()
+        .ttl(Duration::from_millis(policy.ttl))
+        .stale_while_revalidate(Duration::from_millis(policy.swr))
+        .stale_if_error(Duration::from_millis(policy.sie))
+        .tags(tags_of(policy.tags))
+        .version(version)
+}
+
+/// Checks one answer. `bound` is 0 for the strongly consistent run (exact match required).
+fn check_answer(
+    model: &Model,
+    key: usize,
+    version: u64,
+    now: u64,
+    bound: u64,
+    answer: &Lookup,
+) -> Result<(), TestCaseError> {
+    let (expected, current) = model.expect(key, version, now);
+    if bound == 0 {
+        let got = match answer {
+            Lookup::Fresh(hit) => (Expect::Fresh, Some(id_of(&hit.value))),
+            Lookup::Stale(hit, r, u) => (Expect::Stale(*r, *u), Some(id_of(&hit.value))),
+            Lookup::Miss(_) => (Expect::Miss, None),
+        };
+        let want = (
+            expected,
+            if expected == Expect::Miss {
+                None
+            } else {
+                current
+            },
+        );
+        prop_assert_eq!(
+            got,
+            want,
+            "key {} v{} at +{}ms",
+            KEYS[key],
+            version,
+            now - START
+        );
+        return Ok(());
+    }
+    let hit = match answer {
+        Lookup::Miss(_) => return Ok(()),
+        Lookup::Fresh(hit) | Lookup::Stale(hit, ..) => hit,
+    };
+    let v = &model.values[id_of(&hit.value)];
+    prop_assert_eq!(
+        (v.key, v.version),
+        (key, version),
+        "value from another location"
+    );
+    prop_assert_eq!(hit.meta.fresh_until, v.fresh_until);
+    let late = |at: Option<u64>| at.is_some_and(|at| at + bound <= now);
+    prop_assert!(
+        !late(v.killed_at),
+        "hard-invalidated value served {}ms after the invalidation",
+        now - v.killed_at.unwrap()
+    );
+    prop_assert!(
+        !late(v.replaced_at),
+        "overwritten value served {}ms after the overwrite",
+        now - v.replaced_at.unwrap()
+    );
+    if matches!(answer, Lookup::Fresh(_)) {
+        prop_assert!(now < v.fresh_until, "expired value served as fresh");
+        prop_assert!(
+            !late(v.softened_at),
+            "soft-invalidated value served fresh {}ms after",
+            now - v.softened_at.unwrap()
+        );
+    }
+    // A value may be reported soft-invalidated without a soft purge: two locations that create
+    // a never-used scope's stamps at once leave one of them with a mixed (hard, any) pair.
+    // That errs on the safe side (stale, never wrongly fresh), so it is allowed here.
+    Ok(())
+}
+
+/// `delay_ms` is the store's propagation bound; 0 means a strongly consistent `MemoryStore`.
+fn run(ops: Vec<Op>, instances: usize, delay_ms: u64, memo_ms: u64) -> Result<(), TestCaseError> {
+    let clock = ManualClock::new(START);
+    if delay_ms == 0 {
+        run_on(
+            ops,
+            MemoryStore::new(clock.clone()),
+            clock,
+            instances,
+            0,
+            memo_ms,
+        )
+    } else {
+        run_on(
+            ops,
+            SimulatedKv::new(clock.clone(), delay_ms, 42),
+            clock,
+            instances,
+            delay_ms + memo_ms,
+            memo_ms,
+        )
+    }
+}
+
+/// `bound` 0 demands exact answers; otherwise answers may lag the model by less than `bound`.
+fn run_on<S: KvStore + Clone>(
+    ops: Vec<Op>,
+    store: S,
+    clock: ManualClock,
+    instances: usize,
+    bound: u64,
+    memo_ms: u64,
+) -> Result<(), TestCaseError> {
+    let strong = bound == 0;
+    let build = |seed: u64| -> Cache<S> {
+        CacheBuilder::new(store.clone(), clock.clone())
+            .seed(seed)
+            .stamp_memo(Duration::from_millis(memo_ms))
+            .build()
+            .unwrap()
+    };
+    let caches: Vec<_> = (0..instances).map(|i| build(1000 + i as u64)).collect();
+    let mut model = Model::default();
+    let mut fills: Vec<Fill<'_>> = Vec::new();
+
+    for op in ops {
+        let now = clock.now_ms();
+        match op {
+            Op::Set {
+                inst,
+                key,
+                version,
+                policy,
+            } => {
+                let id = model.values.len();
+                model.values.push(Value {
+                    key,
+                    version,
+                    tags: tags_of(policy.tags),
+                    fresh_until: now + policy.ttl,
+                    swr: policy.swr,
+                    sie: policy.sie,
+                    killed_at: None,
+                    softened_at: None,
+                    replaced_at: None,
+                });
+                block_on(caches[inst].set(KEYS[key], value_bytes(id), options(&policy, version)))
+                    .unwrap();
+                model.write(id, now);
+            }
+            Op::Get { inst, key, version } => {
+                let answer = block_on(caches[inst].get_version(KEYS[key], version)).unwrap();
+                check_answer(&model, key, version, now, bound, &answer)?;
+            }
+            Op::BeginFill {
+                inst,
+                key,
+                version,
+                policy,
+            } => {
+                if fills
+                    .iter()
+                    .any(|f| f.inst == inst && (f.key, f.version) == (key, version))
+                {
+                    continue; // single-flight has its own tests; the model keeps one fill per entry
+                }
+                let (expected, current) = model.expect(key, version, now);
+                let id = model.values.len();
+                model.values.push(Value {
+                    key,
+                    version,
+                    tags: tags_of(policy.tags),
+                    fresh_until: 0, // set when the fill finishes
+                    swr: policy.swr,
+                    sie: policy.sie,
+                    killed_at: None,
+                    softened_at: None,
+                    replaced_at: None,
+                });
+                let (release, wait) = oneshot::channel::<Result<Loaded, LoadError>>();
+                let called = Arc::new(AtomicBool::new(false));
+                let flag = called.clone();
+                let loader = move || {
+                    flag.store(true, Ordering::SeqCst);
+                    async move {
+                        wait.await
+                            .unwrap_or_else(|_| Err(LoadError::new("dropped")))
+                    }
+                };
+                let mut future: FillFuture<'_> =
+                    Box::pin(caches[inst].get_or_set(KEYS[key], options(&policy, version), loader));
+                match poll(&mut future) {
+                    Poll::Ready(result) => {
+                        let fetched = result.unwrap();
+                        prop_assert_eq!(&fetched.source, &Source::Cached);
+                        prop_assert!(!called.load(Ordering::SeqCst));
+                        check_answer(
+                            &model,
+                            key,
+                            version,
+                            now,
+                            bound,
+                            &Lookup::Fresh(fetched.hit),
+                        )?;
+                        model.values.pop();
+                    }
+                    Poll::Pending => {
+                        prop_assert!(called.load(Ordering::SeqCst), "pending without loading");
+                        if strong {
+                            prop_assert_ne!(
+                                expected,
+                                Expect::Fresh,
+                                "loaded although the model holds a fresh value"
+                            );
+                        }
+                        let stale_at_begin = match expected {
+                            Expect::Stale(reason, _) => current.map(|c| (c, reason)),
+                            _ => None,
+                        };
+                        fills.push(Fill {
+                            inst,
+                            key,
+                            version,
+                            id,
+                            future,
+                            release,
+                            called,
+                            stale_at_begin,
+                        });
+                    }
+                }
+            }
+            Op::FinishFill { which, fail } => {
+                if fills.is_empty() {
+                    continue;
+                }
+                let mut fill = fills.remove(which % fills.len());
+                let id = fill.id;
+                let reply = if fail {
+                    Err(LoadError::new("origin down"))
+                } else {
+                    Ok(Loaded::new(value_bytes(id)))
+                };
+                fill.release.send(reply).ok();
+                let Poll::Ready(result) = poll(&mut fill.future) else {
+                    return Err(TestCaseError::fail(
+                        "fill still pending after its loader finished",
+                    ));
+                };
+                prop_assert!(fill.called.load(Ordering::SeqCst));
+                if fail {
+                    match (result, fill.stale_at_begin) {
+                        (Ok(f), Some((stale_id, reason))) if strong => {
+                            prop_assert_eq!(f.source, Source::StaleOnError(reason));
+                            prop_assert_eq!(id_of(&f.hit.value), stale_id);
+                        }
+                        (Err(CacheError::Load(_)), None) if strong => {}
+                        (other, stale) if strong => {
+                            return Err(TestCaseError::fail(format!(
+                                "failed load gave {other:?}, stale at begin {stale:?}"
+                            )));
+                        }
+                        _ => {}
+                    }
+                    model.values[id].killed_at = Some(0); // never stored
+                    continue;
+                }
+                let fetched = result.unwrap();
+                prop_assert_eq!(id_of(&fetched.hit.value), id);
+                let loaded = matches!(fetched.source, Source::Loaded { .. });
+                prop_assert!(loaded, "source {:?}", fetched.source);
+                let fresh_until = now
+                    + fetched
+                        .hit
+                        .meta
+                        .fresh_until
+                        .saturating_sub(fetched.hit.meta.stored_at);
+                prop_assert_eq!(fetched.hit.meta.stored_at, now);
+                model.values[id].fresh_until = fresh_until;
+                if let Source::Loaded {
+                    not_stored: Some(e),
+                } = &fetched.source
+                {
+                    // A fill that an invalidation made through the same instance overtook is
+                    // not stored (it would only clobber the location with a dead entry).
+                    let raced = matches!(e, CacheError::RacedInvalidation(_));
+                    prop_assert!(
+                        !strong || (raced && model.values[id].killed_at.is_some()),
+                        "not stored: {e}"
+                    );
+                    model.values[id].killed_at.get_or_insert(now);
+                    continue;
+                }
+                if strong {
+                    prop_assert!(
+                        model.values[id].killed_at.is_none(),
+                        "a fill overtaken by a hard invalidation was stored"
+                    );
+                }
+                model.write(id, now);
+            }
+            Op::Invalidate { inst, scope, soft } => {
+                let scope = scope_of(scope);
+                let request = Invalidation::of([scope.clone()]).mode_of(if soft {
+                    edgecache::core::Mode::Soft
+                } else {
+                    edgecache::core::Mode::Hard
+                });
+                block_on(caches[inst].invalidate(request)).unwrap();
+                model.invalidate(&scope, soft, now);
+            }
+            Op::Bump { inst, key } => {
+                block_on(caches[inst].bump_version(KEYS[key])).unwrap();
+                model.invalidate(&Scope::Key(KEYS[key].into()), false, now);
+            }
+            Op::Advance(ms) => clock.advance(ms),
+            Op::ToEdge {
+                key,
+                version,
+                edge,
+                before,
+            } => {
+                if let Some(&id) = model.current.get(&(key, version)) {
+                    let v = &model.values[id];
+                    let edge_at = v.fresh_until + [0, v.swr, v.sie][edge as usize];
+                    let target = edge_at - u64::from(before);
+                    if target > now {
+                        clock.set(target);
+                    }
+                }
+            }
+        }
+    }
+    // Let the store settle past the bound: nothing invalidated or overwritten before now may be
+    // served by any instance.
+    if !strong {
+        clock.advance(bound);
+        let now = clock.now_ms();
+        for cache in &caches {
+            for (key, name) in KEYS.iter().enumerate() {
+                for version in 0..2 {
+                    let answer = block_on(cache.get_version(name, version)).unwrap();
+                    check_answer(&model, key, version, now, 1, &answer)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    #[test]
+    fn matches_the_model_on_a_consistent_store(ops in proptest::collection::vec(op(1), 1..80)) {
+        run(ops, 1, 0, 1_000)?;
+    }
+
+    #[test]
+    fn lags_only_within_the_bound_on_an_eventually_consistent_store(ops in proptest::collection::vec(op(2), 1..80)) {
+        run(ops, 2, 3_000, 1_000)?;
+    }
+}
