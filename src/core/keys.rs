@@ -7,6 +7,7 @@
 //! | stamps | `s/{scope}/h`, `s/{scope}/a` | hard and any-purge stamps of a scope |
 //! | index | `i/{tag}/{key}@v{version}` | empty: "this entry carries this tag" |
 //! | log | `l/{inverted time}-{random}` | one invalidation record |
+//! | replay | `r/{request id}` | "this purge was applied" |
 //!
 //! Scopes are `*` (everything), `k:{key}`, `t:{tag}` and `p:{prefix}`. User text is escaped
 //! byte-wise (`%`, `/`, `@`, `~`, `*` and control characters become `%XX`), which preserves
@@ -135,6 +136,13 @@ impl KeySpace {
     #[must_use]
     pub fn log(&self, at: u64, random: u64) -> String {
         format!("{}l/{:016x}-{random:016x}", self.root, u64::MAX - at)
+    }
+
+    /// Where a purge request id is remembered (ids are short printable ASCII, but are escaped
+    /// anyway).
+    #[must_use]
+    pub fn replay(&self, id: &str) -> String {
+        format!("{}r/{}", self.root, fit(&escape(id), 128))
     }
 
     /// Every log key starts with this.

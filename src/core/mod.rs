@@ -7,6 +7,7 @@ mod entry;
 mod error;
 mod freshness;
 mod keys;
+pub mod purge;
 mod stamp;
 mod store;
 

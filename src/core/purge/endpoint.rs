@@ -1,0 +1,163 @@
+//! Applying a signed purge: verify, refuse replays, parse, invalidate, log, remember, receipt.
+
+use super::rejection::PurgeError;
+use super::replay::ReplayGuard;
+use super::request::{PurgeRequest, RequestLimits};
+use super::secret::Secrets;
+use super::signature::{verify, SignedHeaders, VerifyLimits};
+use crate::core::cache::{Cache, Invalidation, Mode};
+use crate::core::clock::Millis;
+use crate::core::error::CacheError;
+use crate::core::store::KvStore;
+
+/// What an applied purge returns to its sender.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
+pub struct Receipt {
+    /// The request's `webhook-id`.
+    pub id: String,
+    /// When it was applied (ms since the epoch).
+    pub applied_at: Millis,
+    /// Hard or soft.
+    pub mode: Mode,
+    /// What was purged, in the request's own shape.
+    pub purged: serde_json::Value,
+    /// KV writes the stamps took (constant per scope, whatever the number of entries).
+    pub stamp_writes: usize,
+    /// Whether the invalidation-log record was written.
+    pub logged: bool,
+    /// Every location stops serving purged content within this many milliseconds.
+    pub staleness_bound_ms: u64,
+}
+
+/// The purge endpoint's logic, independent of HTTP.
+///
+/// ```
+/// use edgecache::core::{CacheBuilder, ManualClock, MemoryStore};
+/// use edgecache::core::purge::{sign, MemoryReplayGuard, PurgeEndpoint, PurgeRequest, Secrets, SignedHeaders};
+/// # futures::executor::block_on(async {
+/// let clock = ManualClock::new(1_700_000_000_000);
+/// let cache = CacheBuilder::new(MemoryStore::new(clock.clone()), clock.clone()).build().unwrap();
+/// let secrets = Secrets::parse("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
+/// let endpoint = PurgeEndpoint::new(secrets.clone(), MemoryReplayGuard::new(10_000));
+/// let body = PurgeRequest::new().tag("articles").to_json();
+/// let sig = sign(secrets.primary(), "msg_1", 1_700_000_000, body.as_bytes()).unwrap();
+/// let headers = SignedHeaders { id: Some("msg_1"), timestamp: Some("1700000000"), signature: Some(&sig) };
+/// let receipt = endpoint.handle(&cache, &headers, body.as_bytes(), 1_700_000_000_000).await.unwrap();
+/// assert_eq!(receipt.stamp_writes, 2);
+/// # });
+/// ```
+#[derive(Debug)]
+pub struct PurgeEndpoint<G> {
+    secrets: Secrets,
+    guard: G,
+    verify_limits: VerifyLimits,
+    request_limits: RequestLimits,
+    staleness_bound_ms: u64,
+    actor: String,
+    url_key: fn(&str) -> Result<String, String>,
+}
+
+impl<G: ReplayGuard> PurgeEndpoint<G> {
+    /// An endpoint accepting `secrets`, remembering ids in `guard`.
+    pub fn new(secrets: Secrets, guard: G) -> Self {
+        Self {
+            secrets,
+            guard,
+            verify_limits: VerifyLimits::default(),
+            request_limits: RequestLimits::default(),
+            staleness_bound_ms: 61_000,
+            actor: "signed-purge".into(),
+            url_key: |url| Ok(url.to_owned()),
+        }
+    }
+
+    /// Signature limits (tolerance, body size, token count).
+    #[must_use]
+    pub fn verify_limits(mut self, limits: VerifyLimits) -> Self {
+        self.verify_limits = limits;
+        self
+    }
+
+    /// Body limits.
+    #[must_use]
+    pub fn request_limits(mut self, limits: RequestLimits) -> Self {
+        self.request_limits = limits;
+        self
+    }
+
+    /// The staleness bound the deployment documents (KV propagation + stamp memo interval;
+    /// default 61 s), reported in receipts.
+    #[must_use]
+    pub fn staleness_bound_ms(mut self, bound: u64) -> Self {
+        self.staleness_bound_ms = bound;
+        self
+    }
+
+    /// How URLs in a request become cache keys (default: the URL itself).
+    #[must_use]
+    pub fn url_key(mut self, map: fn(&str) -> Result<String, String>) -> Self {
+        self.url_key = map;
+        self
+    }
+
+    /// Verifies and applies one request at `now` (ms). On any error nothing was applied.
+    pub async fn handle<S: KvStore>(
+        &self,
+        cache: &Cache<S>,
+        headers: &SignedHeaders<'_>,
+        body: &[u8],
+        now: Millis,
+    ) -> Result<Receipt, PurgeError> {
+        let verified = verify(
+            &self.secrets,
+            headers,
+            body,
+            now / 1000,
+            &self.verify_limits,
+        )?;
+        if self
+            .guard
+            .seen(&verified.id, now)
+            .await
+            .map_err(PurgeError::ReplayGuard)?
+        {
+            return Err(PurgeError::AlreadyApplied);
+        }
+        let request = PurgeRequest::parse(body, &self.request_limits)?;
+        let scopes = request.scopes(self.url_key)?;
+        let invalidation = Invalidation::of(scopes)
+            .mode_of(request.mode)
+            .by(self.actor.clone())
+            .id(verified.id.clone());
+        let applied = cache.invalidate(invalidation).await.map_err(|e| match e {
+            CacheError::InvalidPrefix(_) => item_error("prefixes", &e),
+            CacheError::InvalidTag { .. } => item_error("tags", &e),
+            CacheError::KeyLength { .. } => item_error("keys", &e),
+            other => PurgeError::Apply(other),
+        })?;
+        // Remember the id until its timestamp can no longer pass the tolerance check. A failure
+        // here leaves a (harmless, idempotent) re-application possible, not a lost purge.
+        let until = (verified.timestamp + self.verify_limits.tolerance_secs + 1) * 1000;
+        let _ = self
+            .guard
+            .remember(&verified.id, now, until.max(now + 1))
+            .await;
+        Ok(Receipt {
+            id: verified.id,
+            applied_at: applied.record.at,
+            mode: request.mode,
+            purged: serde_json::from_str(&request.to_json()).unwrap_or_default(),
+            stamp_writes: applied.writes,
+            logged: applied.logged,
+            staleness_bound_ms: self.staleness_bound_ms,
+        })
+    }
+}
+
+fn item_error(field: &str, error: &CacheError) -> PurgeError {
+    PurgeError::InvalidItem {
+        field: field.into(),
+        reason: error.to_string(),
+    }
+}
