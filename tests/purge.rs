@@ -377,7 +377,7 @@ fn malformed_signature_headers() {
     let f = fixture();
     let b = body();
     let good = signature("msg_1", NOW, &b);
-    let many = vec![good.as_str(); 9].join(" ");
+    let many = [good.as_str(); 9].join(" ");
     let short = format!(
         "v1,{}",
         base64::engine::general_purpose::STANDARD.encode([1u8; 31])

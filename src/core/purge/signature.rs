@@ -126,7 +126,7 @@ pub fn verify(
     Err(PurgeError::SignatureMismatch)
 }
 
-fn header<'a>(value: Option<&'a str>, which: Header) -> Result<&'a str, PurgeError> {
+fn header(value: Option<&str>, which: Header) -> Result<&str, PurgeError> {
     let value = value.ok_or(PurgeError::MissingHeader(which))?;
     if value.trim().is_empty() {
         return Err(PurgeError::EmptyHeader(which));
