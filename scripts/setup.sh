@@ -20,3 +20,29 @@ for component in rustfmt clippy; do
   fi
 done
 say "rust toolchain ready: $(rustc --version)"
+
+# Python: a venv with the PyPI reference signer (standardwebhooks) and Django, for the interop
+# tests and examples/django.
+requirements=examples/django/requirements.txt
+if [ ! -x .venv/bin/python ]; then
+  say "creating the Python venv in .venv"
+  python3 -m venv .venv
+fi
+wanted=$(sha256sum "$requirements" | cut -d' ' -f1)
+if [ "$(cat .venv/.requirements.sha 2>/dev/null)" != "$wanted" ]; then
+  say "installing Python packages from $requirements"
+  .venv/bin/pip install --quiet --disable-pip-version-check -r "$requirements"
+  echo "$wanted" > .venv/.requirements.sha
+else
+  say "Python packages up to date ($(.venv/bin/python --version))"
+fi
+
+# Node: the npm reference signer (standardwebhooks), pinned by package-lock.json.
+wanted=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ "$(cat node_modules/.lock.sha 2>/dev/null)" != "$wanted" ]; then
+  say "installing npm devDependencies (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$wanted" > node_modules/.lock.sha
+else
+  say "npm devDependencies up to date (node $(node --version))"
+fi

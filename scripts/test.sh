@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: sets up first (idempotent), then the native suites (unit, integration,
-# model-based property tests, failure injection, doc tests) and the wasm32 build of the core.
+# model-based property tests, failure injection, interop with the reference Standard Webhooks
+# libraries, CLI, doc tests), the wasm32 build of the core, and the Django example's tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,4 +23,17 @@ if [ "$status" -ne 0 ]; then
   exit "$status"
 fi
 passed=$(grep -oE '[0-9]+ passed' target/test-output.txt | awk '{s+=$1} END {print s}')
-say "all passed: ${passed} tests"
+say "cargo tests passed: ${passed}"
+
+say "Django example (examples/django): saves and deletes send purges signed by PyPI standardwebhooks"
+cargo build --quiet --bin edgecache
+status=0
+(cd examples/django && EDGECACHE_BIN="$PWD/../../target/debug/edgecache" EDGECACHE_REQUIRE_BIN=1 \
+  ../../.venv/bin/python manage.py test articles -v 1) >target/django-output.txt 2>&1 || status=$?
+grep -E '^(Ran|OK|FAILED)' target/django-output.txt || true
+if [ "$status" -ne 0 ]; then
+  say "Django tests FAILED (exit $status)"
+  cat target/django-output.txt
+  exit "$status"
+fi
+say "all passed"

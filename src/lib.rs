@@ -9,8 +9,9 @@
 //!
 //! | feature | what it adds | status |
 //! |---|---|---|
-//! | *(none)* | [`core`]: the cache engine over any [`core::KvStore`], the in-memory store | ready |
-//! | `testing` | [`core::SimulatedKv`]: an eventually consistent, failure-injecting store for tests | ready |
+//! | *(none)* | [`core`]: the cache engine over any [`core::KvStore`], the in-memory store, signed purges ([`core::purge`]) | ready |
+//! | `testing` | `core::SimulatedKv`: an eventually consistent, failure-injecting store for tests | ready |
+//! | `cli` (default) | the `edgecache` purge/sign/verify CLI (native only) | ready |
 //! | `worker` | the Cloudflare Worker front (caching reverse proxy over Workers KV) | planned |
 //! | `js` | the npm package front (wasm-bindgen `EdgeCache`, JS stores) | planned |
 //!
@@ -37,3 +38,5 @@
 #![warn(missing_docs)]
 
 pub mod core;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod native;

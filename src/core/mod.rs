@@ -23,7 +23,7 @@ pub use keys::{escape, segment_prefixes, KeySpace, Scope, MAX_PREFIX_DEPTH, SEGM
 pub use stamp::SplitMix64;
 pub use store::{
     KvStore, KvTtl, ListOptions, ListPage, ListedKey, MemoryStore, PutOptions, StoreError,
-    MAX_KEY_BYTES, MAX_LIST_LIMIT, MIN_TTL_SECS,
+    MAX_KEY_BYTES, MAX_LIST_LIMIT, MAX_METADATA_BYTES, MIN_TTL_SECS,
 };
 #[cfg(any(test, feature = "testing"))]
 pub use store::{SimulatedKv, StoreOp};

@@ -1,14 +1,5 @@
 //! The cache engine: lookups judged against tag stamps, fenced single-flight fills,
 //! invalidations that cost a constant number of writes, the invalidation log and stats.
-//!
-//! KV operations per call (stamps memoised, so a warm instance skips the stamp read):
-//!
-//! | call | reads | writes |
-//! |---|---|---|
-//! | `get` hit | 1 get + 1 get_many of stamps (0 when memoised) | 0 |
-//! | `set` with k tags | 1 get_many of stamps (0 when memoised) | 1 entry + k index keys (+ 2 per scope never stamped before) |
-//! | invalidate n scopes, hard | 0 (1 get per key scope, to keep its version) | 2n stamps + 1 log record |
-//! | invalidate n scopes, soft | 0 | n stamps + 1 log record |
 
 mod builder;
 mod flight;
@@ -56,7 +47,16 @@ enum Validity {
     Invalid(Scope),
 }
 
-/// A cache over a [`KvStore`]. See the [module docs](self) for what each call costs.
+/// A cache over a [`KvStore`].
+///
+/// KV operations per call (stamps memoised, so a warm instance skips the stamp read):
+///
+/// | call | reads | writes |
+/// |---|---|---|
+/// | `get` hit | 1 get + 1 get_many of stamps (0 when memoised) | 0 |
+/// | `set` with k tags | 1 get_many of stamps (0 when memoised) | 1 entry + k index keys (+ 2 per scope never stamped before) |
+/// | invalidate n scopes, hard | 0 (1 get per key scope, to keep its version) | 2n stamps + 1 log record |
+/// | invalidate n scopes, soft | 0 | n stamps + 1 log record |
 ///
 /// ```
 /// use std::time::Duration;

@@ -1,0 +1,57 @@
+"""The demo origin's pages. Each response says how long the edge may keep it and which tags it
+carries, so a purge of `article:{slug}` reaches every page that shows the article."""
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404
+from django.utils.html import escape
+
+from .models import Article
+
+
+def _cacheable(response, tags: list[str], edge_ttl: int = 3600):
+    # Browsers revalidate; the edge keeps it for an hour or until purged.
+    response["Cache-Control"] = "public, max-age=0, must-revalidate"
+    response["CDN-Cache-Control"] = f"max-age={edge_ttl}, stale-while-revalidate=60, stale-if-error=86400"
+    response["Cache-Tag"] = ",".join(sorted(set(tags)))
+    return response
+
+
+def index(request):
+    articles = Article.objects.select_related("author")
+    items = "".join(
+        f'<li><a href="/articles/{a.slug}">{escape(a.title)}</a> by {escape(a.author.name)}</li>' for a in articles
+    )
+    html = f"<!doctype html><title>Articles</title><h1>Articles</h1><ul>{items}</ul>"
+    tags = ["articles"] + [t for a in articles for t in a.cache_tags()]
+    return _cacheable(HttpResponse(html), tags)
+
+
+def detail(request, slug: str):
+    article = get_object_or_404(Article.objects.select_related("author"), slug=slug)
+    html = (
+        f"<!doctype html><title>{escape(article.title)}</title><h1>{escape(article.title)}</h1>"
+        f"<p>by {escape(article.author.name)}</p><div>{escape(article.body)}</div>"
+        f"<p><small>updated {article.updated_at.isoformat()}</small></p>"
+    )
+    return _cacheable(HttpResponse(html), article.cache_tags())
+
+
+def _json(article: Article) -> dict:
+    return {
+        "slug": article.slug,
+        "title": article.title,
+        "body": article.body,
+        "author": {"id": article.author_id, "name": article.author.name},
+        "updated_at": article.updated_at.isoformat(),
+        "tags": article.cache_tags(),
+    }
+
+
+def api_list(request):
+    articles = list(Article.objects.select_related("author"))
+    tags = ["articles"] + [t for a in articles for t in a.cache_tags()]
+    return _cacheable(JsonResponse({"articles": [_json(a) for a in articles]}), tags)
+
+
+def api_detail(request, slug: str):
+    article = get_object_or_404(Article.objects.select_related("author"), slug=slug)
+    return _cacheable(JsonResponse(_json(article)), article.cache_tags())
