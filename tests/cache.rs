@@ -765,3 +765,51 @@ fn another_instances_purge_is_seen_within_propagation_plus_memo() {
     );
     assert!(clock.now_ms() > T0);
 }
+
+#[test]
+fn uncacheable_values_are_neither_stored_nor_shared() {
+    let (cache, _) = cache();
+    let loads = AtomicUsize::new(0);
+    let (release, wait) = oneshot::channel::<()>();
+    let wait = futures::future::FutureExt::shared(wait);
+    let callers = (0..3).map(|_| {
+        let wait = wait.clone();
+        let loads = &loads;
+        cache.get_or_set("private", SetOptions::new(), move || async move {
+            let n = loads.fetch_add(1, Ordering::SeqCst);
+            wait.await.ok();
+            Ok(Loaded::uncacheable(format!("for caller {n}")))
+        })
+    });
+    let (results, ()) = block_on(futures::future::join(join_all(callers), async move {
+        release.send(()).unwrap()
+    }));
+    // The leader's private value went to nobody else: each waiter loaded its own.
+    assert_eq!(loads.load(Ordering::SeqCst), 3);
+    let values: std::collections::HashSet<_> = results
+        .iter()
+        .map(|r| r.as_ref().unwrap().hit.value.clone())
+        .collect();
+    assert_eq!(values.len(), 3);
+    assert!(results.iter().all(|r| r.as_ref().unwrap().source
+        == Source::Loaded {
+            not_stored: Some(CacheError::Uncacheable)
+        }));
+    assert_eq!(
+        block_on(cache.get("private")).unwrap(),
+        Lookup::Miss(MissReason::Absent)
+    );
+}
+
+#[test]
+fn load_skips_the_lookup_but_keeps_single_flight() {
+    let (cache, _) = cache();
+    block_on(cache.set("k", "old", SetOptions::new())).unwrap();
+    let fetched =
+        block_on(cache.load("k", SetOptions::new(), || async { Ok(Loaded::new("new")) })).unwrap();
+    assert_eq!(
+        (fetched.hit.value.as_ref(), fetched.source),
+        (&b"new"[..], Source::Loaded { not_stored: None })
+    );
+    assert_eq!(value(&block_on(cache.get("k")).unwrap()), Some(&b"new"[..]));
+}

@@ -87,6 +87,11 @@ pub enum CacheError {
     /// ran, so its value was returned but not stored.
     #[error("an invalidation of {0:?} raced the load")]
     RacedInvalidation(Scope),
+    /// The loader said its value is not to be stored or shared ([`Loaded::uncacheable`]).
+    ///
+    /// [`Loaded::uncacheable`]: crate::core::Loaded::uncacheable
+    #[error("the loaded value is not cacheable")]
+    Uncacheable,
     /// A builder setting is invalid.
     #[error("invalid configuration: {0}")]
     Config(String),

@@ -6,6 +6,7 @@ mod clock;
 mod entry;
 mod error;
 mod freshness;
+pub mod http;
 mod keys;
 pub mod purge;
 mod stamp;

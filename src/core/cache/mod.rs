@@ -252,21 +252,63 @@ impl<S: KvStore> Cache<S> {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<Loaded, LoadError>>,
     {
+        self.fetch(key, options, loader, true).await
+    }
+
+    /// Loads and stores `key` without looking it up first — for callers that already looked
+    /// (an HTTP front revalidating a stale entry). Single-flight and fenced like
+    /// [`get_or_set`](Self::get_or_set); on loader failure it returns the error (the caller has
+    /// its own stale copy).
+    pub async fn load<F, Fut>(
+        &self,
+        key: &str,
+        options: SetOptions,
+        loader: F,
+    ) -> Result<Fetched, CacheError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Loaded, LoadError>>,
+    {
+        self.fetch(key, options, loader, false).await
+    }
+
+    async fn fetch<F, Fut>(
+        &self,
+        key: &str,
+        options: SetOptions,
+        loader: F,
+        lookup_first: bool,
+    ) -> Result<Fetched, CacheError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Loaded, LoadError>>,
+    {
         self.check_key(key)?;
         self.check_tags(&options.tags)?;
         let version = options.version;
         let location = self.keys.entry(key, version);
         let mut loader = Some(loader);
+        let mut first = true;
         loop {
-            let stale = match self.get_version(key, version).await {
-                Ok(Lookup::Fresh(hit)) => {
-                    return Ok(Fetched {
-                        hit,
-                        source: Source::Cached,
-                    })
+            // After a cancelled wait, look again: the entry may have been stored meanwhile.
+            let stale = if lookup_first || !first {
+                match self.get_version(key, version).await {
+                    Ok(Lookup::Fresh(hit)) => {
+                        return Ok(Fetched {
+                            hit,
+                            source: Source::Cached,
+                        })
+                    }
+                    Ok(Lookup::Stale(hit, reason, _)) => Some((hit, reason)),
+                    Ok(Lookup::Miss(_)) | Err(_) => None,
                 }
-                Ok(Lookup::Stale(hit, reason, _)) => Some((hit, reason)),
-                Ok(Lookup::Miss(_)) | Err(_) => None,
+            } else {
+                None
+            };
+            first = false;
+            let Some(load) = loader.take() else {
+                // Unreachable: the loader is only taken by a return path. Kept total.
+                return Err(CacheError::Load(LoadError::new("loader already consumed")));
             };
             match self
                 .flights
@@ -281,17 +323,28 @@ impl<S: KvStore> Cache<S> {
                                 source: Source::Coalesced,
                             })
                         }
+                        // The leader's value was not for sharing: load our own, fenced.
+                        Ok(Err(CacheError::Uncacheable)) => {
+                            return self.fill(key, options, load).await
+                        }
                         Ok(Err(e)) => return self.stale_or(stale, e),
-                        Err(_cancelled) => continue,
+                        Err(_cancelled) => loader = Some(load),
                     }
                 }
                 Role::Leader(leader) => {
-                    let Some(load) = loader.take() else {
-                        // Unreachable: a leader returns below. Kept total rather than panicking.
-                        return Err(CacheError::Load(LoadError::new("loader already consumed")));
-                    };
                     let result = self.fill(key, options.clone(), load).await;
-                    leader.finish(&result.as_ref().map(|f| f.hit.clone()).map_err(Clone::clone));
+                    let shared = match &result {
+                        Ok(Fetched {
+                            source:
+                                Source::Loaded {
+                                    not_stored: Some(CacheError::Uncacheable),
+                                },
+                            ..
+                        }) => Err(CacheError::Uncacheable),
+                        Ok(fetched) => Ok(fetched.hit.clone()),
+                        Err(e) => Err(e.clone()),
+                    };
+                    leader.finish(&shared);
                     return match result {
                         Ok(fetched) => Ok(fetched),
                         Err(e) => self.stale_or(stale, e),
@@ -332,6 +385,18 @@ impl<S: KvStore> Cache<S> {
         let captured = self.capture(&scopes).await;
         self.counters.bump(Counter::Load);
         let loaded = loader().await?;
+        if !loaded.cacheable {
+            let hit = Hit {
+                meta: self.meta_for(key, &options, self.clock.now_ms()),
+                value: loaded.value,
+            };
+            return Ok(Fetched {
+                hit,
+                source: Source::Loaded {
+                    not_stored: Some(CacheError::Uncacheable),
+                },
+            });
+        }
         let known_tags = options.tags.len();
         let options = options.overlaid(loaded.options);
         let not_stored = match captured {

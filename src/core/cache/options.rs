@@ -124,6 +124,7 @@ pub struct Loaded {
     /// The loaded bytes.
     pub value: Bytes,
     pub(crate) options: SetOptions,
+    pub(crate) cacheable: bool,
 }
 
 impl Loaded {
@@ -132,6 +133,16 @@ impl Loaded {
         Self {
             value: value.into(),
             options: SetOptions::default(),
+            cacheable: true,
+        }
+    }
+    /// A value for this caller only: returned, never stored, never handed to callers waiting on
+    /// the same key (they load their own) — a private or `no-store` HTTP response, say.
+    pub fn uncacheable(value: impl Into<Bytes>) -> Self {
+        Self {
+            value: value.into(),
+            options: SetOptions::default(),
+            cacheable: false,
         }
     }
     /// Options learnt from the load; they override the call's (tags are added). Its version

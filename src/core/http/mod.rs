@@ -1,0 +1,20 @@
+//! HTTP caching decisions for the edge, on plain data: what may be stored and for how long,
+//! how stored responses are encoded, conditional requests, `Cache-Status`, cache keys.
+
+mod conditional;
+mod date;
+mod directives;
+mod headers;
+mod key;
+mod policy;
+mod status;
+mod stored;
+
+pub use conditional::{not_modified, NOT_MODIFIED_HEADERS};
+pub use date::{format_http_date, parse_http_date};
+pub use directives::Directives;
+pub use headers::{end_to_end, header, set_header, HeaderList};
+pub use key::cache_key;
+pub use policy::{decide, Decision, EdgePolicy, Lifetime};
+pub use status::CacheStatus;
+pub use stored::{NotAResponse, StoredResponse};

@@ -1,0 +1,108 @@
+//! A response as the edge stores it: status, end-to-end headers, the request-header values its
+//! `Vary` names, and the body. Encoded as a 4-byte head length, the head as JSON, the body.
+
+use bytes::Bytes;
+
+use super::headers::{header, HeaderList};
+
+/// A stored response.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct StoredResponse {
+    /// The status.
+    pub status: u16,
+    /// End-to-end headers as sent by the origin (edge-only and hop-by-hop headers removed).
+    pub headers: HeaderList,
+    /// For each header the response's `Vary` names, the value the request had (`None`: absent).
+    pub vary: Vec<(String, Option<String>)>,
+    /// The body.
+    #[serde(skip)]
+    pub body: Bytes,
+}
+
+/// A stored value that is not a stored response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("not a stored response")]
+pub struct NotAResponse;
+
+impl StoredResponse {
+    /// Captures the request-header values `Vary` names.
+    #[must_use]
+    pub fn vary_of(
+        request: &[(String, String)],
+        response: &[(String, String)],
+    ) -> Vec<(String, Option<String>)> {
+        header(response, "vary")
+            .map(|v| {
+                v.split(',')
+                    .map(|name| name.trim().to_ascii_lowercase())
+                    .filter(|name| !name.is_empty())
+                    .map(|name| {
+                        let value = header(request, &name).map(str::to_owned);
+                        (name, value)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Whether `request` selects this stored response under its `Vary`.
+    #[must_use]
+    pub fn matches(&self, request: &[(String, String)]) -> bool {
+        self.vary
+            .iter()
+            .all(|(name, value)| header(request, name) == value.as_deref())
+    }
+
+    /// The stored form.
+    #[must_use]
+    pub fn encode(&self) -> Bytes {
+        let head = serde_json::to_vec(self).unwrap_or_default();
+        let mut out = Vec::with_capacity(4 + head.len() + self.body.len());
+        out.extend_from_slice(&(head.len() as u32).to_be_bytes());
+        out.extend_from_slice(&head);
+        out.extend_from_slice(&self.body);
+        out.into()
+    }
+
+    /// Decodes the stored form; anything else is [`NotAResponse`].
+    pub fn decode(bytes: &Bytes) -> Result<Self, NotAResponse> {
+        let len = bytes.get(..4).ok_or(NotAResponse)?;
+        let len = u32::from_be_bytes([len[0], len[1], len[2], len[3]]) as usize;
+        let head = bytes.get(4..4 + len).ok_or(NotAResponse)?;
+        let mut response: Self = serde_json::from_slice(head).map_err(|_| NotAResponse)?;
+        response.body = bytes.slice(4 + len..);
+        Ok(response)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn round_trips_and_matches_vary() {
+        let request = vec![("Accept-Language".to_owned(), "de".to_owned())];
+        let headers = vec![
+            ("vary".to_owned(), "Accept-Language, X-Absent".to_owned()),
+            ("etag".to_owned(), "\"1\"".to_owned()),
+        ];
+        let stored = StoredResponse {
+            status: 200,
+            vary: StoredResponse::vary_of(&request, &headers),
+            headers,
+            body: Bytes::from_static(b"\x00\xffbinary body"),
+        };
+        assert_eq!(StoredResponse::decode(&stored.encode()).unwrap(), stored);
+        assert!(stored.matches(&request));
+        assert!(!stored.matches(&[("accept-language".to_owned(), "fr".to_owned())]));
+        assert!(!stored.matches(&[]));
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+            let _ = StoredResponse::decode(&Bytes::from(bytes));
+        }
+    }
+}
