@@ -40,3 +40,5 @@
 pub mod core;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod native;
+#[cfg(feature = "worker")]
+pub mod worker;

@@ -23,7 +23,7 @@ pub use freshness::{judge, Freshness, StaleReason, StaleUse};
 pub use keys::{escape, segment_prefixes, KeySpace, Scope, MAX_PREFIX_DEPTH, SEGMENT_SEPARATORS};
 pub use stamp::SplitMix64;
 pub use store::{
-    KvStore, KvTtl, ListOptions, ListPage, ListedKey, MemoryStore, PutOptions, StoreError,
+    KvStore, KvTtl, ListOptions, ListPage, ListedKey, MemoryStore, PutOptions, StoreError, Tiered,
     MAX_KEY_BYTES, MAX_LIST_LIMIT, MAX_METADATA_BYTES, MIN_TTL_SECS,
 };
 #[cfg(any(test, feature = "testing"))]

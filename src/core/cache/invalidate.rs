@@ -46,6 +46,20 @@ impl<S: KvStore> Cache<S> {
         Ok(applied.record.new_version.unwrap_or_default())
     }
 
+    /// The current any-purge stamps of `tags` (changed by every purge of the tag, hard or soft;
+    /// `None` for a tag never used), read through the memo. Clients that remember these learn
+    /// of purges by polling.
+    pub async fn tag_stamps(&self, tags: &[String]) -> Result<Vec<Option<String>>, CacheError> {
+        let scopes: Vec<Scope> = tags.iter().cloned().map(Scope::Tag).collect();
+        let refs: Vec<&Scope> = scopes.iter().collect();
+        Ok(self
+            .read_stamps(&refs)
+            .await?
+            .into_iter()
+            .map(|(_, any)| any)
+            .collect())
+    }
+
     /// The managed version of `key` (0 until first bumped).
     pub async fn version(&self, key: &str) -> Result<u64, CacheError> {
         let scope = Scope::Key(key.to_owned());

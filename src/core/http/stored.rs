@@ -14,6 +14,9 @@ pub struct StoredResponse {
     pub headers: HeaderList,
     /// For each header the response's `Vary` names, the value the request had (`None`: absent).
     pub vary: Vec<(String, Option<String>)>,
+    /// The response's age when it arrived (from `Age` and `Date`), added to `Age` on the way out.
+    #[serde(default)]
+    pub age_ms: u64,
     /// The body.
     #[serde(skip)]
     pub body: Bytes,
@@ -91,6 +94,7 @@ mod tests {
             status: 200,
             vary: StoredResponse::vary_of(&request, &headers),
             headers,
+            age_ms: 3_000,
             body: Bytes::from_static(b"\x00\xffbinary body"),
         };
         assert_eq!(StoredResponse::decode(&stored.encode()).unwrap(), stored);

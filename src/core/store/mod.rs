@@ -8,10 +8,12 @@
 mod memory;
 #[cfg(any(test, feature = "testing"))]
 mod simulated;
+mod tiered;
 
 pub use memory::MemoryStore;
 #[cfg(any(test, feature = "testing"))]
 pub use simulated::{SimulatedKv, StoreOp};
+pub use tiered::Tiered;
 
 use bytes::Bytes;
 

@@ -1,11 +1,3 @@
-//! `edgecache`: send signed purges, sign bodies for curl, verify captured requests, make secrets.
-//!
-//! Secrets come from the environment (`EDGECACHE_PURGE_SECRET`), never from flags, so they stay
-//! out of shell history and process listings.
-//!
-//! Exit codes: 0 done; 2 bad arguments or configuration; 3 endpoint unreachable; 4 request
-//! rejected (4xx, or a signature that does not verify); 5 endpoint failed (5xx).
-
 use std::io::Read as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -92,7 +84,7 @@ enum Command {
     Secret,
 }
 
-fn main() -> ExitCode {
+pub fn main() -> ExitCode {
     match run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err((code, message)) => {

@@ -1,0 +1,162 @@
+//! The worker's settings, read from `wrangler.toml` vars and secrets. A missing or invalid
+//! required setting is an error naming it; every request is then answered 500 with that name.
+
+use std::time::Duration;
+
+use worker::Env;
+
+use crate::core::purge::Secrets;
+
+/// A setting that is missing or invalid.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{setting}: {reason}")]
+pub struct ConfigError {
+    /// The setting's name, as in `wrangler.toml`.
+    pub setting: &'static str,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+/// Everything the worker reads from its environment.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where misses go: `ORIGIN_URL` (required, http or https).
+    pub origin: String,
+    /// `PURGE_SECRETS` (required secret): one or more space-separated `whsec_` secrets.
+    pub secrets: Secrets,
+    /// `EDGECACHE_NAMESPACE` (default `edgecache`).
+    pub namespace: String,
+    /// `DEPLOY_VERSION` (default `0`): a new value starts an empty key space.
+    pub deploy_version: String,
+    /// `DEFAULT_TTL` seconds for cacheable responses that say nothing (default 0: not stored).
+    pub default_ttl: Duration,
+    /// `MEMORY_BUDGET` bytes of in-isolate entry cache (default 8 MiB; 0 turns it off).
+    pub memory_budget: usize,
+    /// `STAMP_MEMO_MS` (default 1000): how long tag stamps are reused in an isolate.
+    pub stamp_memo: Duration,
+    /// `MAX_BODY_BYTES` (default 1 MiB, at most 24 MiB): larger bodies stream through uncached.
+    pub max_body_bytes: usize,
+    /// `ORIGIN_TIMEOUT_MS` (default 30000).
+    pub origin_timeout: Duration,
+    /// `TAGS_ENDPOINT` (`on` or `off`, default `on`): the public `GET /_edgecache/tags`.
+    pub tags_endpoint: bool,
+    /// `KV_PROPAGATION_MS` (default 60000): the KV propagation delay the staleness bound assumes.
+    pub kv_propagation: Duration,
+}
+
+impl Config {
+    /// Reads and checks every setting.
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let var = |name: &'static str| {
+            env.var(name)
+                .ok()
+                .map(|v| v.to_string())
+                .filter(|v| !v.trim().is_empty())
+        };
+        let origin = var("ORIGIN_URL").ok_or_else(|| missing("ORIGIN_URL"))?;
+        let origin = origin.trim().trim_end_matches('/').to_owned();
+        if !(origin.starts_with("http://") || origin.starts_with("https://"))
+            || origin.contains(['?', '#'])
+        {
+            return Err(ConfigError {
+                setting: "ORIGIN_URL",
+                reason: "must be an http(s) URL without query or fragment".into(),
+            });
+        }
+        let secrets_text = env
+            .secret("PURGE_SECRETS")
+            .map(|s| s.to_string())
+            .ok()
+            .or_else(|| var("PURGE_SECRETS"))
+            .ok_or_else(|| missing("PURGE_SECRETS"))?;
+        let secrets = Secrets::parse(&secrets_text).map_err(|e| ConfigError {
+            setting: "PURGE_SECRETS",
+            reason: e.to_string(),
+        })?;
+        let word = |name: &'static str, default: &str, max: usize| -> Result<String, ConfigError> {
+            let value = var(name).unwrap_or_else(|| default.to_owned());
+            let ok = value.len() <= max
+                && value
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+            if ok {
+                Ok(value)
+            } else {
+                Err(ConfigError {
+                    setting: name,
+                    reason: format!("must be 1-{max} characters of [A-Za-z0-9_-]"),
+                })
+            }
+        };
+        let number = |name: &'static str, default: u64, max: u64| -> Result<u64, ConfigError> {
+            match var(name) {
+                None => Ok(default),
+                Some(v) => v
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|n| *n <= max)
+                    .ok_or_else(|| ConfigError {
+                        setting: name,
+                        reason: format!("must be a whole number from 0 to {max}"),
+                    }),
+            }
+        };
+        let tags_endpoint = match var("TAGS_ENDPOINT").as_deref().unwrap_or("on") {
+            "on" => true,
+            "off" => false,
+            _ => {
+                return Err(ConfigError {
+                    setting: "TAGS_ENDPOINT",
+                    reason: "must be on or off".into(),
+                })
+            }
+        };
+        Ok(Self {
+            origin,
+            secrets,
+            namespace: word("EDGECACHE_NAMESPACE", "edgecache", 32)?,
+            deploy_version: word("DEPLOY_VERSION", "0", 16)?,
+            default_ttl: Duration::from_secs(number("DEFAULT_TTL", 0, 365 * 86_400)?),
+            memory_budget: number("MEMORY_BUDGET", 8 << 20, 64 << 20)? as usize,
+            stamp_memo: Duration::from_millis(number("STAMP_MEMO_MS", 1_000, 60_000)?),
+            max_body_bytes: number("MAX_BODY_BYTES", 1 << 20, 24 << 20)? as usize,
+            origin_timeout: Duration::from_millis(
+                number("ORIGIN_TIMEOUT_MS", 30_000, 300_000)?.max(1),
+            ),
+            tags_endpoint,
+            kv_propagation: Duration::from_millis(number("KV_PROPAGATION_MS", 60_000, 600_000)?),
+        })
+    }
+
+    /// What identifies this configuration (secrets by fingerprint only), to rebuild isolate
+    /// state when a deploy changes it.
+    pub fn fingerprint(&self) -> String {
+        format!(
+            "{}|{}|{}|{}|{:?}|{}|{:?}|{}|{:?}|{}|{:?}",
+            self.origin,
+            self.secrets.primary().fingerprint(),
+            self.secrets.len(),
+            self.namespace,
+            self.default_ttl,
+            self.deploy_version,
+            self.stamp_memo,
+            self.max_body_bytes,
+            self.origin_timeout,
+            self.memory_budget,
+            self.kv_propagation
+        )
+    }
+
+    /// The documented bound on serving purged content: KV propagation + stamp memo.
+    pub fn staleness_bound(&self) -> Duration {
+        self.kv_propagation + self.stamp_memo
+    }
+}
+
+fn missing(setting: &'static str) -> ConfigError {
+    ConfigError {
+        setting,
+        reason: "is not set".into(),
+    }
+}

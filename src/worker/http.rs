@@ -1,0 +1,106 @@
+//! Moving requests and responses between the platform and the core's plain data.
+
+use bytes::Bytes;
+use wasm_bindgen::{JsCast, JsValue};
+use worker::{Headers, Response, ResponseBuilder};
+
+use crate::core::http::{end_to_end, HeaderList};
+
+/// Request headers a cache must not forward when it fetches for itself: the client's own
+/// conditions and ranges would make the origin answer something other than the full response.
+const CLIENT_CONDITIONS: [&str; 6] = [
+    "if-none-match",
+    "if-modified-since",
+    "if-match",
+    "if-unmodified-since",
+    "if-range",
+    "range",
+];
+
+/// The headers of a platform object as a list (repeated headers arrive joined with ", ").
+pub fn header_list(headers: &Headers) -> HeaderList {
+    headers
+        .entries()
+        .map(|(n, v)| (n.to_ascii_lowercase(), v))
+        .collect()
+}
+
+/// The raw request method (worker-rs maps unknown methods to GET).
+pub fn raw_method(request: &worker::Request) -> String {
+    request.inner().method().to_ascii_uppercase()
+}
+
+/// Builds a request to `url` with `method`, `headers` and an optional body, never following
+/// redirects (a proxy passes 3xx through).
+pub fn origin_request(
+    url: &str,
+    method: &str,
+    headers: &HeaderList,
+    body: Option<JsValue>,
+) -> worker::Result<worker::Request> {
+    let init = js_sys::Object::new();
+    let platform_headers = Headers::new();
+    for (name, value) in end_to_end(headers) {
+        // Host is the worker's; the platform sets the origin's.
+        if name != "host" {
+            platform_headers.append(&name, &value)?;
+        }
+    }
+    js_sys::Reflect::set(&init, &"method".into(), &method.into())?;
+    js_sys::Reflect::set(&init, &"headers".into(), platform_headers.as_ref())?;
+    js_sys::Reflect::set(&init, &"redirect".into(), &"manual".into())?;
+    if let Some(body) = body {
+        js_sys::Reflect::set(&init, &"body".into(), &body)?;
+    }
+    let request = web_sys::Request::new_with_str_and_init(url, init.unchecked_ref())?;
+    Ok(request.into())
+}
+
+/// Headers for a cache fill: the client's, minus its conditions.
+pub fn fill_headers(client: &HeaderList) -> HeaderList {
+    client
+        .iter()
+        .filter(|(n, _)| !CLIENT_CONDITIONS.contains(&n.as_str()))
+        .cloned()
+        .collect()
+}
+
+/// A client response from plain parts. Statuses outside 200–599 become a 502 (worker-rs panics
+/// on them); null-body statuses and HEAD get no body.
+pub fn respond(status: u16, headers: &HeaderList, body: Option<Bytes>) -> worker::Result<Response> {
+    if !(200..=599).contains(&status) {
+        return respond_error(
+            502,
+            "bad_origin_status",
+            &format!("origin answered status {status}"),
+        );
+    }
+    let platform_headers = Headers::new();
+    for (name, value) in headers {
+        platform_headers.append(name, value)?;
+    }
+    let builder = ResponseBuilder::new()
+        .with_status(status)
+        .with_headers(platform_headers);
+    Ok(match body {
+        Some(body) if !matches!(status, 204 | 205 | 304) => builder.fixed(body.to_vec()),
+        _ => builder.empty(),
+    })
+}
+
+/// A JSON error with a reason code.
+pub fn respond_error(status: u16, code: &str, message: &str) -> worker::Result<Response> {
+    respond_json(
+        status,
+        &serde_json::json!({ "error": code, "message": message }),
+    )
+}
+
+/// A JSON response, never cached by anyone.
+pub fn respond_json(status: u16, value: &serde_json::Value) -> worker::Result<Response> {
+    let headers = vec![
+        ("content-type".to_owned(), "application/json".to_owned()),
+        ("cache-control".to_owned(), "no-store".to_owned()),
+    ];
+    respond(status, &headers, Some(Bytes::from(value.to_string())))
+}

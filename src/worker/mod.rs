@@ -1,0 +1,53 @@
+//! The Cloudflare Worker front (feature `worker`): a caching reverse proxy in front of
+//! `ORIGIN_URL`, keeping responses in the KV namespace bound as `CACHE`, purged by signed calls
+//! to `/_edgecache/purge`. Thin: it translates platform types to the core and back.
+
+mod config;
+mod control;
+mod http;
+mod kv;
+mod proxy;
+mod state;
+
+pub use config::{Config, ConfigError};
+pub use kv::{JsClock, WorkerKv};
+
+use worker::{event, Context, Env, Request, Response};
+
+/// The worker's entry point. Never fails: every error becomes a clean response.
+#[event(fetch)]
+pub async fn fetch(request: Request, env: Env, ctx: Context) -> worker::Result<Response> {
+    console_error_panic_hook::set_once();
+    match route(request, env, &ctx).await {
+        Ok(response) => Ok(response),
+        Err(e) => http::respond_error(502, "edge_error", &e.to_string()),
+    }
+}
+
+async fn route(request: Request, env: Env, ctx: &Context) -> worker::Result<Response> {
+    let config = match Config::from_env(&env) {
+        Ok(config) => config,
+        Err(e) => return config_error(&e),
+    };
+    let state = match state::state(&env, config) {
+        Ok(state) => state,
+        Err(e) => return config_error(&e),
+    };
+    let path = request.path();
+    if path.starts_with("/_edgecache/") {
+        return control::handle(request, state).await;
+    }
+    match http::raw_method(&request).as_str() {
+        "GET" => proxy::cached(request, state, ctx, false).await,
+        "HEAD" => proxy::cached(request, state, ctx, true).await,
+        _ => proxy::pass_through(request, state, "").await,
+    }
+}
+
+fn config_error(error: &ConfigError) -> worker::Result<Response> {
+    worker::console_error!("edgecache misconfigured: {error}");
+    http::respond_json(
+        500,
+        &serde_json::json!({ "error": "config", "setting": error.setting, "message": error.to_string() }),
+    )
+}

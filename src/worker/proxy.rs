@@ -1,0 +1,446 @@
+//! The caching reverse proxy: GET and HEAD through the cache, everything else passed through
+//! (and, when it succeeds, invalidating what it changed — RFC 9111 §4.4).
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::future::{select, Either};
+use worker::{Context, Delay, Fetch, Headers, Response, ResponseBuilder};
+
+use super::http::{fill_headers, header_list, origin_request, respond, respond_error};
+use super::kv::JsClock;
+use super::state::State;
+use crate::core::http::{
+    cache_key, decide, end_to_end, header, not_modified, set_header, CacheStatus, Decision,
+    HeaderList, StoredResponse, NOT_MODIFIED_HEADERS,
+};
+use crate::core::{
+    CacheError, Clock, EntryMeta, Fetched, Hit, Invalidation, LoadError, Loaded, Lookup,
+    MissReason, SetOptions, Source, StaleUse,
+};
+
+/// What the origin fetch learnt, for `Cache-Status`.
+#[derive(Default)]
+struct Outcome {
+    fwd_status: Option<u16>,
+    detail: Option<String>,
+    /// A response too large to store, kept to stream to this client.
+    passthrough: Option<Response>,
+}
+
+/// Answers a GET or HEAD through the cache.
+pub async fn cached(
+    request: worker::Request,
+    state: Rc<State>,
+    ctx: &Context,
+    head: bool,
+) -> worker::Result<Response> {
+    let url = request.url()?.to_string();
+    let key = cache_key(&url).unwrap_or_else(|| "/".to_owned());
+    let client = header_list(request.headers());
+    let mut kv_failed = false;
+    let (stale, fwd) = match state.cache.get(&key).await {
+        Ok(Lookup::Fresh(hit)) => match decode(&hit) {
+            Some(stored) if stored.matches(&client) => {
+                let ttl = secs_until(hit.meta.fresh_until);
+                return serve(&stored, &hit.meta, CacheStatus::hit(ttl), &client, head);
+            }
+            Some(_) => (None, "vary-miss"),
+            None => (None, "miss"),
+        },
+        Ok(Lookup::Stale(hit, _, usable)) => match decode(&hit) {
+            Some(stored) if stored.matches(&client) && usable == StaleUse::WhileRevalidating => {
+                // Serve stale now; refresh after the response, outliving this request.
+                let status = CacheStatus::hit(secs_until(hit.meta.fresh_until))
+                    .and_forward("stale")
+                    .detail("stale-while-revalidate");
+                let refresh = (state.clone(), key.clone(), client.clone(), stored.clone());
+                ctx.wait_until(async move {
+                    let (state, key, client, stored) = refresh;
+                    let outcome = RefCell::new(Outcome::default());
+                    let _ = state
+                        .cache
+                        .load(&key, SetOptions::new(), || {
+                            origin_fill(&state, &key, &client, Some(&stored), &outcome)
+                        })
+                        .await;
+                });
+                return serve(&stored, &hit.meta, status, &client, head);
+            }
+            Some(stored) if stored.matches(&client) => (Some((stored, hit.meta)), "stale"),
+            _ => (None, "vary-miss"),
+        },
+        Ok(Lookup::Miss(MissReason::Absent)) => (None, "uri-miss"),
+        Ok(Lookup::Miss(_)) => (None, "miss"),
+        Err(_) => {
+            // KV failed: answer from the origin; the fill below will not store either.
+            kv_failed = true;
+            (None, "miss")
+        }
+    };
+    let outcome = RefCell::new(Outcome::default());
+    let stale_response = stale.as_ref().map(|(s, _)| s);
+    let result = state
+        .cache
+        .load(&key, SetOptions::new(), || {
+            origin_fill(&state, &key, &client, stale_response, &outcome)
+        })
+        .await;
+    let mut outcome = outcome.into_inner();
+    if let Some(response) = outcome.passthrough.take() {
+        let status = CacheStatus::forward(fwd)
+            .fwd_status(response.status_code())
+            .detail("too-large");
+        return forward(response, &status);
+    }
+    match result {
+        Ok(Fetched { hit, source }) => {
+            let Some(stored) = decode(&hit) else {
+                return respond_error(
+                    502,
+                    "corrupt_fill",
+                    "the origin response could not be decoded",
+                );
+            };
+            let stored_ok = matches!(
+                source,
+                Source::Loaded { not_stored: None } | Source::Coalesced
+            );
+            let revalidated = outcome.fwd_status == Some(304) && stale.is_some();
+            let mut status = CacheStatus::forward(if revalidated { "stale" } else { fwd })
+                .stored(stored_ok && !matches!(source, Source::Coalesced))
+                .collapsed(matches!(source, Source::Coalesced));
+            if let Some(s) = outcome.fwd_status {
+                status = status.fwd_status(s);
+            }
+            if stored_ok {
+                status = status.ttl(secs_until(hit.meta.fresh_until));
+            }
+            let detail = match (&source, outcome.detail, kv_failed) {
+                (_, _, true) => Some("kv-unavailable".to_owned()),
+                (_, Some(reason), _) => Some(reason),
+                (
+                    Source::Loaded {
+                        not_stored: Some(e),
+                    },
+                    None,
+                    _,
+                ) => Some(not_stored_detail(e).to_owned()),
+                _ => None,
+            };
+            if let Some(detail) = detail {
+                status = status.detail(detail);
+            }
+            serve(&stored, &hit.meta, status, &client, head)
+        }
+        Err(CacheError::Load(error)) => match stale {
+            Some((stored, meta)) => {
+                let mut status = CacheStatus::hit(secs_until(meta.fresh_until))
+                    .and_forward("stale")
+                    .detail("stale-if-error");
+                if let Some(s) = outcome.fwd_status {
+                    status = status.fwd_status(s);
+                }
+                serve(&stored, &meta, status, &client, head)
+            }
+            None => {
+                let timeout = error.to_string().contains("timed out");
+                respond_error(
+                    if timeout { 504 } else { 502 },
+                    if timeout {
+                        "origin_timeout"
+                    } else {
+                        "origin_unreachable"
+                    },
+                    &error.to_string(),
+                )
+            }
+        },
+        // The cache refused (key too long, KV trouble before the load): plain proxying.
+        Err(other) => pass_through(request, state, &format!("cache-error: {other}")).await,
+    }
+}
+
+fn not_stored_detail(error: &CacheError) -> &'static str {
+    match error {
+        CacheError::Uncacheable => "not-cacheable",
+        CacheError::RacedInvalidation(_) => "raced-purge",
+        CacheError::ValueTooLarge { .. } => "too-large",
+        CacheError::Store(_) => "kv-unavailable",
+        _ => "not-stored",
+    }
+}
+
+/// Fetches the resource from the origin for the cache (revalidating `stale` if it has
+/// validators) and says how to store it.
+async fn origin_fill(
+    state: &State,
+    path: &str,
+    client: &HeaderList,
+    stale: Option<&StoredResponse>,
+    outcome: &RefCell<Outcome>,
+) -> Result<Loaded, LoadError> {
+    let mut headers = fill_headers(client);
+    if let Some(stale) = stale {
+        if let Some(etag) = header(&stale.headers, "etag") {
+            set_header(&mut headers, "if-none-match", etag);
+        }
+        if let Some(modified) = header(&stale.headers, "last-modified") {
+            set_header(&mut headers, "if-modified-since", modified);
+        }
+    }
+    let url = format!("{}{}", state.config.origin, path);
+    let request = origin_request(&url, "GET", &headers, None)
+        .map_err(|e| LoadError::new(format!("bad origin request: {e}")))?;
+    let mut response = fetch_with_timeout(request, state.config.origin_timeout).await?;
+    let status = response.status_code();
+    outcome.borrow_mut().fwd_status = Some(status);
+    let response_headers = header_list(response.headers());
+    let now = JsClock.now_ms();
+    if status == 304 {
+        if let Some(stale) = stale {
+            // Freshened: the stored response with the 304's headers merged in (RFC 9111 §4.3.4).
+            let mut merged = stale.clone();
+            for (name, value) in end_to_end(&response_headers) {
+                if name != "content-length" {
+                    set_header(&mut merged.headers, &name, value);
+                }
+            }
+            let all_headers: HeaderList = merged
+                .headers
+                .iter()
+                .cloned()
+                .chain(edge_only(&response_headers))
+                .collect();
+            return Ok(store_as(
+                state,
+                client,
+                200.max(merged.status),
+                &all_headers,
+                merged,
+                now,
+                outcome,
+            ));
+        }
+    }
+    if status >= 500 && stale.is_some() {
+        return Err(LoadError::new(format!("origin answered {status}")));
+    }
+    let declared =
+        header(&response_headers, "content-length").and_then(|v| v.trim().parse::<usize>().ok());
+    if declared.is_some_and(|len| len > state.config.max_body_bytes) {
+        outcome.borrow_mut().passthrough = Some(response);
+        return Ok(Loaded::uncacheable(Bytes::new()));
+    }
+    let body = Bytes::from(
+        response
+            .bytes()
+            .await
+            .map_err(|e| LoadError::new(format!("origin body failed: {e}")))?,
+    );
+    let stored = StoredResponse {
+        status,
+        headers: end_to_end(&response_headers),
+        vary: StoredResponse::vary_of(client, &response_headers),
+        age_ms: 0,
+        body,
+    };
+    if stored.body.len() > state.config.max_body_bytes {
+        outcome.borrow_mut().detail = Some("too-large".into());
+        return Ok(Loaded::uncacheable(stored.encode()));
+    }
+    Ok(store_as(
+        state,
+        client,
+        status,
+        &response_headers,
+        stored,
+        now,
+        outcome,
+    ))
+}
+
+/// Decides whether to store `stored` (whose origin headers are `all_headers`) and for how long.
+fn store_as(
+    state: &State,
+    client: &HeaderList,
+    status: u16,
+    all_headers: &HeaderList,
+    mut stored: StoredResponse,
+    now: u64,
+    outcome: &RefCell<Outcome>,
+) -> Loaded {
+    match decide(client, status, all_headers, now, &state.policy) {
+        Decision::Store(life) => {
+            stored.age_ms = life.age_ms;
+            let mut options = SetOptions::new()
+                .ttl(Duration::from_millis(life.fresh_ms))
+                .stale_while_revalidate(Duration::from_millis(life.swr_ms))
+                .stale_if_error(Duration::from_millis(life.sie_ms))
+                .tags(life.tags);
+            if let Some(etag) = header(&stored.headers, "etag") {
+                options = options.etag(etag);
+            }
+            if let Some(modified) = header(&stored.headers, "last-modified") {
+                options = options.last_modified(modified);
+            }
+            if let Some(media) = header(&stored.headers, "content-type") {
+                options = options.content_type(media);
+            }
+            Loaded::new(stored.encode()).with(options)
+        }
+        Decision::Bypass(reason) => {
+            outcome.borrow_mut().detail = Some(reason.to_owned());
+            Loaded::uncacheable(stored.encode())
+        }
+    }
+}
+
+fn edge_only(headers: &HeaderList) -> impl Iterator<Item = (String, String)> + '_ {
+    headers
+        .iter()
+        .filter(|(n, _)| {
+            matches!(
+                n.as_str(),
+                "cache-tag" | "surrogate-key" | "surrogate-control" | "cdn-cache-control"
+            )
+        })
+        .cloned()
+}
+
+async fn fetch_with_timeout(
+    request: worker::Request,
+    timeout: Duration,
+) -> Result<Response, LoadError> {
+    let fetch = Fetch::Request(request);
+    let send = Box::pin(fetch.send());
+    let outcome = match select(send, Delay::from(timeout)).await {
+        Either::Left((Ok(response), _)) => Ok(response),
+        Either::Left((Err(e), _)) => Err(LoadError::new(format!("origin unreachable: {e}"))),
+        Either::Right(_) => Err(LoadError::new(format!(
+            "origin timed out after {} ms",
+            timeout.as_millis()
+        ))),
+    };
+    outcome
+}
+
+fn decode(hit: &Hit) -> Option<StoredResponse> {
+    StoredResponse::decode(&hit.value).ok()
+}
+
+fn secs_until(at: u64) -> i64 {
+    (at as i64 - JsClock.now_ms() as i64).div_euclid(1000)
+}
+
+/// Answers from a stored response: `Age`, `Cache-Status`, 304 for a matching conditional
+/// request, no body for HEAD.
+fn serve(
+    stored: &StoredResponse,
+    meta: &EntryMeta,
+    status: CacheStatus,
+    client: &HeaderList,
+    head: bool,
+) -> worker::Result<Response> {
+    let mut headers = stored.headers.clone();
+    let age = (stored.age_ms + JsClock.now_ms().saturating_sub(meta.stored_at)) / 1000;
+    set_header(&mut headers, "age", age.to_string());
+    set_header(&mut headers, "cache-status", status.header());
+    if stored.status == 200 && not_modified(client, &stored.headers) {
+        let kept: HeaderList = headers
+            .into_iter()
+            .filter(|(n, _)| {
+                NOT_MODIFIED_HEADERS.contains(&n.as_str()) || n == "age" || n == "cache-status"
+            })
+            .collect();
+        return respond(304, &kept, None);
+    }
+    respond(
+        stored.status,
+        &headers,
+        if head {
+            None
+        } else {
+            Some(stored.body.clone())
+        },
+    )
+}
+
+/// A streamed origin response with edge-only and hop-by-hop headers removed.
+fn forward(response: Response, status: &CacheStatus) -> worker::Result<Response> {
+    let code = response.status_code();
+    if !(200..=599).contains(&code) {
+        return respond_error(
+            502,
+            "bad_origin_status",
+            &format!("origin answered status {code}"),
+        );
+    }
+    let headers = Headers::new();
+    for (name, value) in end_to_end(&header_list(response.headers())) {
+        headers.append(&name, &value)?;
+    }
+    headers.set("cache-status", &status.header())?;
+    let (_, body) = response.into_parts();
+    Ok(ResponseBuilder::new()
+        .with_status(code)
+        .with_headers(headers)
+        .body(body))
+}
+
+/// Proxies any request without the cache. Unsafe methods that succeed invalidate the URL and
+/// the `Location` / `Content-Location` they name on this host.
+pub async fn pass_through(
+    request: worker::Request,
+    state: Rc<State>,
+    detail: &str,
+) -> worker::Result<Response> {
+    let method = super::http::raw_method(&request);
+    let url = request.url()?;
+    let client = header_list(request.headers());
+    let path = cache_key(url.as_str()).unwrap_or_else(|| "/".into());
+    let body = request.inner().body().map(Into::into);
+    let origin = origin_request(
+        &format!("{}{}", state.config.origin, path),
+        &method,
+        &client,
+        body,
+    )?;
+    let response = match fetch_with_timeout(origin, state.config.origin_timeout).await {
+        Ok(response) => response,
+        Err(e) => return respond_error(502, "origin_unreachable", &e.to_string()),
+    };
+    let safe = matches!(method.as_str(), "GET" | "HEAD" | "OPTIONS" | "TRACE");
+    let mut status = CacheStatus::forward(if safe { "bypass" } else { "method" })
+        .fwd_status(response.status_code());
+    if !detail.is_empty() {
+        status = status.detail(detail.to_owned());
+    }
+    if !safe && response.status_code() < 400 {
+        let host = url.host_str().unwrap_or_default().to_owned();
+        let response_headers = header_list(response.headers());
+        let mut request = Invalidation::key(cache_key(url.as_str()).unwrap_or_else(|| "/".into()))
+            .by(format!("{method} {}", url.path()));
+        for name in ["location", "content-location"] {
+            let Some(target) = header(&response_headers, name) else {
+                continue;
+            };
+            let same_host = target.starts_with('/')
+                || worker::Url::parse(target).is_ok_and(|t| t.host_str() == Some(host.as_str()));
+            let key = if target.starts_with('/') {
+                Some(target.to_owned())
+            } else {
+                cache_key(target)
+            };
+            if let (true, Some(key)) = (same_host, key) {
+                request = request.and_key(key);
+            }
+        }
+        if state.cache.invalidate(request).await.is_ok() {
+            status = status.detail("invalidated");
+        }
+    }
+    forward(response, &status)
+}

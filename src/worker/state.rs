@@ -1,0 +1,87 @@
+//! What lives for the life of an isolate: the cache (its stamp memo, single-flight table and
+//! in-memory entries), the purge endpoint, the edge policy. Rebuilt if the configuration changes.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use worker::Env;
+
+use super::config::{Config, ConfigError};
+use super::kv::{JsClock, WorkerKv};
+use crate::core::http::{cache_key, EdgePolicy};
+use crate::core::purge::{KvReplayGuard, PurgeEndpoint};
+use crate::core::{Cache, CacheBuilder, Tiered};
+
+/// The store the worker's cache uses: in-isolate memory over Workers KV.
+pub type EdgeStore = Tiered<WorkerKv>;
+
+/// Isolate-wide state.
+pub struct State {
+    /// The settings it was built from.
+    pub config: Config,
+    /// The cache.
+    pub cache: Cache<EdgeStore>,
+    /// The signed purge endpoint.
+    pub purge: PurgeEndpoint<KvReplayGuard<WorkerKv>>,
+    /// How responses are judged.
+    pub policy: EdgePolicy,
+}
+
+thread_local! {
+    static STATE: RefCell<Option<(String, Rc<State>)>> = const { RefCell::new(None) };
+}
+
+/// The isolate's state for `config`, built on first use.
+pub fn state(env: &Env, config: Config) -> Result<Rc<State>, ConfigError> {
+    let fingerprint = config.fingerprint();
+    if let Some(state) = STATE.with(|s| {
+        s.borrow()
+            .as_ref()
+            .filter(|(f, _)| *f == fingerprint)
+            .map(|(_, st)| st.clone())
+    }) {
+        return Ok(state);
+    }
+    let kv = env.kv("CACHE").map_err(|e| ConfigError {
+        setting: "CACHE",
+        reason: format!("KV binding missing: {e}"),
+    })?;
+    let store = Tiered::new(WorkerKv(kv.clone()), config.memory_budget, JsClock);
+    let seed = (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64;
+    let cache = CacheBuilder::new(store, JsClock)
+        .namespace(config.namespace.clone())
+        .generation(config.deploy_version.clone())
+        .seed(seed)
+        .stamp_memo(config.stamp_memo)
+        .default_ttl(Duration::from_secs(300))
+        .build()
+        .map_err(|e| ConfigError {
+            setting: "EDGECACHE_NAMESPACE",
+            reason: e.to_string(),
+        })?;
+    let guard = KvReplayGuard::new(WorkerKv(kv), cache.key_space().clone());
+    let purge = PurgeEndpoint::new(config.secrets.clone(), guard)
+        .staleness_bound_ms(u64::try_from(config.staleness_bound().as_millis()).unwrap_or(u64::MAX))
+        .url_key(url_key);
+    let policy = EdgePolicy {
+        default_ttl_ms: u64::try_from(config.default_ttl.as_millis()).unwrap_or(u64::MAX),
+        ..EdgePolicy::default()
+    };
+    let state = Rc::new(State {
+        config,
+        cache,
+        purge,
+        policy,
+    });
+    STATE.with(|s| *s.borrow_mut() = Some((fingerprint, state.clone())));
+    Ok(state)
+}
+
+/// Purge URLs name cache keys: absolute URLs by their path and query, paths as they are.
+fn url_key(url: &str) -> Result<String, String> {
+    if url.starts_with('/') {
+        return Ok(url.split('#').next().unwrap_or(url).to_owned());
+    }
+    cache_key(url).ok_or_else(|| format!("{url:?} is neither an absolute URL nor a path"))
+}
