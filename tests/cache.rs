@@ -813,3 +813,86 @@ fn load_skips_the_lookup_but_keeps_single_flight() {
     );
     assert_eq!(value(&block_on(cache.get("k")).unwrap()), Some(&b"new"[..]));
 }
+
+#[test]
+fn a_refill_right_after_a_purge_is_stored_when_its_tags_were_known() {
+    let (cache, _) = cache();
+    let load = || async { Ok(Loaded::new("page").with(SetOptions::new().tag("article:1"))) };
+    block_on(cache.get_or_set("/a", SetOptions::new(), load)).unwrap();
+    block_on(cache.invalidate(Invalidation::tag("article:1"))).unwrap();
+    // The purged entry's tags are fenced before the refill runs, so the purge a moment ago is
+    // not mistaken for one racing the load.
+    let refill = block_on(cache.get_or_set("/a", SetOptions::new(), load)).unwrap();
+    assert_eq!(refill.source, Source::Loaded { not_stored: None });
+    assert!(block_on(cache.get("/a")).unwrap().fresh().is_some());
+    // A tag the previous entry did not carry, purged a moment ago, is still treated as racing.
+    block_on(cache.invalidate(Invalidation::tag("new-tag"))).unwrap();
+    block_on(cache.invalidate(Invalidation::key("/a"))).unwrap();
+    let with_new = block_on(cache.get_or_set("/a", SetOptions::new(), || async { Ok(Loaded::new("page").with(SetOptions::new().tag("new-tag"))) })).unwrap();
+    assert_eq!(with_new.source, Source::Loaded { not_stored: Some(CacheError::RacedInvalidation(Scope::Tag("new-tag".into()))) });
+}
+
+/// A pause that yields to other tasks once and moves the manual clock, as a platform timer would.
+fn polling_cache(clock: &ManualClock, bound_ms: u64) -> Cache<MemoryStore> {
+    let ticking = clock.clone();
+    CacheBuilder::new(MemoryStore::new(clock.clone()), clock.clone())
+        .wait_by_polling(
+            move |ms| {
+                ticking.advance(ms);
+                let mut yielded = false;
+                Box::pin(futures::future::poll_fn(move |cx| {
+                    if yielded {
+                        std::task::Poll::Ready(())
+                    } else {
+                        yielded = true;
+                        cx.waker().wake_by_ref();
+                        std::task::Poll::Pending
+                    }
+                }))
+            },
+            Duration::from_millis(5),
+            Duration::from_millis(bound_ms),
+        )
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn polling_waiters_get_the_leaders_value_without_being_woken_by_it() {
+    let clock = ManualClock::new(T0);
+    let cache = polling_cache(&clock, 10_000);
+    let loads = AtomicUsize::new(0);
+    let (release, wait) = oneshot::channel::<()>();
+    let leader = cache.get_or_set("k", SetOptions::new(), || async {
+        loads.fetch_add(1, Ordering::SeqCst);
+        wait.await.ok();
+        Ok(Loaded::new("shared"))
+    });
+    let waiter = cache.get_or_set("k", SetOptions::new(), || async {
+        loads.fetch_add(1, Ordering::SeqCst);
+        Ok(Loaded::new("own"))
+    });
+    let release_later = async move {
+        release.send(()).unwrap();
+    };
+    let (a, b, ()) = block_on(futures::future::join3(leader, waiter, release_later));
+    assert_eq!((a.unwrap().hit.value, b.as_ref().unwrap().hit.value.clone()), (Bytes::from("shared"), Bytes::from("shared")));
+    assert_eq!(b.unwrap().source, Source::Coalesced);
+    assert_eq!(loads.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn a_polling_waiter_loads_for_itself_after_the_bound() {
+    let clock = ManualClock::new(T0);
+    let cache = polling_cache(&clock, 100);
+    let (_never, wait) = oneshot::channel::<()>();
+    let mut leader = Box::pin(cache.get_or_set("k", SetOptions::new(), || async {
+        wait.await.ok();
+        Ok(Loaded::new("stuck"))
+    }));
+    let waker = futures::task::noop_waker();
+    assert!(leader.as_mut().poll(&mut std::task::Context::from_waker(&waker)).is_pending());
+    let fetched = block_on(cache.get_or_set("k", SetOptions::new(), || async { Ok(Loaded::new("own")) })).unwrap();
+    assert_eq!((fetched.hit.value.as_ref(), fetched.source), (&b"own"[..], Source::Loaded { not_stored: None }));
+    assert!(clock.now_ms() >= T0 + 100);
+}

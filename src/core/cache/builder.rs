@@ -1,5 +1,7 @@
 //! Building a [`Cache`]: key space, defaults, limits, intervals.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -36,8 +38,26 @@ impl Default for Limits {
 
 pub(crate) const MAX_VALUE_LIMIT: usize = 25 * (1 << 20) - (1 << 16);
 
+/// A pause of the given milliseconds on the caller's own timer.
+pub type Pause = dyn Fn(u64) -> Pin<Box<dyn Future<Output = ()>>> + Send + Sync;
+
+/// How waiters check for a leader's result when they must not be woken by it.
+#[derive(Clone)]
+pub(crate) struct Polling {
+    pub pause: Arc<Pause>,
+    pub interval_ms: u64,
+    pub bound_ms: u64,
+}
+
+impl std::fmt::Debug for Polling {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Polling").field("interval_ms", &self.interval_ms).field("bound_ms", &self.bound_ms).finish()
+    }
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct Settings {
+    pub polling: Option<Polling>,
     pub default_ttl_ms: u64,
     pub default_swr_ms: u64,
     pub default_sie_ms: u64,
@@ -82,6 +102,7 @@ impl<S: KvStore> CacheBuilder<S> {
             generation: "0".into(),
             seed: 0x5EED,
             settings: Settings {
+                polling: None,
                 default_ttl_ms: 300_000,
                 default_swr_ms: 0,
                 default_sie_ms: 0,
@@ -162,6 +183,20 @@ impl<S: KvStore> CacheBuilder<S> {
     /// learnt from a load raced it (default 5 s). Larger is safer and caches less after purges.
     pub fn race_skew(mut self, skew: Duration) -> Self {
         self.settings.race_skew_ms = ms(skew);
+        self
+    }
+
+    /// Makes callers waiting on another call's load check for its result every `interval`
+    /// using `pause` (a timer of the caller's own), and load for themselves after `bound`.
+    /// For platforms where one request must not wake another (Cloudflare Workers cancels such
+    /// continuations); elsewhere waiters are simply woken.
+    pub fn wait_by_polling(
+        mut self,
+        pause: impl Fn(u64) -> Pin<Box<dyn Future<Output = ()>>> + Send + Sync + 'static,
+        interval: Duration,
+        bound: Duration,
+    ) -> Self {
+        self.settings.polling = Some(Polling { pause: Arc::new(pause), interval_ms: ms(interval).max(1), bound_ms: ms(bound) });
         self
     }
 

@@ -39,6 +39,13 @@ const MEMO_CAPACITY: usize = 16_384;
 /// The current stamps of one scope: hard and any-purge, `None` when absent.
 type Stamps = (Option<String>, Option<String>);
 
+/// How a wait for another call's load ended.
+enum Waited {
+    Done(flight::FlightResult),
+    Cancelled,
+    TooLong,
+}
+
 /// Whether an entry's recorded stamps still hold.
 enum Validity {
     Valid,
@@ -316,19 +323,15 @@ impl<S: KvStore> Cache<S> {
             {
                 Role::Waiter(result) => {
                     self.counters.bump(Counter::Coalesced);
-                    match result.await {
-                        Ok(Ok(hit)) => {
-                            return Ok(Fetched {
-                                hit,
-                                source: Source::Coalesced,
-                            })
-                        }
-                        // The leader's value was not for sharing: load our own, fenced.
-                        Ok(Err(CacheError::Uncacheable)) => {
+                    match self.wait(result).await {
+                        Waited::Done(Ok(hit)) => return Ok(Fetched { hit, source: Source::Coalesced }),
+                        // The leader's value was not for sharing, or it took too long: load our
+                        // own, fenced.
+                        Waited::Done(Err(CacheError::Uncacheable)) | Waited::TooLong => {
                             return self.fill(key, options, load).await
                         }
-                        Ok(Err(e)) => return self.stale_or(stale, e),
-                        Err(_cancelled) => loader = Some(load),
+                        Waited::Done(Err(e)) => return self.stale_or(stale, e),
+                        Waited::Cancelled => loader = Some(load),
                     }
                 }
                 Role::Leader(leader) => {
@@ -350,6 +353,27 @@ impl<S: KvStore> Cache<S> {
                         Err(e) => self.stale_or(stale, e),
                     };
                 }
+            }
+        }
+    }
+
+    /// Waits for a leader's result: by awaiting it, or — when the front supplied a pause (a
+    /// Worker, where being woken from another request's context is unsafe) — by checking it
+    /// after each pause on this request's own timer, giving up after the wait bound.
+    async fn wait(&self, mut result: futures_channel::oneshot::Receiver<flight::FlightResult>) -> Waited {
+        let Some(polling) = &self.settings.polling else {
+            return match result.await {
+                Ok(r) => Waited::Done(r),
+                Err(_) => Waited::Cancelled,
+            };
+        };
+        let started = self.clock.now_ms();
+        loop {
+            match result.try_recv() {
+                Ok(Some(r)) => return Waited::Done(r),
+                Err(_) => return Waited::Cancelled,
+                Ok(None) if self.clock.now_ms().saturating_sub(started) >= polling.bound_ms => return Waited::TooLong,
+                Ok(None) => (polling.pause)(polling.interval_ms).await,
             }
         }
     }
@@ -380,7 +404,13 @@ impl<S: KvStore> Cache<S> {
     {
         let started = self.clock.now_ms();
         let epoch = self.epoch.load(Ordering::SeqCst);
-        let scopes = scopes_of(key, &options.tags);
+        // Tags a loader reports are only known afterwards; those the previous entry here carried
+        // are fenced up front too (responses rarely change tags), so only new ones need the
+        // raced-invalidation check.
+        let previous_tags = self.previous_tags(key, options.version).await;
+        let mut expected = options.tags.clone();
+        expected.extend(previous_tags.into_iter().filter(|t| !options.tags.contains(t)));
+        let scopes = scopes_of(key, &expected);
         // A store failure here means no fence: load anyway, but do not store.
         let captured = self.capture(&scopes).await;
         self.counters.bump(Counter::Load);
@@ -397,12 +427,11 @@ impl<S: KvStore> Cache<S> {
                 },
             });
         }
-        let known_tags = options.tags.len();
         let options = options.overlaid(loaded.options);
         let not_stored = match captured {
             Err(e) => Some(e),
             Ok(mut captured) => match self
-                .capture_late_tags(key, &options, known_tags, started, &mut captured)
+                .capture_late_tags(key, &options, started, &mut captured)
                 .await
             {
                 Err(e) => Some(e),
@@ -446,36 +475,49 @@ impl<S: KvStore> Cache<S> {
         }
     }
 
-    /// Records stamps for tags the loader reported; refuses to store if one was invalidated
-    /// after the load began (allowing for clock skew between locations).
+    /// Records stamps for tags the loader reported that were not fenced before it ran, refusing
+    /// to store if one was invalidated after the load began (allowing for clock skew between
+    /// locations); drops pre-fenced tags the response no longer carries.
     async fn capture_late_tags(
         &self,
         key: &str,
         options: &SetOptions,
-        known_tags: usize,
         started: Millis,
         captured: &mut Vec<Captured>,
     ) -> Result<(), CacheError> {
-        let late = &options.tags[known_tags..];
+        captured.retain(|c| match &c.scope {
+            Scope::Tag(t) => options.tags.contains(t),
+            _ => true,
+        });
+        let late: Vec<Scope> = options
+            .tags
+            .iter()
+            .map(|t| Scope::Tag(t.clone()))
+            .filter(|scope| !captured.iter().any(|c| &c.scope == scope))
+            .collect();
         if late.is_empty() {
             return Ok(());
         }
         self.check_entry_options(key, options)?;
-        let scopes: Vec<Scope> = late.iter().cloned().map(Scope::Tag).collect();
         let horizon = started.saturating_sub(self.settings.race_skew_ms);
-        for (c, created) in self.capture_marked(&scopes).await? {
+        for (c, created) in self.capture_marked(&late).await? {
             // A stamp this call just created is new because the tag was never used, not
             // because it was invalidated.
-            let raced = !created
-                && [&c.hard, &c.any]
-                    .iter()
-                    .any(|s| stamp_time(s).is_none_or(|t| t >= horizon));
+            let raced = !created && [&c.hard, &c.any].iter().any(|s| stamp_time(s).is_none_or(|t| t >= horizon));
             if raced {
                 return Err(CacheError::RacedInvalidation(c.scope));
             }
             captured.push(c);
         }
         Ok(())
+    }
+
+    /// The tags of whatever entry is stored at `key` now, valid or not (empty if none).
+    async fn previous_tags(&self, key: &str, version: u64) -> Vec<String> {
+        match self.store.get(&self.keys.entry(key, version)).await {
+            Ok(Some(bytes)) => Envelope::decode(&bytes).map(|e| e.meta.tags).unwrap_or_default(),
+            _ => Vec::new(),
+        }
     }
 
     async fn store_entry(
