@@ -35,21 +35,53 @@ export async function startOrigin(routes) {
   };
 }
 
-/** The built worker in workerd, with `vars` over sensible test defaults. */
-export async function startWorker(originUrl, vars = {}) {
+/** The built worker in workerd, with `vars` over sensible test defaults. With `flakyKv`, the
+ * CACHE binding is a real KV namespace behind a wrapper whose failures the test switches on
+ * (`edge.setKv("fail-all" | "fail-writes" | "ok")`); `port` also serves it over HTTP. */
+export async function startWorker(originUrl, vars = {}, { flakyKv = false, port } = {}) {
   const bindings = { ORIGIN_URL: originUrl, PURGE_SECRETS: SECRET, STAMP_MEMO_MS: "0", ...vars };
   for (const [k, v] of Object.entries(bindings)) if (v === undefined) delete bindings[k];
-  const mf = new Miniflare({
+  let kvMode = "ok";
+  const main = {
+    name: "edgecache",
     modules: true,
     scriptPath: path.join(root, "build/index.js"),
     modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"], fallthrough: true }],
     compatibilityDate: "2026-07-01",
-    kvNamespaces: ["CACHE"],
     bindings,
-  });
-  await mf.ready;
+    ...(flakyKv ? { wrappedBindings: { CACHE: { scriptName: "flaky-kv" } } } : { kvNamespaces: ["CACHE"] }),
+  };
+  const flaky = {
+    name: "flaky-kv",
+    modules: true,
+    kvNamespaces: ["INNER"],
+    serviceBindings: { CONTROL: () => new Response(kvMode) },
+    script: `
+      class FlakyKV {
+        constructor(env) { this.inner = env.INNER; this.control = env.CONTROL; }
+        async check(op) {
+          const mode = await (await this.control.fetch("http://control/")).text();
+          if (mode === "fail-all" || (mode === "fail-writes" && (op === "put" || op === "delete")))
+            throw new Error("KV unavailable (injected " + op + " failure)");
+        }
+        async get(k, o) { await this.check("get"); return this.inner.get(k, o); }
+        async getWithMetadata(k, o) { await this.check("get"); return this.inner.getWithMetadata(k, o); }
+        async put(k, v, o) { await this.check("put"); return this.inner.put(k, v, o); }
+        async delete(k) { await this.check("delete"); return this.inner.delete(k); }
+        async list(o) { await this.check("list"); return this.inner.list(o); }
+      }
+      export default function (env) { return new FlakyKV(env); }`,
+  };
+  const mf = new Miniflare({ workers: flakyKv ? [main, flaky] : [main], ...(port !== undefined ? { host: "127.0.0.1", port } : {}) });
+  const url = await mf.ready;
   const fetch = (p, init) => mf.dispatchFetch(`http://edge.test${p}`, init);
-  return { mf, fetch, kv: () => mf.getKVNamespace("CACHE"), close: () => mf.dispose() };
+  return {
+    mf,
+    url: url.toString().replace(/\/$/, ""),
+    fetch,
+    setKv: (mode) => { kvMode = mode; },
+    close: () => mf.dispose(),
+  };
 }
 
 /** Sends a signed purge (signed by the npm standardwebhooks library). */

@@ -1,0 +1,191 @@
+// The control endpoints and the failure paths, end to end in workerd.
+import { test, after, before } from "node:test";
+import assert from "node:assert/strict";
+import { Webhook } from "standardwebhooks";
+import { startOrigin, startWorker, cacheStatus, purge, SECRET } from "./harness.mjs";
+
+let origin;
+let edge;
+
+before(async () => {
+  origin = await startOrigin({
+    "/page": (req, res, n) => {
+      res.writeHead(200, { "cache-control": "max-age=600", "cache-tag": "articles,article:1" });
+      res.end(`page ${n}`);
+    },
+  });
+  edge = await startWorker(origin.url);
+});
+
+after(async () => {
+  await edge?.close();
+  await origin?.close();
+});
+
+const now = () => Math.floor(Date.now() / 1000);
+const sign = (id, ts, body, secret = SECRET) => new Webhook(secret).sign(id, new Date(ts * 1000), body);
+
+async function stillCached() {
+  const res = await edge.fetch("/page");
+  await res.text();
+  return cacheStatus(res).hit;
+}
+
+test("every bad purge is refused with its reason code and nothing is purged", async () => {
+  await (await edge.fetch("/page")).text();
+  assert.equal(await stillCached(), true);
+  const body = JSON.stringify({ tags: ["articles"] });
+  const ts = now();
+  const good = sign("msg_x", ts, body);
+  const v1 = (bytes) => `v1,${Buffer.alloc(bytes, 7).toString("base64")}`;
+  const cases = [
+    ["missing id", { "webhook-timestamp": `${ts}`, "webhook-signature": good }, body, 400, "missing_header"],
+    ["missing timestamp", { "webhook-id": "msg_x", "webhook-signature": good }, body, 400, "missing_header"],
+    ["missing signature", { "webhook-id": "msg_x", "webhook-timestamp": `${ts}` }, body, 400, "missing_header"],
+    // The platform trims header values, and may drop an empty one: either way a 400.
+    ["empty id", { "webhook-id": " ", "webhook-timestamp": `${ts}`, "webhook-signature": good }, body, 400, ["empty_header", "missing_header"]],
+    ["duplicated signature", [["webhook-id", "msg_x"], ["webhook-timestamp", `${ts}`], ["webhook-signature", good], ["webhook-signature", good]], body, 400, "duplicate_header"],
+    ["id with a dot", { "webhook-id": "msg.x", "webhook-timestamp": `${ts}`, "webhook-signature": good }, body, 400, "invalid_id"],
+    ["long id", { "webhook-id": "m".repeat(65), "webhook-timestamp": `${ts}`, "webhook-signature": good }, body, 400, "invalid_id"],
+    ["timestamp with junk", { "webhook-id": "msg_x", "webhook-timestamp": `${ts}abc`, "webhook-signature": good }, body, 400, "invalid_timestamp"],
+    ["signed timestamp", { "webhook-id": "msg_x", "webhook-timestamp": `+${ts}`, "webhook-signature": good }, body, 400, "invalid_timestamp"],
+    ["too old", { "webhook-id": "msg_x", "webhook-timestamp": `${ts - 301}`, "webhook-signature": sign("msg_x", ts - 301, body) }, body, 401, "timestamp_too_old"],
+    ["too new", { "webhook-id": "msg_x", "webhook-timestamp": `${ts + 301}`, "webhook-signature": sign("msg_x", ts + 301, body) }, body, 401, "timestamp_too_new"],
+    ["too many signatures", { "webhook-id": "msg_x", "webhook-timestamp": `${ts}`, "webhook-signature": Array(9).fill(good).join(" ") }, body, 400, "too_many_signatures"],
+    ["token without comma", { "webhook-id": "msg_x", "webhook-timestamp": `${ts}`, "webhook-signature": "v1" }, body, 400, "malformed_signature"],
+    ["empty v1", { "webhook-id": "msg_x", "webhook-timestamp": `${ts}`, "webhook-signature": "v1," }, body, 400, "empty_signature"],
+    ["bad base64", { "webhook-id": "msg_x", "webhook-timestamp": `${ts}`, "webhook-signature": "v1,@@@@" }, body, 400, "invalid_base64"],
+    ["31-byte MAC", { "webhook-id": "msg_x", "webhook-timestamp": `${ts}`, "webhook-signature": v1(31) }, body, 400, "wrong_signature_length"],
+    ["no v1", { "webhook-id": "msg_x", "webhook-timestamp": `${ts}`, "webhook-signature": "v1a,Zm9v" }, body, 401, "no_v1_signature"],
+    ["wrong secret", { "webhook-id": "msg_x", "webhook-timestamp": `${ts}`, "webhook-signature": sign("msg_x", ts, body, "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD") }, body, 401, "signature_mismatch"],
+    ["tampered body", { "webhook-id": "msg_x", "webhook-timestamp": `${ts}`, "webhook-signature": good }, JSON.stringify({ tags: ["other"] }), 401, "signature_mismatch"],
+  ];
+  const bodyCases = [
+    ["too large", "x".repeat(70_000), 413, "body_too_large"],
+    ["not JSON", "tags=articles", 422, "body_not_json"],
+    ["unknown field", JSON.stringify({ tagz: ["articles"] }), 422, "unknown_field"],
+    ["wrong type", JSON.stringify({ tags: "articles" }), 422, "wrong_type"],
+    ["empty request", "{}", 422, "empty_request"],
+    ["empty list", JSON.stringify({ tags: [] }), 422, "empty_list"],
+    ["long list", JSON.stringify({ tags: Array.from({ length: 101 }, (_, i) => `t${i}`) }), 422, "list_too_long"],
+    ["long item", JSON.stringify({ keys: ["k".repeat(2049)] }), 422, "item_too_long"],
+    ["prefix off a boundary", JSON.stringify({ prefixes: ["/art"] }), 422, "invalid_item"],
+  ];
+  for (const [name, b, status, code] of bodyCases) {
+    const id = `msg_${code}`;
+    cases.push([name, { "webhook-id": id, "webhook-timestamp": `${ts}`, "webhook-signature": sign(id, ts, b) }, b, status, code]);
+  }
+  for (const [name, headers, payload, status, code] of cases) {
+    const res = await edge.fetch("/_edgecache/purge", { method: "POST", headers: new Headers(headers), body: payload });
+    const answer = await res.json();
+    assert.equal(res.status, status, `${name}: ${JSON.stringify(answer)}`);
+    if (Array.isArray(code)) assert.ok(code.includes(answer.error), name);
+    else assert.equal(answer.error, code, name);
+    assert.equal(await stillCached(), true, `${name} purged something`);
+  }
+  const log = await signedLog();
+  assert.equal(log.records.length, 0, "nothing was logged");
+});
+
+async function signedLog() {
+  const id = `msg_log_${Math.random().toString(16).slice(2)}`;
+  const ts = now();
+  const res = await edge.fetch("/_edgecache/log", { headers: { "webhook-id": id, "webhook-timestamp": `${ts}`, "webhook-signature": sign(id, ts, "") } });
+  assert.equal(res.status, 200);
+  return res.json();
+}
+
+test("a good purge returns a receipt, is logged, and a replay is answered 409 without applying twice", async () => {
+  const res = await purge(edge, { tags: ["article:1"] }, { id: "msg_good" });
+  const receipt = await res.json();
+  assert.equal(res.status, 200);
+  assert.deepEqual(receipt.purged, { tags: ["article:1"] });
+  assert.equal(receipt.id, "msg_good");
+  assert.equal(receipt.stamp_writes, 2);
+  assert.equal(receipt.staleness_bound_ms, 60_000);
+  assert.equal(await stillCached(), false, "purged");
+  assert.equal(await stillCached(), true, "refilled");
+  const replay = await purge(edge, { tags: ["article:1"] }, { id: "msg_good" });
+  assert.equal(replay.status, 409);
+  assert.equal((await replay.json()).error, "already_applied");
+  assert.equal(await stillCached(), true, "the replay purged nothing");
+  const log = await signedLog();
+  assert.equal(log.records.length, 1);
+  assert.equal(log.records[0].request_id, "msg_good");
+  const unsigned = await edge.fetch("/_edgecache/log");
+  assert.equal(unsigned.status, 400);
+});
+
+test("stats and tags endpoints", async () => {
+  const stats = await (await edge.fetch("/_edgecache/stats")).json();
+  assert.ok(stats.stats.hits > 0 && stats.stats.invalidations >= 1, JSON.stringify(stats));
+  const before = await (await edge.fetch("/_edgecache/tags?t=articles,never-used")).json();
+  assert.equal(before.tags["never-used"], null);
+  await purge(edge, { tags: ["articles"], mode: "soft" });
+  const afterPurge = await (await edge.fetch("/_edgecache/tags?t=articles")).json();
+  assert.notEqual(afterPurge.tags.articles, before.tags.articles, "a purge changes the published stamp");
+  assert.equal((await edge.fetch("/_edgecache/tags")).status, 400);
+  assert.equal((await edge.fetch("/_edgecache/nope")).status, 404);
+});
+
+test("the tags endpoint can be switched off", async () => {
+  const closed = await startWorker(origin.url, { TAGS_ENDPOINT: "off" });
+  try {
+    assert.equal((await closed.fetch("/_edgecache/tags?t=a")).status, 404);
+  } finally {
+    await closed.close();
+  }
+});
+
+test("a missing or invalid setting fails every request with a 500 naming it", async () => {
+  for (const [vars, setting] of [
+    [{ ORIGIN_URL: undefined }, "ORIGIN_URL"],
+    [{ ORIGIN_URL: "ftp://x" }, "ORIGIN_URL"],
+    [{ PURGE_SECRETS: undefined }, "PURGE_SECRETS"],
+    [{ PURGE_SECRETS: "whsec_short" }, "PURGE_SECRETS"],
+    [{ DEFAULT_TTL: "ten" }, "DEFAULT_TTL"],
+    [{ TAGS_ENDPOINT: "maybe" }, "TAGS_ENDPOINT"],
+  ]) {
+    const broken = await startWorker(origin.url, vars);
+    try {
+      for (const p of ["/page", "/_edgecache/stats"]) {
+        const res = await broken.fetch(p);
+        const body = await res.json();
+        assert.equal(res.status, 500, setting);
+        assert.equal(body.setting, setting);
+        assert.ok(!JSON.stringify(body).includes("whsec_short") && !JSON.stringify(body).includes(SECRET.slice(6)), "no secret in the error");
+      }
+    } finally {
+      await broken.close();
+    }
+  }
+});
+
+test("a failing KV never fails a request the origin can answer; a purge it cannot store is a 503", async () => {
+  const flaky = await startWorker(origin.url, {}, { flakyKv: true });
+  try {
+    await (await flaky.fetch("/page")).text();
+    flaky.setKv("fail-all");
+    const before = origin.hits("/page");
+    const res = await flaky.fetch("/page");
+    assert.equal(res.status, 200);
+    assert.match(await res.text(), /^page /);
+    assert.equal(cacheStatus(res).detail, "kv-unavailable");
+    assert.equal(origin.hits("/page"), before + 1);
+    const failed = await purge(flaky, { tags: ["articles"] });
+    assert.equal(failed.status, 503);
+    assert.equal((await failed.json()).error, "replay_guard_unavailable");
+    flaky.setKv("fail-writes");
+    const failedWrite = await purge(flaky, { tags: ["articles"] });
+    assert.equal(failedWrite.status, 503);
+    assert.equal((await failedWrite.json()).error, "apply_failed");
+    const notStored = await flaky.fetch("/page");
+    assert.equal(notStored.status, 200);
+    await notStored.text();
+    flaky.setKv("ok");
+    const retried = await purge(flaky, { tags: ["articles"] });
+    assert.equal(retried.status, 200, "the same purge applies once KV is back");
+  } finally {
+    await flaky.close();
+  }
+});
