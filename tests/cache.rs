@@ -828,8 +828,16 @@ fn a_refill_right_after_a_purge_is_stored_when_its_tags_were_known() {
     // A tag the previous entry did not carry, purged a moment ago, is still treated as racing.
     block_on(cache.invalidate(Invalidation::tag("new-tag"))).unwrap();
     block_on(cache.invalidate(Invalidation::key("/a"))).unwrap();
-    let with_new = block_on(cache.get_or_set("/a", SetOptions::new(), || async { Ok(Loaded::new("page").with(SetOptions::new().tag("new-tag"))) })).unwrap();
-    assert_eq!(with_new.source, Source::Loaded { not_stored: Some(CacheError::RacedInvalidation(Scope::Tag("new-tag".into()))) });
+    let with_new = block_on(cache.get_or_set("/a", SetOptions::new(), || async {
+        Ok(Loaded::new("page").with(SetOptions::new().tag("new-tag")))
+    }))
+    .unwrap();
+    assert_eq!(
+        with_new.source,
+        Source::Loaded {
+            not_stored: Some(CacheError::RacedInvalidation(Scope::Tag("new-tag".into())))
+        }
+    );
 }
 
 /// A pause that yields to other tasks once and moves the manual clock, as a platform timer would.
@@ -876,7 +884,10 @@ fn polling_waiters_get_the_leaders_value_without_being_woken_by_it() {
         release.send(()).unwrap();
     };
     let (a, b, ()) = block_on(futures::future::join3(leader, waiter, release_later));
-    assert_eq!((a.unwrap().hit.value, b.as_ref().unwrap().hit.value.clone()), (Bytes::from("shared"), Bytes::from("shared")));
+    assert_eq!(
+        (a.unwrap().hit.value, b.as_ref().unwrap().hit.value.clone()),
+        (Bytes::from("shared"), Bytes::from("shared"))
+    );
     assert_eq!(b.unwrap().source, Source::Coalesced);
     assert_eq!(loads.load(Ordering::SeqCst), 1);
 }
@@ -891,8 +902,31 @@ fn a_polling_waiter_loads_for_itself_after_the_bound() {
         Ok(Loaded::new("stuck"))
     }));
     let waker = futures::task::noop_waker();
-    assert!(leader.as_mut().poll(&mut std::task::Context::from_waker(&waker)).is_pending());
-    let fetched = block_on(cache.get_or_set("k", SetOptions::new(), || async { Ok(Loaded::new("own")) })).unwrap();
-    assert_eq!((fetched.hit.value.as_ref(), fetched.source), (&b"own"[..], Source::Loaded { not_stored: None }));
+    assert!(leader
+        .as_mut()
+        .poll(&mut std::task::Context::from_waker(&waker))
+        .is_pending());
+    let fetched =
+        block_on(cache.get_or_set("k", SetOptions::new(), || async { Ok(Loaded::new("own")) }))
+            .unwrap();
+    assert_eq!(
+        (fetched.hit.value.as_ref(), fetched.source),
+        (&b"own"[..], Source::Loaded { not_stored: None })
+    );
     assert!(clock.now_ms() >= T0 + 100);
+}
+
+#[test]
+fn a_tag_first_used_by_another_fill_is_not_mistaken_for_a_purge() {
+    let (cache, _) = cache();
+    // One page creates the stamps of "articles"; a moment later another page's load reports it.
+    block_on(cache.get_or_set("/a", SetOptions::new(), || async {
+        Ok(Loaded::new("a").with(SetOptions::new().tag("articles")))
+    }))
+    .unwrap();
+    let b = block_on(cache.get_or_set("/b", SetOptions::new(), || async {
+        Ok(Loaded::new("b").with(SetOptions::new().tag("articles")))
+    }))
+    .unwrap();
+    assert_eq!(b.source, Source::Loaded { not_stored: None });
 }

@@ -56,7 +56,11 @@ pub fn state(env: &Env, config: Config) -> Result<Rc<State>, ConfigError> {
         .stamp_memo(config.stamp_memo)
         // A waiter woken from the leader's request context would be cancelled with it: poll on
         // this request's own timer instead, and fetch for itself after the origin timeout.
-        .wait_by_polling(|ms| Box::pin(worker::Delay::from(Duration::from_millis(ms))), Duration::from_millis(5), config.origin_timeout)
+        .wait_by_polling(
+            |ms| Box::pin(worker::Delay::from(Duration::from_millis(ms))),
+            Duration::from_millis(5),
+            config.origin_timeout,
+        )
         .default_ttl(Duration::from_secs(300))
         .build()
         .map_err(|e| ConfigError {

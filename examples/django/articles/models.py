@@ -21,6 +21,10 @@ class Article(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def page_tags(self) -> list[str]:
+        """The tags of pages that show this article (sent in Cache-Tag)."""
+        return [f"article:{self.slug}", f"author:{self.author_id}"]
+
     def cache_tags(self) -> list[str]:
-        """The tags the origin sends in Cache-Tag and purges when the article changes."""
-        return ["articles", f"article:{self.slug}", f"author:{self.author_id}"]
+        """What to purge when the article changes: its pages, and every listing (`articles`)."""
+        return ["articles", *self.page_tags()]

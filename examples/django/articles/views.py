@@ -21,7 +21,7 @@ def index(request):
         f'<li><a href="/articles/{a.slug}">{escape(a.title)}</a> by {escape(a.author.name)}</li>' for a in articles
     )
     html = f"<!doctype html><title>Articles</title><h1>Articles</h1><ul>{items}</ul>"
-    tags = ["articles"] + [t for a in articles for t in a.cache_tags()]
+    tags = ["articles"] + [t for a in articles for t in a.page_tags()]
     return _cacheable(HttpResponse(html), tags)
 
 
@@ -32,7 +32,7 @@ def detail(request, slug: str):
         f"<p>by {escape(article.author.name)}</p><div>{escape(article.body)}</div>"
         f"<p><small>updated {article.updated_at.isoformat()}</small></p>"
     )
-    return _cacheable(HttpResponse(html), article.cache_tags())
+    return _cacheable(HttpResponse(html), article.page_tags())
 
 
 def _json(article: Article) -> dict:
@@ -42,16 +42,16 @@ def _json(article: Article) -> dict:
         "body": article.body,
         "author": {"id": article.author_id, "name": article.author.name},
         "updated_at": article.updated_at.isoformat(),
-        "tags": article.cache_tags(),
+        "tags": article.page_tags(),
     }
 
 
 def api_list(request):
     articles = list(Article.objects.select_related("author"))
-    tags = ["articles"] + [t for a in articles for t in a.cache_tags()]
+    tags = ["articles"] + [t for a in articles for t in a.page_tags()]
     return _cacheable(JsonResponse({"articles": [_json(a) for a in articles]}), tags)
 
 
 def api_detail(request, slug: str):
     article = get_object_or_404(Article.objects.select_related("author"), slug=slug)
-    return _cacheable(JsonResponse(_json(article)), article.cache_tags())
+    return _cacheable(JsonResponse(_json(article)), article.page_tags())

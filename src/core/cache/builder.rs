@@ -51,7 +51,10 @@ pub(crate) struct Polling {
 
 impl std::fmt::Debug for Polling {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Polling").field("interval_ms", &self.interval_ms).field("bound_ms", &self.bound_ms).finish()
+        f.debug_struct("Polling")
+            .field("interval_ms", &self.interval_ms)
+            .field("bound_ms", &self.bound_ms)
+            .finish()
     }
 }
 
@@ -196,7 +199,11 @@ impl<S: KvStore> CacheBuilder<S> {
         interval: Duration,
         bound: Duration,
     ) -> Self {
-        self.settings.polling = Some(Polling { pause: Arc::new(pause), interval_ms: ms(interval).max(1), bound_ms: ms(bound) });
+        self.settings.polling = Some(Polling {
+            pause: Arc::new(pause),
+            interval_ms: ms(interval).max(1),
+            bound_ms: ms(bound),
+        });
         self
     }
 

@@ -8,7 +8,7 @@ use bytes::Bytes;
 
 use super::log::{Applied, Invalidation, LogPage, LogRecord, Mode};
 use super::stats::Counter;
-use super::{Cache, Validity};
+use super::{Cache, StampOrigin, Validity};
 use crate::core::entry::Envelope;
 use crate::core::error::CacheError;
 use crate::core::freshness::{judge, Freshness};
@@ -104,7 +104,10 @@ impl<S: KvStore> Cache<S> {
                 }
                 _ => None,
             };
-            match self.write_stamp(scope, request.mode, version).await {
+            match self
+                .write_stamp(scope, request.mode, version, StampOrigin::Purge)
+                .await
+            {
                 Ok(_) => writes += if request.mode == Mode::Hard { 2 } else { 1 },
                 Err(CacheError::Store(source)) => return Err(incomplete(source)),
                 Err(other) => return Err(other),

@@ -39,6 +39,15 @@ const MEMO_CAPACITY: usize = 16_384;
 /// The current stamps of one scope: hard and any-purge, `None` when absent.
 type Stamps = (Option<String>, Option<String>);
 
+/// Why stamps are being written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StampOrigin {
+    /// An invalidation.
+    Purge,
+    /// The first use of a scope.
+    FirstUse,
+}
+
 /// How a wait for another call's load ended.
 enum Waited {
     Done(flight::FlightResult),
@@ -324,7 +333,12 @@ impl<S: KvStore> Cache<S> {
                 Role::Waiter(result) => {
                     self.counters.bump(Counter::Coalesced);
                     match self.wait(result).await {
-                        Waited::Done(Ok(hit)) => return Ok(Fetched { hit, source: Source::Coalesced }),
+                        Waited::Done(Ok(hit)) => {
+                            return Ok(Fetched {
+                                hit,
+                                source: Source::Coalesced,
+                            })
+                        }
                         // The leader's value was not for sharing, or it took too long: load our
                         // own, fenced.
                         Waited::Done(Err(CacheError::Uncacheable)) | Waited::TooLong => {
@@ -360,7 +374,10 @@ impl<S: KvStore> Cache<S> {
     /// Waits for a leader's result: by awaiting it, or — when the front supplied a pause (a
     /// Worker, where being woken from another request's context is unsafe) — by checking it
     /// after each pause on this request's own timer, giving up after the wait bound.
-    async fn wait(&self, mut result: futures_channel::oneshot::Receiver<flight::FlightResult>) -> Waited {
+    async fn wait(
+        &self,
+        mut result: futures_channel::oneshot::Receiver<flight::FlightResult>,
+    ) -> Waited {
         let Some(polling) = &self.settings.polling else {
             return match result.await {
                 Ok(r) => Waited::Done(r),
@@ -372,7 +389,9 @@ impl<S: KvStore> Cache<S> {
             match result.try_recv() {
                 Ok(Some(r)) => return Waited::Done(r),
                 Err(_) => return Waited::Cancelled,
-                Ok(None) if self.clock.now_ms().saturating_sub(started) >= polling.bound_ms => return Waited::TooLong,
+                Ok(None) if self.clock.now_ms().saturating_sub(started) >= polling.bound_ms => {
+                    return Waited::TooLong
+                }
                 Ok(None) => (polling.pause)(polling.interval_ms).await,
             }
         }
@@ -409,7 +428,11 @@ impl<S: KvStore> Cache<S> {
         // raced-invalidation check.
         let previous_tags = self.previous_tags(key, options.version).await;
         let mut expected = options.tags.clone();
-        expected.extend(previous_tags.into_iter().filter(|t| !options.tags.contains(t)));
+        expected.extend(
+            previous_tags
+                .into_iter()
+                .filter(|t| !options.tags.contains(t)),
+        );
         let scopes = scopes_of(key, &expected);
         // A store failure here means no fence: load anyway, but do not store.
         let captured = self.capture(&scopes).await;
@@ -503,7 +526,10 @@ impl<S: KvStore> Cache<S> {
         for (c, created) in self.capture_marked(&late).await? {
             // A stamp this call just created is new because the tag was never used, not
             // because it was invalidated.
-            let raced = !created && [&c.hard, &c.any].iter().any(|s| stamp_time(s).is_none_or(|t| t >= horizon));
+            let raced = !created
+                && [&c.hard, &c.any]
+                    .iter()
+                    .any(|s| stamp_time(s).is_none_or(|t| t >= horizon));
             if raced {
                 return Err(CacheError::RacedInvalidation(c.scope));
             }
@@ -515,7 +541,9 @@ impl<S: KvStore> Cache<S> {
     /// The tags of whatever entry is stored at `key` now, valid or not (empty if none).
     async fn previous_tags(&self, key: &str, version: u64) -> Vec<String> {
         match self.store.get(&self.keys.entry(key, version)).await {
-            Ok(Some(bytes)) => Envelope::decode(&bytes).map(|e| e.meta.tags).unwrap_or_default(),
+            Ok(Some(bytes)) => Envelope::decode(&bytes)
+                .map(|e| e.meta.tags)
+                .unwrap_or_default(),
             _ => Vec::new(),
         }
     }
@@ -666,11 +694,16 @@ impl<S: KvStore> Cache<S> {
             let (hard, any, created) = match (hard, any) {
                 (Some(hard), Some(any)) => (hard, any, false),
                 (Some(hard), None) => {
-                    let any = self.write_stamp(scope, Mode::Soft, None).await?.1;
+                    let any = self
+                        .write_stamp(scope, Mode::Soft, None, StampOrigin::FirstUse)
+                        .await?
+                        .1;
                     (hard, any, false)
                 }
                 (None, _) => {
-                    let (hard, any) = self.write_stamp(scope, Mode::Hard, Some(0)).await?;
+                    let (hard, any) = self
+                        .write_stamp(scope, Mode::Hard, Some(0), StampOrigin::FirstUse)
+                        .await?;
                     (hard, any, true)
                 }
             };
@@ -694,13 +727,17 @@ impl<S: KvStore> Cache<S> {
         scope: &Scope,
         mode: Mode,
         version: Option<u64>,
+        origin: StampOrigin,
     ) -> Result<(String, String), CacheError> {
         let now = self.clock.now_ms();
+        // Stamps created for a scope never used before carry time 0: they are not purges, so a
+        // load that learns of them afterwards must not take them for one that raced it.
+        let stamped_at = if origin == StampOrigin::Purge { now } else { 0 };
         let [hard_key, any_key] = self.keys.stamps(scope);
         let ttl = PutOptions::new(KvTtl::covering_ms(self.settings.stamp_ttl_ms));
-        let any = new_stamp(now, self.random());
+        let any = new_stamp(stamped_at, self.random());
         let hard = if mode == Mode::Hard {
-            let stamp = new_stamp(now, self.random());
+            let stamp = new_stamp(stamped_at, self.random());
             let hard = match (scope, version) {
                 (Scope::Key(_), Some(v)) => format!("{v}.{stamp}"),
                 _ => stamp,

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Builds the worker (build/index.js + build/index_bg.wasm) with worker-build, using only tools
+# installed by scripts/setup.sh (no GitHub downloads). Skips the build when it is up to date.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+export WASM_BINDGEN_BIN="$HOME/.cargo/bin/wasm-bindgen"
+export WASM_OPT_BIN="$PWD/node_modules/.bin/wasm-opt"
+export ESBUILD_BIN="$PWD/node_modules/.bin/esbuild"
+if [ -f build/index_bg.wasm ] && [ -z "$(find src Cargo.toml Cargo.lock -newer build/index_bg.wasm -print -quit)" ]; then
+  echo "[build] worker up to date (build/index.js)"
+  exit 0
+fi
+echo "[build] worker-build --release --features worker"
+worker-build --release --features worker 2>&1 | grep -vE '^\s+(Compiling|Checking|Downloaded|Downloading)' || { echo "[build] FAILED"; exit 1; }
+test -f build/index_bg.wasm
+echo "[build] built build/index.js and build/index_bg.wasm"

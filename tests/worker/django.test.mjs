@@ -1,0 +1,71 @@
+// The Django example purging the running worker for real: Django serves the articles, the
+// worker caches them, and saving an article (through the model's post_save receiver, signed by
+// PyPI standardwebhooks) makes the next request a miss with the new content.
+import { test, after, before } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import net from "node:net";
+import { fileURLToPath } from "node:url";
+import { startWorker, cacheStatus, sleep, SECRET } from "./harness.mjs";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const django = path.join(root, "examples/django");
+const python = process.env.EDGECACHE_PYTHON ?? path.join(root, ".venv/bin/python");
+const dir = mkdtempSync(path.join(tmpdir(), "edgecache-django-"));
+const env = { ...process.env, DEMO_DB: path.join(dir, "db.sqlite3"), DJANGO_DEBUG: "1", EDGECACHE_PURGE_SECRET: SECRET };
+let server;
+let edge;
+
+const freePort = () => new Promise((resolve) => {
+  const s = net.createServer().listen(0, "127.0.0.1", () => { const { port } = s.address(); s.close(() => resolve(port)); });
+});
+
+before(async () => {
+  execFileSync(python, ["manage.py", "migrate", "--noinput", "-v", "0"], { cwd: django, env });
+  // Seeding purges nothing: there is no edge yet.
+  execFileSync(python, ["manage.py", "seed_articles"], { cwd: django, env: { ...env, EDGECACHE_PURGE_SECRET: "" }, stdio: "ignore" });
+  const port = await freePort();
+  server = spawn(python, ["manage.py", "runserver", `127.0.0.1:${port}`, "--noreload"], { cwd: django, env, stdio: "ignore" });
+  const originUrl = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) {
+    try { if ((await fetch(`${originUrl}/`)).ok) break; } catch { /* not up yet */ }
+    await sleep(100);
+  }
+  edge = await startWorker(originUrl, {}, { port: 0 });
+  env.EDGECACHE_PURGE_URL = `${edge.url}/_edgecache/purge`;
+});
+
+after(async () => {
+  await edge?.close();
+  server?.kill();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function page(p) {
+  const res = await fetch(`${edge.url}${p}`);
+  return { body: await res.text(), status: cacheStatus(res), res };
+}
+
+test("saving an article in Django purges it at the edge: the next request is a miss with the new content", async () => {
+  const first = await page("/articles/hello-edge");
+  assert.match(first.body, /Hello from the edge/);
+  assert.equal(first.status.fwd, "uri-miss");
+  assert.equal(first.res.headers.get("cache-tag"), null, "tags never reach the client");
+  const second = await page("/articles/hello-edge");
+  assert.equal(second.status.hit, true);
+  const listing = await page("/");
+  assert.equal((await page("/")).status.hit, true, listing.status.raw);
+  const other = await page("/articles/fencing");
+
+  execFileSync(python, ["manage.py", "edit_article", "hello-edge", "--title", "Edited at the origin"], { cwd: django, env });
+
+  const after = await page("/articles/hello-edge");
+  assert.equal(after.status.fwd, "miss", after.status.raw);
+  assert.match(after.body, /Edited at the origin/);
+  const listingAfter = await page("/");
+  assert.match(listingAfter.body, /Edited at the origin/, "the listing carries the articles tag");
+  assert.equal((await page("/articles/fencing")).status.hit, true, `an article by another author, not on a purged tag, stays cached (${other.status.raw})`);
+});
