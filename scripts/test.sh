@@ -36,4 +36,24 @@ if [ "$status" -ne 0 ]; then
   cat target/django-output.txt
   exit "$status"
 fi
+say "worker: build, then end-to-end tests in workerd (Miniflare 4) with real local KV"
+scripts/build-worker.sh
+export PATH="$PWD/node_modules/.bin:$PATH" WRANGLER_SEND_METRICS=false WRANGLER_SEND_ERROR_REPORTS=false CLOUDFLARE_CF_FETCH_ENABLED=false
+say "node $(node --version) (from node_modules), $(wrangler --version 2>/dev/null | tail -1)"
+status=0
+node --test --test-concurrency=1 tests/worker/*.test.mjs >target/worker-tests.txt 2>&1 || status=$?
+grep -E '^(ok|not ok) |^# (tests|pass|fail)' target/worker-tests.txt || true
+worker_passed=$(awk '/^# pass/ {print $3}' target/worker-tests.txt)
+if [ "$status" -ne 0 ] || [ "${worker_passed:-0}" -eq 0 ]; then
+  say "worker tests FAILED (exit $status, ${worker_passed:-0} passed); full output in target/worker-tests.txt"
+  grep -vE '^#\s+at ' target/worker-tests.txt | tail -60
+  exit 1
+fi
+
+say "wrangler deploy --dry-run"
+wrangler deploy --dry-run --outdir target/dry-run >target/dry-run.txt 2>&1 || { cat target/dry-run.txt; exit 1; }
+grep -E 'Total Upload' target/dry-run.txt
+wasm_gz=$(gzip -9 -c build/index_bg.wasm | wc -c)
+js_gz=$(gzip -9 -c build/index.js | wc -c)
+say "worker bundle: build/index_bg.wasm $(wc -c <build/index_bg.wasm) B ($wasm_gz B gzipped), build/index.js $(wc -c <build/index.js) B ($js_gz B gzipped), total gzipped $((wasm_gz + js_gz)) B"
 say "all passed"
