@@ -12,7 +12,7 @@
 //! | *(none)* | [`core`]: the cache engine over any [`core::KvStore`], the in-memory store, signed purges ([`core::purge`]) | ready |
 //! | `testing` | `core::SimulatedKv`: an eventually consistent, failure-injecting store for tests | ready |
 //! | `cli` (default) | the `edgecache` purge/sign/verify CLI (native only) | ready |
-//! | `worker` | the Cloudflare Worker front (caching reverse proxy over Workers KV) | planned |
+//! | `worker` | `edgecache::worker`: the Cloudflare Worker front (caching reverse proxy over Workers KV) | ready |
 //! | `js` | the npm package front (wasm-bindgen `EdgeCache`, JS stores) | planned |
 //!
 //! ## Example
