@@ -3,8 +3,9 @@
 # installed by scripts/setup.sh (no GitHub downloads). Skips the build when it is up to date.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
-export WASM_BINDGEN_BIN="$HOME/.cargo/bin/wasm-bindgen"
+cargo_bin="${CARGO_HOME:-$HOME/.cargo}/bin"
+export PATH="$PWD/node_modules/.bin:$cargo_bin:$PATH"
+export WASM_BINDGEN_BIN="$cargo_bin/wasm-bindgen"
 export WASM_OPT_BIN="$PWD/node_modules/.bin/wasm-opt"
 export ESBUILD_BIN="$PWD/node_modules/.bin/esbuild"
 if [ -f build/index_bg.wasm ] && [ -z "$(find src Cargo.toml Cargo.lock -newer build/index_bg.wasm -print -quit)" ]; then
