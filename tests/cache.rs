@@ -355,6 +355,30 @@ fn one_load_for_a_hundred_concurrent_callers() {
     assert_eq!((stats.loads, stats.coalesced), (1, 99));
 }
 
+/// Fills `article:1` (tag `articles`) through `filler` while `purger` purges the tag mid-load.
+fn fill_racing_a_purge(
+    filler: &Cache<MemoryStore>,
+    purger: &Cache<MemoryStore>,
+) -> edgecache::core::Fetched {
+    let (release, wait) = oneshot::channel::<()>();
+    let fill = filler.get_or_set("article:1", SetOptions::new().tag("articles"), || async {
+        wait.await.ok();
+        Ok(Loaded::new("old content"))
+    });
+    let purge = async {
+        purger
+            .invalidate(Invalidation::tag("articles"))
+            .await
+            .unwrap();
+        release.send(()).unwrap();
+    };
+    let (fetched, ()) = block_on(futures::future::join(fill, purge));
+    // The caller that asked before the purge always gets its value.
+    let fetched = fetched.unwrap();
+    assert_eq!(fetched.hit.value, "old content");
+    fetched
+}
+
 #[test]
 fn a_purge_elsewhere_during_a_slow_fill_leaves_the_fill_invalid() {
     // Two locations sharing one KV: the purge arrives at the other one while this one loads.
@@ -368,27 +392,12 @@ fn a_purge_elsewhere_during_a_slow_fill_leaves_the_fill_invalid() {
         .seed(2)
         .build()
         .unwrap();
-    let (release, wait) = oneshot::channel::<()>();
-    let fill = here.get_or_set("article:1", SetOptions::new().tag("articles"), || async {
-        wait.await.ok();
-        Ok(Loaded::new("old content"))
-    });
-    let purge = async {
-        there
-            .invalidate(Invalidation::tag("articles"))
-            .await
-            .unwrap();
-        release.send(()).unwrap();
-    };
-    let (fetched, ()) = block_on(futures::future::join(fill, purge));
-    // The caller that asked before the purge gets its value, and it was stored...
-    let fetched = fetched.unwrap();
+    // Stored, with the stamps recorded before the load...
     assert_eq!(
-        (fetched.hit.value.as_ref(), fetched.source),
-        (&b"old content"[..], Source::Loaded { not_stored: None })
+        fill_racing_a_purge(&here, &there).source,
+        Source::Loaded { not_stored: None }
     );
-    // ...with the stamps recorded before the load, so once this location's stamp memo lapses
-    // (the documented bound), it is a miss everywhere.
+    // ...so once this location's stamp memo lapses (the documented bound), a miss everywhere.
     clock.advance(1_000);
     assert_eq!(
         block_on(here.get("article:1")).unwrap(),
@@ -403,26 +412,10 @@ fn a_purge_elsewhere_during_a_slow_fill_leaves_the_fill_invalid() {
 #[test]
 fn a_purge_here_during_a_slow_fill_keeps_the_fill_out_of_the_store() {
     let (cache, _) = cache();
-    let (release, wait) = oneshot::channel::<()>();
-    let fill = cache.get_or_set("article:1", SetOptions::new().tag("articles"), || async {
-        wait.await.ok();
-        Ok(Loaded::new("old content"))
-    });
-    let purge = async {
-        cache
-            .invalidate(Invalidation::tag("articles"))
-            .await
-            .unwrap();
-        release.send(()).unwrap();
+    let raced = Source::Loaded {
+        not_stored: Some(CacheError::RacedInvalidation(Scope::Tag("articles".into()))),
     };
-    let (fetched, ()) = block_on(futures::future::join(fill, purge));
-    let fetched = fetched.unwrap();
-    assert_eq!(
-        fetched.source,
-        Source::Loaded {
-            not_stored: Some(CacheError::RacedInvalidation(Scope::Tag("articles".into())))
-        }
-    );
+    assert_eq!(fill_racing_a_purge(&cache, &cache).source, raced);
     assert_eq!(
         block_on(cache.get("article:1")).unwrap(),
         Lookup::Miss(MissReason::Absent)
