@@ -69,3 +69,27 @@ test("saving an article in Django purges it at the edge: the next request is a m
   assert.match(listingAfter.body, /Edited at the origin/, "the listing carries the articles tag");
   assert.equal((await page("/articles/fencing")).status.hit, true, `an article by another author, not on a purged tag, stays cached (${other.status.raw})`);
 });
+
+test("the edgecache CLI purges the running worker and prints its receipt", async () => {
+  const cli = path.join(root, "target/debug/edgecache");
+  assert.equal((await page("/articles/fencing")).status.hit, true, "cached by the previous test, not purged since");
+  const out = execFileSync(cli, ["purge", "--endpoint", `${edge.url}/_edgecache/purge`, "--tag", "article:fencing"], {
+    env: { ...process.env, EDGECACHE_PURGE_SECRET: SECRET },
+  }).toString();
+  const receipt = JSON.parse(out);
+  assert.deepEqual(receipt.purged, { tags: ["article:fencing"] });
+  assert.equal((await page("/articles/fencing")).status.fwd, "miss");
+  // A wrong secret: exit code 4 and the reason, nothing purged.
+  let failure;
+  try {
+    execFileSync(cli, ["purge", "--endpoint", `${edge.url}/_edgecache/purge`, "--tag", "article:fencing"], {
+      env: { ...process.env, EDGECACHE_PURGE_SECRET: "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD" },
+      stdio: "pipe",
+    });
+  } catch (error) {
+    failure = error;
+  }
+  assert.equal(failure?.status, 4);
+  assert.match(failure.stderr.toString(), /signature_mismatch/);
+  assert.equal((await page("/articles/fencing")).status.hit, true);
+});
