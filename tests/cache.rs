@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use edgecache::core::{
-    Cache, CacheBuilder, CacheError, Clock, Invalidation, KvStore, KvTtl, Limits, ListOptions,
-    LoadError, Loaded, Lookup, ManualClock, MemoryStore, MissReason, Mode, PutOptions, Scope,
-    SetOptions, SimulatedKv, Source, StaleReason, StaleUse, StoreOp,
+    Cache, CacheBuilder, CacheError, Clock, Invalidation, KvStore, KvTtl, Limits, ListOptions, LoadError, Loaded,
+    Lookup, ManualClock, MemoryStore, MissReason, Mode, PutOptions, Scope, SetOptions, SimulatedKv, Source,
+    StaleReason, StaleUse, StoreOp,
 };
 use futures::channel::oneshot;
 use futures::executor::block_on;
@@ -18,9 +18,7 @@ const T0: u64 = 1_700_000_000_000;
 
 fn cache() -> (Cache<MemoryStore>, ManualClock) {
     let clock = ManualClock::new(T0);
-    let cache = CacheBuilder::new(MemoryStore::new(clock.clone()), clock.clone())
-        .build()
-        .unwrap();
+    let cache = CacheBuilder::new(MemoryStore::new(clock.clone()), clock.clone()).build().unwrap();
     (cache, clock)
 }
 
@@ -38,40 +36,21 @@ fn value(lookup: &Lookup) -> Option<&[u8]> {
 #[test]
 fn sub_minute_ttls_are_exact_although_kv_keeps_the_key_for_60s() {
     let (cache, clock) = cache();
-    block_on(cache.set(
-        "k",
-        "v",
-        SetOptions::new().ttl(Duration::from_millis(1_500)),
-    ))
-    .unwrap();
+    block_on(cache.set("k", "v", SetOptions::new().ttl(Duration::from_millis(1_500)))).unwrap();
     clock.advance(1_499);
     assert!(block_on(cache.get("k")).unwrap().fresh().is_some());
     clock.advance(1);
-    assert_eq!(
-        block_on(cache.get("k")).unwrap(),
-        Lookup::Miss(MissReason::Expired)
-    );
+    assert_eq!(block_on(cache.get("k")).unwrap(), Lookup::Miss(MissReason::Expired));
     // The KV write carried the 60 s minimum; the envelope's own times decided.
-    assert!(
-        block_on(cache.store().get(&cache.key_space().entry("k", 0)))
-            .unwrap()
-            .is_some()
-    );
+    assert!(block_on(cache.store().get(&cache.key_space().entry("k", 0))).unwrap().is_some());
     clock.advance(60_000);
-    assert!(
-        block_on(cache.store().get(&cache.key_space().entry("k", 0)))
-            .unwrap()
-            .is_none()
-    );
+    assert!(block_on(cache.store().get(&cache.key_space().entry("k", 0))).unwrap().is_none());
 }
 
 #[test]
 fn stale_windows_follow_freshness() {
     let (cache, clock) = cache();
-    let opts = SetOptions::new()
-        .ttl(secs(10))
-        .stale_while_revalidate(secs(5))
-        .stale_if_error(secs(60));
+    let opts = SetOptions::new().ttl(secs(10)).stale_while_revalidate(secs(5)).stale_if_error(secs(60));
     block_on(cache.set("k", "v", opts)).unwrap();
     clock.advance(10_000);
     assert!(matches!(
@@ -79,31 +58,17 @@ fn stale_windows_follow_freshness() {
         Lookup::Stale(_, StaleReason::Expired, StaleUse::WhileRevalidating)
     ));
     clock.advance(5_000);
-    assert!(matches!(
-        block_on(cache.get("k")).unwrap(),
-        Lookup::Stale(_, StaleReason::Expired, StaleUse::OnErrorOnly)
-    ));
+    assert!(matches!(block_on(cache.get("k")).unwrap(), Lookup::Stale(_, StaleReason::Expired, StaleUse::OnErrorOnly)));
     clock.advance(54_999);
-    assert!(matches!(
-        block_on(cache.get("k")).unwrap(),
-        Lookup::Stale(..)
-    ));
+    assert!(matches!(block_on(cache.get("k")).unwrap(), Lookup::Stale(..)));
     clock.advance(1);
-    assert!(matches!(
-        block_on(cache.get("k")).unwrap(),
-        Lookup::Miss(MissReason::Expired | MissReason::Absent)
-    ));
+    assert!(matches!(block_on(cache.get("k")).unwrap(), Lookup::Miss(MissReason::Expired | MissReason::Absent)));
 }
 
 #[test]
 fn tag_purge_hard_and_soft() {
     let (cache, _) = cache();
-    let opts = |tag: &str| {
-        SetOptions::new()
-            .ttl(secs(60))
-            .stale_while_revalidate(secs(30))
-            .tag(tag)
-    };
+    let opts = |tag: &str| SetOptions::new().ttl(secs(60)).stale_while_revalidate(secs(30)).tag(tag);
     block_on(cache.set("a", "1", opts("red"))).unwrap();
     block_on(cache.set("b", "2", opts("blue"))).unwrap();
     block_on(cache.invalidate(Invalidation::tag("red").soft())).unwrap();
@@ -111,21 +76,12 @@ fn tag_purge_hard_and_soft() {
         block_on(cache.get("a")).unwrap(),
         Lookup::Stale(_, StaleReason::SoftInvalidated, StaleUse::WhileRevalidating)
     ));
-    assert!(
-        block_on(cache.get("b")).unwrap().fresh().is_some(),
-        "other tags untouched"
-    );
+    assert!(block_on(cache.get("b")).unwrap().fresh().is_some(), "other tags untouched");
     block_on(cache.invalidate(Invalidation::tag("red"))).unwrap();
-    assert_eq!(
-        block_on(cache.get("a")).unwrap(),
-        Lookup::Miss(MissReason::Invalidated)
-    );
+    assert_eq!(block_on(cache.get("a")).unwrap(), Lookup::Miss(MissReason::Invalidated));
     // A later soft purge must not weaken the earlier hard one.
     block_on(cache.invalidate(Invalidation::tag("red").soft())).unwrap();
-    assert_eq!(
-        block_on(cache.get("a")).unwrap(),
-        Lookup::Miss(MissReason::Invalidated)
-    );
+    assert_eq!(block_on(cache.get("a")).unwrap(), Lookup::Miss(MissReason::Invalidated));
     // Stored after the purge: valid.
     block_on(cache.set("a", "3", opts("red"))).unwrap();
     assert_eq!(value(&block_on(cache.get("a")).unwrap()), Some(&b"3"[..]));
@@ -138,10 +94,7 @@ fn prefix_key_and_everything_scopes() {
         block_on(cache.set(key, key, SetOptions::new())).unwrap();
     }
     block_on(cache.invalidate(Invalidation::prefix("article:1:"))).unwrap();
-    assert!(block_on(cache.get("article:1:comments"))
-        .unwrap()
-        .fresh()
-        .is_none());
+    assert!(block_on(cache.get("article:1:comments")).unwrap().fresh().is_none());
     assert!(block_on(cache.get("article:1")).unwrap().fresh().is_some());
     block_on(cache.invalidate(Invalidation::prefix("article:"))).unwrap();
     assert!(block_on(cache.get("article:1")).unwrap().fresh().is_none());
@@ -153,10 +106,7 @@ fn prefix_key_and_everything_scopes() {
         block_on(cache.invalidate(Invalidation::prefix("artic"))).unwrap_err(),
         CacheError::InvalidPrefix("artic".into())
     );
-    assert!(matches!(
-        block_on(cache.invalidate(Invalidation::of([]))),
-        Err(CacheError::EmptyInvalidation)
-    ));
+    assert!(matches!(block_on(cache.invalidate(Invalidation::of([]))), Err(CacheError::EmptyInvalidation)));
 }
 
 #[test]
@@ -164,27 +114,15 @@ fn versions_explicit_and_managed() {
     let (cache, _) = cache();
     block_on(cache.set("article:7", "v1", SetOptions::new().version(1))).unwrap();
     block_on(cache.set("article:7", "v2", SetOptions::new().version(2))).unwrap();
-    assert_eq!(
-        value(&block_on(cache.get_version("article:7", 1)).unwrap()),
-        Some(&b"v1"[..])
-    );
-    assert_eq!(
-        value(&block_on(cache.get_version("article:7", 2)).unwrap()),
-        Some(&b"v2"[..])
-    );
-    assert_eq!(
-        block_on(cache.get_version("article:7", 3)).unwrap(),
-        Lookup::Miss(MissReason::Absent)
-    );
+    assert_eq!(value(&block_on(cache.get_version("article:7", 1)).unwrap()), Some(&b"v1"[..]));
+    assert_eq!(value(&block_on(cache.get_version("article:7", 2)).unwrap()), Some(&b"v2"[..]));
+    assert_eq!(block_on(cache.get_version("article:7", 3)).unwrap(), Lookup::Miss(MissReason::Absent));
     assert_eq!(block_on(cache.version("article:7")).unwrap(), 0);
     assert_eq!(block_on(cache.bump_version("article:7")).unwrap(), 1);
     assert_eq!(block_on(cache.bump_version("article:7")).unwrap(), 2);
     assert_eq!(block_on(cache.version("article:7")).unwrap(), 2);
     // A bump invalidates every version of the key; a hard key purge keeps the version number.
-    assert_eq!(
-        block_on(cache.get_version("article:7", 1)).unwrap(),
-        Lookup::Miss(MissReason::Invalidated)
-    );
+    assert_eq!(block_on(cache.get_version("article:7", 1)).unwrap(), Lookup::Miss(MissReason::Invalidated));
     block_on(cache.invalidate(Invalidation::key("article:7"))).unwrap();
     assert_eq!(block_on(cache.version("article:7")).unwrap(), 2);
 }
@@ -196,22 +134,12 @@ fn missing_or_corrupt_stamps_never_make_an_entry_valid() {
     let [hard, _] = cache.key_space().stamps(&Scope::Tag("t".into()));
     block_on(cache.store().delete(&hard)).unwrap();
     clock.advance(1_000); // past the stamp memo
-    assert_eq!(
-        block_on(cache.get("k")).unwrap(),
-        Lookup::Miss(MissReason::Invalidated)
-    );
+    assert_eq!(block_on(cache.get("k")).unwrap(), Lookup::Miss(MissReason::Invalidated));
     block_on(cache.set("k", "v", SetOptions::new().ttl(secs(600)).tag("t"))).unwrap();
-    block_on(cache.store().put(
-        &hard,
-        Bytes::from_static(b"\xff\x00"),
-        PutOptions::new(KvTtl::covering_ms(0)),
-    ))
-    .unwrap();
+    block_on(cache.store().put(&hard, Bytes::from_static(b"\xff\x00"), PutOptions::new(KvTtl::covering_ms(0))))
+        .unwrap();
     clock.advance(1_000);
-    assert_eq!(
-        block_on(cache.get("k")).unwrap(),
-        Lookup::Miss(MissReason::Invalidated)
-    );
+    assert_eq!(block_on(cache.get("k")).unwrap(), Lookup::Miss(MissReason::Invalidated));
 }
 
 #[test]
@@ -219,29 +147,15 @@ fn corrupt_and_foreign_values_are_misses() {
     let (cache, _) = cache();
     let at = cache.key_space().entry("k", 0);
     let put = |bytes: &'static [u8]| {
-        block_on(cache.store().put(
-            &at,
-            Bytes::from_static(bytes),
-            PutOptions::new(KvTtl::covering_ms(0)),
-        ))
-        .unwrap()
+        block_on(cache.store().put(&at, Bytes::from_static(bytes), PutOptions::new(KvTtl::covering_ms(0)))).unwrap()
     };
     put(b"{\"not\":\"ours\"}");
-    assert!(matches!(
-        block_on(cache.get("k")).unwrap(),
-        Lookup::Miss(MissReason::Corrupt(_))
-    ));
+    assert!(matches!(block_on(cache.get("k")).unwrap(), Lookup::Miss(MissReason::Corrupt(_))));
     put(b"EC\x01\x01k");
-    assert!(matches!(
-        block_on(cache.get("k")).unwrap(),
-        Lookup::Miss(MissReason::Corrupt(_))
-    ));
+    assert!(matches!(block_on(cache.get("k")).unwrap(), Lookup::Miss(MissReason::Corrupt(_))));
     assert_eq!(cache.stats().corrupt, 2);
     // get_or_set loads through a corrupt value and replaces it.
-    let fetched = block_on(cache.get_or_set("k", SetOptions::new(), || async {
-        Ok(Loaded::new("fresh"))
-    }))
-    .unwrap();
+    let fetched = block_on(cache.get_or_set("k", SetOptions::new(), || async { Ok(Loaded::new("fresh")) })).unwrap();
     assert_eq!(fetched.source, Source::Loaded { not_stored: None });
     assert!(block_on(cache.get("k")).unwrap().fresh().is_some());
 }
@@ -250,19 +164,10 @@ fn corrupt_and_foreign_values_are_misses() {
 fn an_envelope_copied_to_another_key_is_not_trusted() {
     let (cache, _) = cache();
     block_on(cache.set("a", "secret", SetOptions::new())).unwrap();
-    let bytes = block_on(cache.store().get(&cache.key_space().entry("a", 0)))
-        .unwrap()
+    let bytes = block_on(cache.store().get(&cache.key_space().entry("a", 0))).unwrap().unwrap();
+    block_on(cache.store().put(&cache.key_space().entry("b", 0), bytes, PutOptions::new(KvTtl::covering_ms(0))))
         .unwrap();
-    block_on(cache.store().put(
-        &cache.key_space().entry("b", 0),
-        bytes,
-        PutOptions::new(KvTtl::covering_ms(0)),
-    ))
-    .unwrap();
-    assert!(matches!(
-        block_on(cache.get("b")).unwrap(),
-        Lookup::Miss(MissReason::Corrupt(_))
-    ));
+    assert!(matches!(block_on(cache.get("b")).unwrap(), Lookup::Miss(MissReason::Corrupt(_))));
 }
 
 #[test]
@@ -273,39 +178,20 @@ fn limits_are_typed_errors() {
     limits.max_tags = 2;
     limits.max_tag_bytes = 4;
     limits.max_key_bytes = 8;
-    let cache = CacheBuilder::new(MemoryStore::new(clock.clone()), clock)
-        .limits(limits)
-        .build()
-        .unwrap();
+    let cache = CacheBuilder::new(MemoryStore::new(clock.clone()), clock).limits(limits).build().unwrap();
     let set = |key: &str, v: &'static str, opts: SetOptions| block_on(cache.set(key, v, opts));
-    assert_eq!(
-        set("k", "01234567890", SetOptions::new()).unwrap_err(),
-        CacheError::ValueTooLarge { len: 11, max: 10 }
-    );
+    assert_eq!(set("k", "01234567890", SetOptions::new()).unwrap_err(), CacheError::ValueTooLarge { len: 11, max: 10 });
     assert_eq!(
         set("k", "v", SetOptions::new().tags(["a", "b", "c"])).unwrap_err(),
         CacheError::TooManyTags { count: 3, max: 2 }
     );
-    assert_eq!(
-        set("k", "v", SetOptions::new().tag("toolong")).unwrap_err(),
-        CacheError::InvalidTag { len: 7, max: 4 }
-    );
-    assert_eq!(
-        set("k", "v", SetOptions::new().tag("")).unwrap_err(),
-        CacheError::InvalidTag { len: 0, max: 4 }
-    );
-    assert_eq!(
-        set("123456789", "v", SetOptions::new()).unwrap_err(),
-        CacheError::KeyLength { len: 9, max: 8 }
-    );
-    assert_eq!(
-        set("", "v", SetOptions::new()).unwrap_err(),
-        CacheError::KeyLength { len: 0, max: 8 }
-    );
+    assert_eq!(set("k", "v", SetOptions::new().tag("toolong")).unwrap_err(), CacheError::InvalidTag { len: 7, max: 4 });
+    assert_eq!(set("k", "v", SetOptions::new().tag("")).unwrap_err(), CacheError::InvalidTag { len: 0, max: 4 });
+    assert_eq!(set("123456789", "v", SetOptions::new()).unwrap_err(), CacheError::KeyLength { len: 9, max: 8 });
+    assert_eq!(set("", "v", SetOptions::new()).unwrap_err(), CacheError::KeyLength { len: 0, max: 8 });
     assert!(cache.store().is_empty(), "a rejected set wrote nothing");
-    let bad = CacheBuilder::new(MemoryStore::new(ManualClock::new(0)), ManualClock::new(0))
-        .namespace("no spaces")
-        .build();
+    let bad =
+        CacheBuilder::new(MemoryStore::new(ManualClock::new(0)), ManualClock::new(0)).namespace("no spaces").build();
     assert!(matches!(bad, Err(CacheError::Config(_))));
 }
 
@@ -338,38 +224,24 @@ fn one_load_for_a_hundred_concurrent_callers() {
     let release_after_all_joined = async move {
         release.send(()).unwrap();
     };
-    let (results, ()) = block_on(futures::future::join(
-        join_all(callers),
-        release_after_all_joined,
-    ));
+    let (results, ()) = block_on(futures::future::join(join_all(callers), release_after_all_joined));
     assert_eq!(loads.load(Ordering::SeqCst), 1);
-    assert!(results
-        .iter()
-        .all(|r| r.as_ref().unwrap().hit.value == "once"));
-    let coalesced = results
-        .iter()
-        .filter(|r| r.as_ref().unwrap().source == Source::Coalesced)
-        .count();
+    assert!(results.iter().all(|r| r.as_ref().unwrap().hit.value == "once"));
+    let coalesced = results.iter().filter(|r| r.as_ref().unwrap().source == Source::Coalesced).count();
     assert_eq!(coalesced, 99);
     let stats = cache.stats();
     assert_eq!((stats.loads, stats.coalesced), (1, 99));
 }
 
 /// Fills `article:1` (tag `articles`) through `filler` while `purger` purges the tag mid-load.
-fn fill_racing_a_purge(
-    filler: &Cache<MemoryStore>,
-    purger: &Cache<MemoryStore>,
-) -> edgecache::core::Fetched {
+fn fill_racing_a_purge(filler: &Cache<MemoryStore>, purger: &Cache<MemoryStore>) -> edgecache::core::Fetched {
     let (release, wait) = oneshot::channel::<()>();
     let fill = filler.get_or_set("article:1", SetOptions::new().tag("articles"), || async {
         wait.await.ok();
         Ok(Loaded::new("old content"))
     });
     let purge = async {
-        purger
-            .invalidate(Invalidation::tag("articles"))
-            .await
-            .unwrap();
+        purger.invalidate(Invalidation::tag("articles")).await.unwrap();
         release.send(()).unwrap();
     };
     let (fetched, ()) = block_on(futures::future::join(fill, purge));
@@ -384,42 +256,22 @@ fn a_purge_elsewhere_during_a_slow_fill_leaves_the_fill_invalid() {
     // Two locations sharing one KV: the purge arrives at the other one while this one loads.
     let clock = ManualClock::new(T0);
     let store = MemoryStore::new(clock.clone());
-    let here = CacheBuilder::new(store.clone(), clock.clone())
-        .seed(1)
-        .build()
-        .unwrap();
-    let there = CacheBuilder::new(store, clock.clone())
-        .seed(2)
-        .build()
-        .unwrap();
+    let here = CacheBuilder::new(store.clone(), clock.clone()).seed(1).build().unwrap();
+    let there = CacheBuilder::new(store, clock.clone()).seed(2).build().unwrap();
     // Stored, with the stamps recorded before the load...
-    assert_eq!(
-        fill_racing_a_purge(&here, &there).source,
-        Source::Loaded { not_stored: None }
-    );
+    assert_eq!(fill_racing_a_purge(&here, &there).source, Source::Loaded { not_stored: None });
     // ...so once this location's stamp memo lapses (the documented bound), a miss everywhere.
     clock.advance(1_000);
-    assert_eq!(
-        block_on(here.get("article:1")).unwrap(),
-        Lookup::Miss(MissReason::Invalidated)
-    );
-    assert_eq!(
-        block_on(there.get("article:1")).unwrap(),
-        Lookup::Miss(MissReason::Invalidated)
-    );
+    assert_eq!(block_on(here.get("article:1")).unwrap(), Lookup::Miss(MissReason::Invalidated));
+    assert_eq!(block_on(there.get("article:1")).unwrap(), Lookup::Miss(MissReason::Invalidated));
 }
 
 #[test]
 fn a_purge_here_during_a_slow_fill_keeps_the_fill_out_of_the_store() {
     let (cache, _) = cache();
-    let raced = Source::Loaded {
-        not_stored: Some(CacheError::RacedInvalidation(Scope::Tag("articles".into()))),
-    };
+    let raced = Source::Loaded { not_stored: Some(CacheError::RacedInvalidation(Scope::Tag("articles".into()))) };
     assert_eq!(fill_racing_a_purge(&cache, &cache).source, raced);
-    assert_eq!(
-        block_on(cache.get("article:1")).unwrap(),
-        Lookup::Miss(MissReason::Absent)
-    );
+    assert_eq!(block_on(cache.get("article:1")).unwrap(), Lookup::Miss(MissReason::Absent));
 }
 
 #[test]
@@ -448,16 +300,8 @@ fn callers_after_a_purge_do_not_join_a_fill_that_began_before_it() {
     assert_eq!(new.hit.value, "after purge");
     assert_eq!(loads.load(Ordering::SeqCst), 2);
     // The older fill knows it lost the race and does not clobber the newer entry.
-    assert_eq!(
-        old.source,
-        Source::Loaded {
-            not_stored: Some(CacheError::RacedInvalidation(Scope::Key("k".into())))
-        }
-    );
-    assert_eq!(
-        value(&block_on(cache.get("k")).unwrap()),
-        Some(&b"after purge"[..])
-    );
+    assert_eq!(old.source, Source::Loaded { not_stored: Some(CacheError::RacedInvalidation(Scope::Key("k".into()))) });
+    assert_eq!(value(&block_on(cache.get("k")).unwrap()), Some(&b"after purge"[..]));
 }
 
 #[test]
@@ -471,13 +315,8 @@ fn a_cancelled_leader_never_strands_its_waiters() {
     let waker = futures::task::noop_waker();
     let mut cx = std::task::Context::from_waker(&waker);
     assert!(leader.as_mut().poll(&mut cx).is_pending());
-    let mut waiter = Box::pin(cache.get_or_set("k", SetOptions::new(), || async {
-        Ok(Loaded::new("waiter loaded"))
-    }));
-    assert!(
-        waiter.as_mut().poll(&mut cx).is_pending(),
-        "the second caller waits"
-    );
+    let mut waiter = Box::pin(cache.get_or_set("k", SetOptions::new(), || async { Ok(Loaded::new("waiter loaded")) }));
+    assert!(waiter.as_mut().poll(&mut cx).is_pending(), "the second caller waits");
     drop(leader); // the request that led was cancelled
     let fetched = block_on(waiter).unwrap();
     assert_eq!(fetched.hit.value, "waiter loaded");
@@ -489,13 +328,10 @@ fn loader_errors_fall_back_to_stale_or_fail_typed() {
     let opts = SetOptions::new().ttl(secs(10)).stale_if_error(secs(60));
     block_on(cache.set("k", "old", opts.clone())).unwrap();
     clock.advance(30_000);
-    let fetched =
-        block_on(cache.get_or_set("k", opts.clone(), || async { Err(LoadError::new("503")) }))
-            .unwrap();
+    let fetched = block_on(cache.get_or_set("k", opts.clone(), || async { Err(LoadError::new("503")) })).unwrap();
     assert_eq!(fetched.source, Source::StaleOnError(StaleReason::Expired));
     assert_eq!(fetched.hit.value, "old");
-    let err = block_on(cache.get_or_set("other", opts, || async { Err(LoadError::new("503")) }))
-        .unwrap_err();
+    let err = block_on(cache.get_or_set("other", opts, || async { Err(LoadError::new("503")) })).unwrap_err();
     assert_eq!(err, CacheError::Load(LoadError::new("503")));
 }
 
@@ -518,17 +354,16 @@ fn tags_learnt_from_the_load_are_fenced_too() {
     let fetched = fetched.unwrap();
     assert_eq!(
         fetched.source,
-        Source::Loaded {
-            not_stored: Some(CacheError::RacedInvalidation(Scope::Tag("page".into())))
-        }
+        Source::Loaded { not_stored: Some(CacheError::RacedInvalidation(Scope::Tag("page".into()))) }
     );
     assert!(block_on(cache.get("/a")).unwrap().fresh().is_none());
     // Without a racing purge, a late tag is stored and purgeable.
     clock.advance(60_000);
-    let fetched = block_on(cache.get_or_set("/a", SetOptions::new(), || async {
-        Ok(Loaded::new("body").with(SetOptions::new().tag("page")))
-    }))
-    .unwrap();
+    let fetched =
+        block_on(cache.get_or_set("/a", SetOptions::new(), || async {
+            Ok(Loaded::new("body").with(SetOptions::new().tag("page")))
+        }))
+        .unwrap();
     assert_eq!(fetched.source, Source::Loaded { not_stored: None });
     assert_eq!(fetched.hit.meta.tags, ["page"]);
     block_on(cache.invalidate(Invalidation::tag("page"))).unwrap();
@@ -546,24 +381,12 @@ fn the_log_lists_invalidations_newest_first_with_who_and_why() {
     let page = block_on(cache.log(0, None)).unwrap();
     assert_eq!(page.records.len(), 3);
     assert_eq!(page.records[0].new_version, Some(1));
-    assert_eq!(
-        page.records[1].scopes,
-        [Scope::Key("k".into()), Scope::Prefix("p/".into())]
-    );
+    assert_eq!(page.records[1].scopes, [Scope::Key("k".into()), Scope::Prefix("p/".into())]);
     assert_eq!(page.records[1].mode, Mode::Soft);
-    assert_eq!(
-        (
-            page.records[2].actor.as_str(),
-            page.records[2].request_id.as_deref()
-        ),
-        ("django", Some("msg_1"))
-    );
+    assert_eq!((page.records[2].actor.as_str(), page.records[2].request_id.as_deref()), ("django", Some("msg_1")));
     assert_eq!(page.records[2].at, T0);
     clock.advance(7 * 86_400_000);
-    assert!(
-        block_on(cache.log(0, None)).unwrap().records.is_empty(),
-        "records expire with the log TTL"
-    );
+    assert!(block_on(cache.log(0, None)).unwrap().records.is_empty(), "records expire with the log TTL");
     assert_eq!(cache.stats().invalidations, 3);
 }
 
@@ -582,20 +405,14 @@ fn tag_purge_costs_the_same_writes_for_one_or_a_thousand_entries() {
         costs.push((kv.total_ops(), kv.count(StoreOp::Put), applied.writes));
     }
     assert_eq!(costs[0], costs[1]);
-    assert_eq!(
-        costs[0],
-        (3, 3, 2),
-        "2 stamp writes + 1 log record, no reads"
-    );
+    assert_eq!(costs[0], (3, 3, 2), "2 stamp writes + 1 log record, no reads");
 }
 
 #[test]
 fn kv_operations_per_call() {
     let clock = ManualClock::new(T0);
     let kv = SimulatedKv::new(clock.clone(), 0, 1);
-    let cache = CacheBuilder::new(kv.clone(), clock.clone())
-        .build()
-        .unwrap();
+    let cache = CacheBuilder::new(kv.clone(), clock.clone()).build().unwrap();
     block_on(cache.set("warm", "v", SetOptions::new().tags(["a", "b", "c"]))).unwrap();
     clock.advance(2_000); // memo expired
     kv.reset_counts();
@@ -609,41 +426,21 @@ fn kv_operations_per_call() {
     kv.reset_counts();
     block_on(cache.set("x", "v", SetOptions::new().tags(["a", "b", "c"]))).unwrap();
     assert_eq!(
-        (
-            kv.count(StoreOp::GetMany),
-            kv.count(StoreOp::Put),
-            kv.total_ops()
-        ),
+        (kv.count(StoreOp::GetMany), kv.count(StoreOp::Put), kv.total_ops()),
         (1, 1 + 3, 5),
         "set, k=3: 1 stamp read, entry + 3 index"
     );
     kv.reset_counts();
     block_on(cache.set("x", "v", SetOptions::new().tags(["a", "b", "c"]))).unwrap();
-    assert_eq!(
-        (kv.count(StoreOp::GetMany), kv.total_ops()),
-        (0, 4),
-        "stamps memoised: writes only"
-    );
+    assert_eq!((kv.count(StoreOp::GetMany), kv.total_ops()), (0, 4), "stamps memoised: writes only");
     kv.reset_counts();
     assert!(block_on(cache.get("x")).unwrap().fresh().is_some());
-    assert_eq!(
-        (
-            kv.count(StoreOp::Get),
-            kv.count(StoreOp::GetMany),
-            kv.total_ops()
-        ),
-        (1, 0, 1),
-        "warm get: 1 read"
-    );
+    assert_eq!((kv.count(StoreOp::Get), kv.count(StoreOp::GetMany), kv.total_ops()), (1, 0, 1), "warm get: 1 read");
     clock.advance(2_000);
     kv.reset_counts();
     assert!(block_on(cache.get("x")).unwrap().fresh().is_some());
     assert_eq!(
-        (
-            kv.count(StoreOp::Get),
-            kv.count(StoreOp::GetMany),
-            kv.total_ops()
-        ),
+        (kv.count(StoreOp::Get), kv.count(StoreOp::GetMany), kv.total_ops()),
         (1, 1, 2),
         "cold get: entry + 1 bulk stamp read"
     );
@@ -653,12 +450,7 @@ fn kv_operations_per_call() {
 fn sweep_deletes_what_a_hard_purge_made_unreachable_a_page_at_a_time() {
     let (cache, clock) = cache();
     for i in 0..2_500 {
-        block_on(cache.set(
-            &format!("k{i}"),
-            "v",
-            SetOptions::new().tag("t").ttl(secs(600)),
-        ))
-        .unwrap();
+        block_on(cache.set(&format!("k{i}"), "v", SetOptions::new().tag("t").ttl(secs(600)))).unwrap();
     }
     block_on(cache.set("keep", "v", SetOptions::new().tag("other"))).unwrap();
     let before = cache.store().len();
@@ -675,38 +467,21 @@ fn sweep_deletes_what_a_hard_purge_made_unreachable_a_page_at_a_time() {
         }
     }
     assert_eq!((deleted, pages), (2_500, 3));
-    assert_eq!(
-        before + 1 - cache.store().len(),
-        5_000,
-        "entries and their index keys (the purge added a log record)"
-    );
+    assert_eq!(before + 1 - cache.store().len(), 5_000, "entries and their index keys (the purge added a log record)");
     assert!(block_on(cache.get("keep")).unwrap().fresh().is_some());
-    let left = block_on(
-        cache
-            .store()
-            .list(ListOptions::prefix(cache.key_space().index_of("t"))),
-    )
-    .unwrap();
+    let left = block_on(cache.store().list(ListOptions::prefix(cache.key_space().index_of("t")))).unwrap();
     assert!(left.keys.is_empty());
 }
 
 #[test]
 fn sweep_keeps_soft_purged_entries_still_servable() {
     let (cache, _) = cache();
-    block_on(cache.set(
-        "a/1",
-        "v",
-        SetOptions::new().stale_while_revalidate(secs(60)),
-    ))
-    .unwrap();
+    block_on(cache.set("a/1", "v", SetOptions::new().stale_while_revalidate(secs(60)))).unwrap();
     block_on(cache.set("a/2", "v", SetOptions::new())).unwrap();
     block_on(cache.invalidate(Invalidation::prefix("a/").soft())).unwrap();
     let progress = block_on(cache.sweep(&Scope::Prefix("a/".into()), None)).unwrap();
     assert_eq!((progress.examined, progress.deleted), (2, 1));
-    assert!(matches!(
-        block_on(cache.get("a/1")).unwrap(),
-        Lookup::Stale(_, StaleReason::SoftInvalidated, _)
-    ));
+    assert!(matches!(block_on(cache.get("a/1")).unwrap(), Lookup::Stale(_, StaleReason::SoftInvalidated, _)));
 }
 
 #[test]
@@ -714,11 +489,7 @@ fn namespaces_and_generations_share_nothing() {
     let clock = ManualClock::new(T0);
     let store = MemoryStore::new(clock.clone());
     let make = |ns: &str, generation: &str| {
-        CacheBuilder::new(store.clone(), clock.clone())
-            .namespace(ns)
-            .generation(generation)
-            .build()
-            .unwrap()
+        CacheBuilder::new(store.clone(), clock.clone()).namespace(ns).generation(generation).build().unwrap()
     };
     let (a, b, a2) = (make("a", "1"), make("b", "1"), make("a", "2"));
     block_on(a.set("k", "a", SetOptions::new())).unwrap();
@@ -732,30 +503,15 @@ fn namespaces_and_generations_share_nothing() {
 fn another_instances_purge_is_seen_within_propagation_plus_memo() {
     let clock = ManualClock::new(T0);
     let kv = SimulatedKv::new(clock.clone(), 10_000, 3);
-    let build = |seed| {
-        CacheBuilder::new(kv.clone(), clock.clone())
-            .seed(seed)
-            .stamp_memo(secs(1))
-            .build()
-            .unwrap()
-    };
+    let build = |seed| CacheBuilder::new(kv.clone(), clock.clone()).seed(seed).stamp_memo(secs(1)).build().unwrap();
     let (edge_a, edge_b) = (build(1), build(2));
     block_on(edge_a.set("k", "v", SetOptions::new().ttl(secs(3600)).tag("t"))).unwrap();
     clock.advance(10_000);
-    assert!(
-        block_on(edge_b.get("k")).unwrap().fresh().is_some(),
-        "visible everywhere once propagated"
-    );
+    assert!(block_on(edge_b.get("k")).unwrap().fresh().is_some(), "visible everywhere once propagated");
     block_on(edge_a.invalidate(Invalidation::tag("t"))).unwrap();
-    assert!(
-        block_on(edge_a.get("k")).unwrap().fresh().is_none(),
-        "the purging instance sees it at once"
-    );
+    assert!(block_on(edge_a.get("k")).unwrap().fresh().is_none(), "the purging instance sees it at once");
     clock.advance(11_000);
-    assert!(
-        block_on(edge_b.get("k")).unwrap().fresh().is_none(),
-        "and every instance after the bound"
-    );
+    assert!(block_on(edge_b.get("k")).unwrap().fresh().is_none(), "and every instance after the bound");
     assert!(clock.now_ms() > T0);
 }
 
@@ -774,36 +530,23 @@ fn uncacheable_values_are_neither_stored_nor_shared() {
             Ok(Loaded::uncacheable(format!("for caller {n}")))
         })
     });
-    let (results, ()) = block_on(futures::future::join(join_all(callers), async move {
-        release.send(()).unwrap()
-    }));
+    let (results, ()) = block_on(futures::future::join(join_all(callers), async move { release.send(()).unwrap() }));
     // The leader's private value went to nobody else: each waiter loaded its own.
     assert_eq!(loads.load(Ordering::SeqCst), 3);
-    let values: std::collections::HashSet<_> = results
-        .iter()
-        .map(|r| r.as_ref().unwrap().hit.value.clone())
-        .collect();
+    let values: std::collections::HashSet<_> = results.iter().map(|r| r.as_ref().unwrap().hit.value.clone()).collect();
     assert_eq!(values.len(), 3);
-    assert!(results.iter().all(|r| r.as_ref().unwrap().source
-        == Source::Loaded {
-            not_stored: Some(CacheError::Uncacheable)
-        }));
-    assert_eq!(
-        block_on(cache.get("private")).unwrap(),
-        Lookup::Miss(MissReason::Absent)
-    );
+    assert!(results
+        .iter()
+        .all(|r| r.as_ref().unwrap().source == Source::Loaded { not_stored: Some(CacheError::Uncacheable) }));
+    assert_eq!(block_on(cache.get("private")).unwrap(), Lookup::Miss(MissReason::Absent));
 }
 
 #[test]
 fn load_skips_the_lookup_but_keeps_single_flight() {
     let (cache, _) = cache();
     block_on(cache.set("k", "old", SetOptions::new())).unwrap();
-    let fetched =
-        block_on(cache.load("k", SetOptions::new(), || async { Ok(Loaded::new("new")) })).unwrap();
-    assert_eq!(
-        (fetched.hit.value.as_ref(), fetched.source),
-        (&b"new"[..], Source::Loaded { not_stored: None })
-    );
+    let fetched = block_on(cache.load("k", SetOptions::new(), || async { Ok(Loaded::new("new")) })).unwrap();
+    assert_eq!((fetched.hit.value.as_ref(), fetched.source), (&b"new"[..], Source::Loaded { not_stored: None }));
     assert_eq!(value(&block_on(cache.get("k")).unwrap()), Some(&b"new"[..]));
 }
 
@@ -827,9 +570,7 @@ fn a_refill_right_after_a_purge_is_stored_when_its_tags_were_known() {
     .unwrap();
     assert_eq!(
         with_new.source,
-        Source::Loaded {
-            not_stored: Some(CacheError::RacedInvalidation(Scope::Tag("new-tag".into())))
-        }
+        Source::Loaded { not_stored: Some(CacheError::RacedInvalidation(Scope::Tag("new-tag".into()))) }
     );
 }
 
@@ -895,17 +636,9 @@ fn a_polling_waiter_loads_for_itself_after_the_bound() {
         Ok(Loaded::new("stuck"))
     }));
     let waker = futures::task::noop_waker();
-    assert!(leader
-        .as_mut()
-        .poll(&mut std::task::Context::from_waker(&waker))
-        .is_pending());
-    let fetched =
-        block_on(cache.get_or_set("k", SetOptions::new(), || async { Ok(Loaded::new("own")) }))
-            .unwrap();
-    assert_eq!(
-        (fetched.hit.value.as_ref(), fetched.source),
-        (&b"own"[..], Source::Loaded { not_stored: None })
-    );
+    assert!(leader.as_mut().poll(&mut std::task::Context::from_waker(&waker)).is_pending());
+    let fetched = block_on(cache.get_or_set("k", SetOptions::new(), || async { Ok(Loaded::new("own")) })).unwrap();
+    assert_eq!((fetched.hit.value.as_ref(), fetched.source), (&b"own"[..], Source::Loaded { not_stored: None }));
     assert!(clock.now_ms() >= T0 + 100);
 }
 

@@ -35,18 +35,17 @@ fn read_request(stream: &mut TcpStream) -> Option<Request> {
         let (name, value) = trimmed.split_once(':')?;
         headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
     }
-    let len = headers
-        .iter()
-        .find(|(n, _)| n == "content-length")
-        .and_then(|(_, v)| v.parse().ok())
-        .unwrap_or(0);
+    let len = headers.iter().find(|(n, _)| n == "content-length").and_then(|(_, v)| v.parse().ok()).unwrap_or(0);
     let mut body = vec![0; len];
     reader.read_exact(&mut body).ok()?;
     Some(Request { headers, body })
 }
 
 fn respond(stream: &mut TcpStream, status: u16, body: &str) {
-    let head = format!("HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", body.len());
+    let head = format!(
+        "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        body.len()
+    );
     let _ = stream.write_all(head.as_bytes());
     let _ = stream.write_all(body.as_bytes());
 }
@@ -69,24 +68,12 @@ fn serve(answer: impl Fn(Request) -> (u16, String) + Send + 'static) -> String {
 /// A stand-in for the worker's purge endpoint, over a cache holding one tagged entry.
 fn stand_in(secrets: &str) -> (String, Arc<Cache<MemoryStore>>) {
     let clock = SystemClock;
-    let cache = Arc::new(
-        CacheBuilder::new(MemoryStore::new(clock), clock)
-            .build()
-            .unwrap(),
-    );
+    let cache = Arc::new(CacheBuilder::new(MemoryStore::new(clock), clock).build().unwrap());
     block_on(cache.set("article:1", "v", SetOptions::new().tag("articles"))).unwrap();
-    let endpoint = PurgeEndpoint::new(
-        Secrets::parse(secrets).unwrap(),
-        MemoryReplayGuard::new(100),
-    );
+    let endpoint = PurgeEndpoint::new(Secrets::parse(secrets).unwrap(), MemoryReplayGuard::new(100));
     let served = cache.clone();
     let url = serve(move |req| {
-        let header = |name: &str| {
-            req.headers
-                .iter()
-                .find(|(n, _)| n == name)
-                .map(|(_, v)| v.as_str())
-        };
+        let header = |name: &str| req.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
         let headers = SignedHeaders {
             id: header("webhook-id"),
             timestamp: header("webhook-timestamp"),
@@ -94,10 +81,7 @@ fn stand_in(secrets: &str) -> (String, Arc<Cache<MemoryStore>>) {
         };
         match block_on(endpoint.handle(&served, &headers, &req.body, clock.now_ms())) {
             Ok(receipt) => (200, serde_json::to_string(&receipt).unwrap()),
-            Err(e) => (
-                e.http_status(),
-                serde_json::json!({"error": e.code(), "message": e.to_string()}).to_string(),
-            ),
+            Err(e) => (e.http_status(), serde_json::json!({"error": e.code(), "message": e.to_string()}).to_string()),
         }
     });
     (url, cache)
@@ -119,30 +103,13 @@ fn text(bytes: &[u8]) -> String {
 #[test]
 fn purge_sends_a_signed_request_and_prints_the_receipt() {
     let (url, cache) = stand_in(SECRET);
-    let out = edgecache(
-        &[
-            "purge",
-            "--endpoint",
-            &url,
-            "--tag",
-            "articles",
-            "--tag",
-            "author:7",
-        ],
-        Some(SECRET),
-    );
+    let out = edgecache(&["purge", "--endpoint", &url, "--tag", "articles", "--tag", "author:7"], Some(SECRET));
     assert!(out.status.success(), "{}", text(&out.stderr));
     let receipt: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(
-        receipt["purged"],
-        serde_json::json!({"tags": ["articles", "author:7"]})
-    );
+    assert_eq!(receipt["purged"], serde_json::json!({"tags": ["articles", "author:7"]}));
     assert_eq!(receipt["mode"], "hard");
     assert!(receipt["id"].as_str().unwrap().starts_with("msg_"));
-    assert!(matches!(
-        block_on(cache.get("article:1")).unwrap(),
-        Lookup::Miss(_)
-    ));
+    assert!(matches!(block_on(cache.get("article:1")).unwrap(), Lookup::Miss(_)));
 }
 
 #[test]
@@ -176,20 +143,14 @@ fn soft_purges_and_every_scope_kind_reach_the_endpoint() {
 #[test]
 fn a_rejected_purge_exits_4_with_the_reason() {
     let (url, cache) = stand_in(OTHER);
-    let out = edgecache(
-        &["purge", "--endpoint", &url, "--tag", "articles"],
-        Some(SECRET),
-    );
+    let out = edgecache(&["purge", "--endpoint", &url, "--tag", "articles"], Some(SECRET));
     assert_eq!(out.status.code(), Some(4));
     assert!(
         text(&out.stderr).contains("401") && text(&out.stderr).contains("signature_mismatch"),
         "{}",
         text(&out.stderr)
     );
-    assert!(matches!(
-        block_on(cache.get("article:1")).unwrap(),
-        Lookup::Fresh(_)
-    ));
+    assert!(matches!(block_on(cache.get("article:1")).unwrap(), Lookup::Fresh(_)));
 }
 
 #[test]
@@ -202,54 +163,27 @@ fn a_failing_endpoint_exits_5() {
 
 #[test]
 fn an_unreachable_endpoint_exits_3() {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port(); // bound, then freed
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port(); // bound, then freed
     let url = format!("http://127.0.0.1:{port}/_edgecache/purge");
-    let out = edgecache(
-        &["purge", "--endpoint", &url, "--tag", "t", "--timeout", "2"],
-        Some(SECRET),
-    );
+    let out = edgecache(&["purge", "--endpoint", &url, "--tag", "t", "--timeout", "2"], Some(SECRET));
     assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("unreachable"));
 }
 
 #[test]
 fn bad_arguments_and_configuration_exit_2() {
-    let out = edgecache(
-        &["purge", "--endpoint", "http://127.0.0.1:9/", "--tag", "t"],
-        None,
-    );
+    let out = edgecache(&["purge", "--endpoint", "http://127.0.0.1:9/", "--tag", "t"], None);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("EDGECACHE_PURGE_SECRET"));
-    let out = edgecache(
-        &["purge", "--endpoint", "http://127.0.0.1:9/"],
-        Some(SECRET),
-    );
+    let out = edgecache(&["purge", "--endpoint", "http://127.0.0.1:9/"], Some(SECRET));
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("nothing to purge"));
-    let out = edgecache(
-        &["purge", "--endpoint", "http://127.0.0.1:9/", "--tag", "t"],
-        Some("whsec_short"),
-    );
+    let out = edgecache(&["purge", "--endpoint", "http://127.0.0.1:9/", "--tag", "t"], Some("whsec_short"));
     assert_eq!(out.status.code(), Some(2));
-    assert!(
-        !text(&out.stderr).contains("whsec_short"),
-        "the secret was echoed"
-    );
+    assert!(!text(&out.stderr).contains("whsec_short"), "the secret was echoed");
+    assert_eq!(edgecache(&["purge", "--bogus"], Some(SECRET)).status.code(), Some(2));
     assert_eq!(
-        edgecache(&["purge", "--bogus"], Some(SECRET)).status.code(),
-        Some(2)
-    );
-    assert_eq!(
-        edgecache(
-            &["purge", "--secret", SECRET, "--endpoint", "x", "--tag", "t"],
-            None
-        )
-        .status
-        .code(),
+        edgecache(&["purge", "--secret", SECRET, "--endpoint", "x", "--tag", "t"], None).status.code(),
         Some(2),
         "no secret flag exists"
     );
@@ -263,25 +197,10 @@ fn verify_and_secret_commands() {
     std::fs::write(&body, "{\"tags\":[\"a\"]}").unwrap();
     let body_path = body.to_str().unwrap();
     let signed = text(
-        &edgecache(
-            &[
-                "sign",
-                "--id",
-                "msg_v",
-                "--timestamp",
-                "1700000000",
-                "--body-file",
-                body_path,
-            ],
-            Some(SECRET),
-        )
-        .stdout,
+        &edgecache(&["sign", "--id", "msg_v", "--timestamp", "1700000000", "--body-file", body_path], Some(SECRET))
+            .stdout,
     );
-    let sig = signed
-        .lines()
-        .find_map(|l| l.strip_prefix("webhook-signature: "))
-        .unwrap()
-        .to_owned();
+    let sig = signed.lines().find_map(|l| l.strip_prefix("webhook-signature: ")).unwrap().to_owned();
     let verify = |secret: &str, now: &str| {
         edgecache(
             &[

@@ -4,23 +4,16 @@
 use std::time::Duration;
 
 use edgecache::core::{
-    CacheBuilder, CacheError, Invalidation, LoadError, Loaded, Lookup, ManualClock, Scope,
-    SetOptions, SimulatedKv, Source, StoreError, StoreOp,
+    CacheBuilder, CacheError, Invalidation, LoadError, Loaded, Lookup, ManualClock, Scope, SetOptions, SimulatedKv,
+    Source, StoreError, StoreOp,
 };
 use futures::executor::block_on;
 use proptest::prelude::*;
 
-fn setup() -> (
-    edgecache::core::Cache<SimulatedKv>,
-    SimulatedKv,
-    ManualClock,
-) {
+fn setup() -> (edgecache::core::Cache<SimulatedKv>, SimulatedKv, ManualClock) {
     let clock = ManualClock::new(1_700_000_000_000);
     let kv = SimulatedKv::new(clock.clone(), 0, 5);
-    let cache = CacheBuilder::new(kv.clone(), clock.clone())
-        .stamp_memo(Duration::ZERO)
-        .build()
-        .unwrap();
+    let cache = CacheBuilder::new(kv.clone(), clock.clone()).stamp_memo(Duration::ZERO).build().unwrap();
     (cache, kv, clock)
 }
 
@@ -35,10 +28,7 @@ fn failed_reads_are_typed_errors_for_get() {
     kv.fail(StoreOp::Get, Some(1));
     assert!(unavailable(&block_on(cache.get("k")).unwrap_err()));
     kv.fail(StoreOp::GetMany, Some(1));
-    assert!(
-        unavailable(&block_on(cache.get("k")).unwrap_err()),
-        "a failed stamp read is not a hit"
-    );
+    assert!(unavailable(&block_on(cache.get("k")).unwrap_err()), "a failed stamp read is not a hit");
     assert!(block_on(cache.get("k")).unwrap().fresh().is_some());
     assert_eq!(cache.stats().store_errors, 2);
 }
@@ -49,10 +39,7 @@ fn get_or_set_falls_through_to_the_loader_when_the_store_fails() {
     let load = || async { Ok(Loaded::new("from origin")) };
     kv.fail(StoreOp::Get, Some(1));
     let f = block_on(cache.get_or_set("a", SetOptions::new(), load)).unwrap();
-    assert_eq!(
-        (f.hit.value.as_ref(), f.source),
-        (&b"from origin"[..], Source::Loaded { not_stored: None })
-    );
+    assert_eq!((f.hit.value.as_ref(), f.source), (&b"from origin"[..], Source::Loaded { not_stored: None }));
 
     kv.fail(StoreOp::GetMany, None);
     let f = block_on(cache.get_or_set("b", SetOptions::new(), load)).unwrap();
@@ -74,9 +61,7 @@ fn get_or_set_falls_through_to_the_loader_when_the_store_fails() {
 fn set_reports_a_failed_write() {
     let (cache, kv, _) = setup();
     kv.fail(StoreOp::Put, Some(1));
-    assert!(unavailable(
-        &block_on(cache.set("k", "v", SetOptions::new())).unwrap_err()
-    ));
+    assert!(unavailable(&block_on(cache.set("k", "v", SetOptions::new())).unwrap_err()));
     // A failed index write is not a failed set: correctness never depends on the index.
     block_on(cache.set("warm", "v", SetOptions::new().tag("t"))).unwrap();
     kv.fail_after(StoreOp::Put, 1, Some(1));
@@ -90,23 +75,10 @@ fn a_purge_whose_stamp_write_failed_is_not_applied_or_logged() {
     block_on(cache.set("k", "v", SetOptions::new().tag("t"))).unwrap();
     kv.fail(StoreOp::Put, Some(1));
     let err = block_on(cache.invalidate(Invalidation::tag("t"))).unwrap_err();
-    assert!(
-        matches!(
-            err,
-            CacheError::InvalidationIncomplete {
-                applied: 0,
-                total: 1,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert!(matches!(err, CacheError::InvalidationIncomplete { applied: 0, total: 1, .. }), "{err:?}");
     assert_eq!(cache.stats().invalidations, 0);
     assert!(block_on(cache.log(0, None)).unwrap().records.is_empty());
-    assert!(
-        block_on(cache.get("k")).unwrap().fresh().is_some(),
-        "nothing changed"
-    );
+    assert!(block_on(cache.get("k")).unwrap().fresh().is_some(), "nothing changed");
     // The any-purge stamp written, the hard one not: still not reported as applied.
     kv.fail_after(StoreOp::Put, 1, Some(1));
     assert!(block_on(cache.invalidate(Invalidation::tag("t"))).is_err());
@@ -118,17 +90,7 @@ fn a_partly_applied_multi_scope_purge_says_how_far_it_got() {
     let (cache, kv, _) = setup();
     kv.fail_after(StoreOp::Put, 2, Some(1)); // first scope's two stamps succeed
     let err = block_on(cache.invalidate(Invalidation::tag("a").and_tag("b"))).unwrap_err();
-    assert!(
-        matches!(
-            err,
-            CacheError::InvalidationIncomplete {
-                applied: 1,
-                total: 2,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert!(matches!(err, CacheError::InvalidationIncomplete { applied: 1, total: 2, .. }), "{err:?}");
     assert!(block_on(cache.log(0, None)).unwrap().records.is_empty());
     // Retrying the whole request is safe.
     let applied = block_on(cache.invalidate(Invalidation::tag("a").and_tag("b"))).unwrap();
@@ -150,34 +112,24 @@ fn list_failures_are_typed_errors_for_log_and_sweep() {
     let (cache, kv, _) = setup();
     kv.fail(StoreOp::List, None);
     assert!(unavailable(&block_on(cache.log(0, None)).unwrap_err()));
-    assert!(unavailable(
-        &block_on(cache.sweep(&Scope::Tag("t".into()), None)).unwrap_err()
-    ));
+    assert!(unavailable(&block_on(cache.sweep(&Scope::Tag("t".into()), None)).unwrap_err()));
     kv.heal();
     block_on(cache.set("k", "v", SetOptions::new().tag("t"))).unwrap();
     block_on(cache.invalidate(Invalidation::tag("t"))).unwrap();
     kv.fail(StoreOp::Delete, Some(1));
     assert!(block_on(cache.sweep(&Scope::Tag("t".into()), None)).is_err());
     // The sweep resumes where it failed.
-    assert_eq!(
-        block_on(cache.sweep(&Scope::Tag("t".into()), None))
-            .unwrap()
-            .deleted,
-        1
-    );
+    assert_eq!(block_on(cache.sweep(&Scope::Tag("t".into()), None)).unwrap().deleted, 1);
 }
 
 #[test]
 fn stale_if_error_covers_a_failing_loader_and_store() {
     let (cache, kv, clock) = setup();
-    let opts = SetOptions::new()
-        .ttl(Duration::from_secs(1))
-        .stale_if_error(Duration::from_secs(600));
+    let opts = SetOptions::new().ttl(Duration::from_secs(1)).stale_if_error(Duration::from_secs(600));
     block_on(cache.set("k", "old", opts.clone())).unwrap();
     clock.advance(5_000);
     kv.fail(StoreOp::Put, None);
-    let f =
-        block_on(cache.get_or_set("k", opts, || async { Err(LoadError::new("timeout")) })).unwrap();
+    let f = block_on(cache.get_or_set("k", opts, || async { Err(LoadError::new("timeout")) })).unwrap();
     assert_eq!(f.hit.value, "old");
 }
 

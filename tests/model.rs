@@ -14,9 +14,8 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use edgecache::core::{
-    Cache, CacheBuilder, CacheError, Clock, Fetched, Invalidation, KvStore, LoadError, Loaded,
-    Lookup, ManualClock, MemoryStore, Scope, SetOptions, SimulatedKv, Source, StaleReason,
-    StaleUse,
+    Cache, CacheBuilder, CacheError, Clock, Fetched, Invalidation, KvStore, LoadError, Loaded, Lookup, ManualClock,
+    MemoryStore, Scope, SetOptions, SimulatedKv, Source, StaleReason, StaleUse,
 };
 use futures::channel::oneshot;
 use futures::executor::block_on;
@@ -38,43 +37,14 @@ struct Policy {
 
 #[derive(Debug, Clone)]
 enum Op {
-    Set {
-        inst: usize,
-        key: usize,
-        version: u64,
-        policy: Policy,
-    },
-    Get {
-        inst: usize,
-        key: usize,
-        version: u64,
-    },
-    BeginFill {
-        inst: usize,
-        key: usize,
-        version: u64,
-        policy: Policy,
-    },
-    FinishFill {
-        which: usize,
-        fail: bool,
-    },
-    Invalidate {
-        inst: usize,
-        scope: usize,
-        soft: bool,
-    },
-    Bump {
-        inst: usize,
-        key: usize,
-    },
+    Set { inst: usize, key: usize, version: u64, policy: Policy },
+    Get { inst: usize, key: usize, version: u64 },
+    BeginFill { inst: usize, key: usize, version: u64, policy: Policy },
+    FinishFill { which: usize, fail: bool },
+    Invalidate { inst: usize, scope: usize, soft: bool },
+    Bump { inst: usize, key: usize },
     Advance(u64),
-    ToEdge {
-        key: usize,
-        version: u64,
-        edge: u8,
-        before: bool,
-    },
+    ToEdge { key: usize, version: u64, edge: u8, before: bool },
 }
 
 fn policy() -> impl Strategy<Value = Policy> {
@@ -84,12 +54,7 @@ fn policy() -> impl Strategy<Value = Policy> {
         prop_oneof![Just(0u64), 1u64..200_000],
         0u8..8,
     )
-        .prop_map(|(ttl, swr, sie, tags)| Policy {
-            ttl,
-            swr,
-            sie,
-            tags,
-        })
+        .prop_map(|(ttl, swr, sie, tags)| Policy { ttl, swr, sie, tags })
 }
 
 fn op(instances: usize) -> impl Strategy<Value = Op> {
@@ -116,10 +81,7 @@ fn scope_of(index: usize) -> Scope {
 }
 
 fn tags_of(mask: u8) -> Vec<String> {
-    (0..TAGS.len())
-        .filter(|i| mask & (1 << i) != 0)
-        .map(|i| TAGS[i].to_owned())
-        .collect()
+    (0..TAGS.len()).filter(|i| mask & (1 << i) != 0).map(|i| TAGS[i].to_owned()).collect()
 }
 
 /// One value the model knows of: what was stored, and when invalidations reached it.
@@ -158,11 +120,7 @@ impl Value {
         if !soft && now < self.fresh_until {
             return Expect::Fresh;
         }
-        let reason = if soft {
-            StaleReason::SoftInvalidated
-        } else {
-            StaleReason::Expired
-        };
+        let reason = if soft { StaleReason::SoftInvalidated } else { StaleReason::Expired };
         let within = |w: u64| w > 0 && now < self.fresh_until + w;
         if within(self.swr) {
             Expect::Stale(reason, StaleUse::WhileRevalidating)
@@ -219,12 +177,7 @@ fn value_bytes(id: usize) -> String {
 }
 
 fn id_of(bytes: &[u8]) -> usize {
-    std::str::from_utf8(bytes)
-        .unwrap()
-        .strip_prefix("value-")
-        .unwrap()
-        .parse()
-        .unwrap()
+    std::str::from_utf8(bytes).unwrap().strip_prefix("value-").unwrap().parse().unwrap()
 }
 
 type FillFuture<'a> = Pin<Box<dyn Future<Output = Result<Fetched, CacheError>> + 'a>>;
@@ -270,22 +223,8 @@ fn check_answer(
             Lookup::Stale(hit, r, u) => (Expect::Stale(*r, *u), Some(id_of(&hit.value))),
             Lookup::Miss(_) => (Expect::Miss, None),
         };
-        let want = (
-            expected,
-            if expected == Expect::Miss {
-                None
-            } else {
-                current
-            },
-        );
-        prop_assert_eq!(
-            got,
-            want,
-            "key {} v{} at +{}ms",
-            KEYS[key],
-            version,
-            now - START
-        );
+        let want = (expected, if expected == Expect::Miss { None } else { current });
+        prop_assert_eq!(got, want, "key {} v{} at +{}ms", KEYS[key], version, now - START);
         return Ok(());
     }
     let hit = match answer {
@@ -293,11 +232,7 @@ fn check_answer(
         Lookup::Fresh(hit) | Lookup::Stale(hit, ..) => hit,
     };
     let v = &model.values[id_of(&hit.value)];
-    prop_assert_eq!(
-        (v.key, v.version),
-        (key, version),
-        "value from another location"
-    );
+    prop_assert_eq!((v.key, v.version), (key, version), "value from another location");
     prop_assert_eq!(hit.meta.fresh_until, v.fresh_until);
     let late = |at: Option<u64>| at.is_some_and(|at| at + bound <= now);
     prop_assert!(
@@ -328,23 +263,9 @@ fn check_answer(
 fn run(ops: Vec<Op>, instances: usize, delay_ms: u64, memo_ms: u64) -> Result<(), TestCaseError> {
     let clock = ManualClock::new(START);
     if delay_ms == 0 {
-        run_on(
-            ops,
-            MemoryStore::new(clock.clone()),
-            clock,
-            instances,
-            0,
-            memo_ms,
-        )
+        run_on(ops, MemoryStore::new(clock.clone()), clock, instances, 0, memo_ms)
     } else {
-        run_on(
-            ops,
-            SimulatedKv::new(clock.clone(), delay_ms, 42),
-            clock,
-            instances,
-            delay_ms + memo_ms,
-            memo_ms,
-        )
+        run_on(ops, SimulatedKv::new(clock.clone(), delay_ms, 42), clock, instances, delay_ms + memo_ms, memo_ms)
     }
 }
 
@@ -372,12 +293,7 @@ fn run_on<S: KvStore + Clone>(
     for op in ops {
         let now = clock.now_ms();
         match op {
-            Op::Set {
-                inst,
-                key,
-                version,
-                policy,
-            } => {
+            Op::Set { inst, key, version, policy } => {
                 let id = model.values.len();
                 model.values.push(Value {
                     key,
@@ -390,24 +306,15 @@ fn run_on<S: KvStore + Clone>(
                     softened_at: None,
                     replaced_at: None,
                 });
-                block_on(caches[inst].set(KEYS[key], value_bytes(id), options(&policy, version)))
-                    .unwrap();
+                block_on(caches[inst].set(KEYS[key], value_bytes(id), options(&policy, version))).unwrap();
                 model.write(id, now);
             }
             Op::Get { inst, key, version } => {
                 let answer = block_on(caches[inst].get_version(KEYS[key], version)).unwrap();
                 check_answer(&model, key, version, now, bound, &answer)?;
             }
-            Op::BeginFill {
-                inst,
-                key,
-                version,
-                policy,
-            } => {
-                if fills
-                    .iter()
-                    .any(|f| f.inst == inst && (f.key, f.version) == (key, version))
-                {
+            Op::BeginFill { inst, key, version, policy } => {
+                if fills.iter().any(|f| f.inst == inst && (f.key, f.version) == (key, version)) {
                     continue; // single-flight has its own tests; the model keeps one fill per entry
                 }
                 let (expected, current) = model.expect(key, version, now);
@@ -428,10 +335,7 @@ fn run_on<S: KvStore + Clone>(
                 let flag = called.clone();
                 let loader = move || {
                     flag.store(true, Ordering::SeqCst);
-                    async move {
-                        wait.await
-                            .unwrap_or_else(|_| Err(LoadError::new("dropped")))
-                    }
+                    async move { wait.await.unwrap_or_else(|_| Err(LoadError::new("dropped"))) }
                 };
                 let mut future: FillFuture<'_> =
                     Box::pin(caches[inst].get_or_set(KEYS[key], options(&policy, version), loader));
@@ -440,39 +344,19 @@ fn run_on<S: KvStore + Clone>(
                         let fetched = result.unwrap();
                         prop_assert_eq!(&fetched.source, &Source::Cached);
                         prop_assert!(!called.load(Ordering::SeqCst));
-                        check_answer(
-                            &model,
-                            key,
-                            version,
-                            now,
-                            bound,
-                            &Lookup::Fresh(fetched.hit),
-                        )?;
+                        check_answer(&model, key, version, now, bound, &Lookup::Fresh(fetched.hit))?;
                         model.values.pop();
                     }
                     Poll::Pending => {
                         prop_assert!(called.load(Ordering::SeqCst), "pending without loading");
                         if strong {
-                            prop_assert_ne!(
-                                expected,
-                                Expect::Fresh,
-                                "loaded although the model holds a fresh value"
-                            );
+                            prop_assert_ne!(expected, Expect::Fresh, "loaded although the model holds a fresh value");
                         }
                         let stale_at_begin = match expected {
                             Expect::Stale(reason, _) => current.map(|c| (c, reason)),
                             _ => None,
                         };
-                        fills.push(Fill {
-                            inst,
-                            key,
-                            version,
-                            id,
-                            future,
-                            release,
-                            called,
-                            stale_at_begin,
-                        });
+                        fills.push(Fill { inst, key, version, id, future, release, called, stale_at_begin });
                     }
                 }
             }
@@ -482,16 +366,10 @@ fn run_on<S: KvStore + Clone>(
                 }
                 let mut fill = fills.remove(which % fills.len());
                 let id = fill.id;
-                let reply = if fail {
-                    Err(LoadError::new("origin down"))
-                } else {
-                    Ok(Loaded::new(value_bytes(id)))
-                };
+                let reply = if fail { Err(LoadError::new("origin down")) } else { Ok(Loaded::new(value_bytes(id))) };
                 fill.release.send(reply).ok();
                 let Poll::Ready(result) = poll(&mut fill.future) else {
-                    return Err(TestCaseError::fail(
-                        "fill still pending after its loader finished",
-                    ));
+                    return Err(TestCaseError::fail("fill still pending after its loader finished"));
                 };
                 prop_assert!(fill.called.load(Ordering::SeqCst));
                 if fail {
@@ -515,25 +393,14 @@ fn run_on<S: KvStore + Clone>(
                 prop_assert_eq!(id_of(&fetched.hit.value), id);
                 let loaded = matches!(fetched.source, Source::Loaded { .. });
                 prop_assert!(loaded, "source {:?}", fetched.source);
-                let fresh_until = now
-                    + fetched
-                        .hit
-                        .meta
-                        .fresh_until
-                        .saturating_sub(fetched.hit.meta.stored_at);
+                let fresh_until = now + fetched.hit.meta.fresh_until.saturating_sub(fetched.hit.meta.stored_at);
                 prop_assert_eq!(fetched.hit.meta.stored_at, now);
                 model.values[id].fresh_until = fresh_until;
-                if let Source::Loaded {
-                    not_stored: Some(e),
-                } = &fetched.source
-                {
+                if let Source::Loaded { not_stored: Some(e) } = &fetched.source {
                     // A fill that an invalidation made through the same instance overtook is
                     // not stored (it would only clobber the location with a dead entry).
                     let raced = matches!(e, CacheError::RacedInvalidation(_));
-                    prop_assert!(
-                        !strong || (raced && model.values[id].killed_at.is_some()),
-                        "not stored: {e}"
-                    );
+                    prop_assert!(!strong || (raced && model.values[id].killed_at.is_some()), "not stored: {e}");
                     model.values[id].killed_at.get_or_insert(now);
                     continue;
                 }
@@ -560,12 +427,7 @@ fn run_on<S: KvStore + Clone>(
                 model.invalidate(&Scope::Key(KEYS[key].into()), false, now);
             }
             Op::Advance(ms) => clock.advance(ms),
-            Op::ToEdge {
-                key,
-                version,
-                edge,
-                before,
-            } => {
+            Op::ToEdge { key, version, edge, before } => {
                 if let Some(&id) = model.current.get(&(key, version)) {
                     let v = &model.values[id];
                     let edge_at = v.fresh_until + [0, v.swr, v.sie][edge as usize];

@@ -3,12 +3,9 @@
 
 use base64::Engine as _;
 use edgecache::core::purge::{
-    sign, Header, MemoryReplayGuard, PurgeEndpoint, PurgeError, PurgeRequest, Secrets,
-    SignedHeaders, VerifyLimits,
+    sign, Header, MemoryReplayGuard, PurgeEndpoint, PurgeError, PurgeRequest, Secrets, SignedHeaders, VerifyLimits,
 };
-use edgecache::core::{
-    Cache, CacheBuilder, Clock, Lookup, ManualClock, MemoryStore, Mode, Scope, SetOptions,
-};
+use edgecache::core::{Cache, CacheBuilder, Clock, Lookup, ManualClock, MemoryStore, Mode, Scope, SetOptions};
 use futures::executor::block_on;
 use proptest::prelude::*;
 
@@ -24,25 +21,12 @@ struct Fixture {
 
 fn fixture() -> Fixture {
     let clock = ManualClock::new(NOW * 1000);
-    let cache = CacheBuilder::new(MemoryStore::new(clock.clone()), clock.clone())
-        .build()
-        .unwrap();
-    for (key, tag) in [
-        ("article:1", "articles"),
-        ("/blog/a", "blog"),
-        ("k", "other"),
-    ] {
+    let cache = CacheBuilder::new(MemoryStore::new(clock.clone()), clock.clone()).build().unwrap();
+    for (key, tag) in [("article:1", "articles"), ("/blog/a", "blog"), ("k", "other")] {
         block_on(cache.set(key, "v", SetOptions::new().tag(tag))).unwrap();
     }
-    let endpoint = PurgeEndpoint::new(
-        Secrets::parse(SECRET).unwrap(),
-        MemoryReplayGuard::new(1000),
-    );
-    Fixture {
-        cache,
-        endpoint,
-        clock,
-    }
+    let endpoint = PurgeEndpoint::new(Secrets::parse(SECRET).unwrap(), MemoryReplayGuard::new(1000));
+    Fixture { cache, endpoint, clock }
 }
 
 impl Fixture {
@@ -53,50 +37,27 @@ impl Fixture {
         sig: Option<&str>,
         body: &[u8],
     ) -> Result<edgecache::core::purge::Receipt, PurgeError> {
-        let headers = SignedHeaders {
-            id,
-            timestamp: ts,
-            signature: sig,
-        };
-        block_on(
-            self.endpoint
-                .handle(&self.cache, &headers, body, self.clock.now_ms()),
-        )
+        let headers = SignedHeaders { id, timestamp: ts, signature: sig };
+        block_on(self.endpoint.handle(&self.cache, &headers, body, self.clock.now_ms()))
     }
 
     /// Signs `body` properly and sends it.
-    fn send_signed(
-        &self,
-        id: &str,
-        body: &[u8],
-    ) -> Result<edgecache::core::purge::Receipt, PurgeError> {
+    fn send_signed(&self, id: &str, body: &[u8]) -> Result<edgecache::core::purge::Receipt, PurgeError> {
         let sig = signature(id, NOW, body);
         self.send(Some(id), Some(&NOW.to_string()), Some(&sig), body)
     }
 
     fn assert_nothing_applied(&self) {
         for key in ["article:1", "/blog/a", "k"] {
-            assert!(
-                matches!(block_on(self.cache.get(key)).unwrap(), Lookup::Fresh(_)),
-                "{key} was purged"
-            );
+            assert!(matches!(block_on(self.cache.get(key)).unwrap(), Lookup::Fresh(_)), "{key} was purged");
         }
-        assert!(block_on(self.cache.log(0, None))
-            .unwrap()
-            .records
-            .is_empty());
+        assert!(block_on(self.cache.log(0, None)).unwrap().records.is_empty());
         assert_eq!(self.cache.stats().invalidations, 0);
     }
 }
 
 fn signature(id: &str, ts: u64, body: &[u8]) -> String {
-    sign(
-        &Secrets::parse(SECRET).unwrap().primary().clone(),
-        id,
-        ts,
-        body,
-    )
-    .unwrap()
+    sign(&Secrets::parse(SECRET).unwrap().primary().clone(), id, ts, body).unwrap()
 }
 
 fn body() -> Vec<u8> {
@@ -104,11 +65,7 @@ fn body() -> Vec<u8> {
 }
 
 /// Sends a request and checks that it is refused with `code` and that nothing changed.
-fn refused(
-    f: &Fixture,
-    result: Result<edgecache::core::purge::Receipt, PurgeError>,
-    code: &str,
-) -> PurgeError {
+fn refused(f: &Fixture, result: Result<edgecache::core::purge::Receipt, PurgeError>, code: &str) -> PurgeError {
     let err = result.expect_err("accepted a bad request");
     assert_eq!(err.code(), code, "{err}");
     assert!(err.is_rejection());
@@ -121,103 +78,51 @@ fn a_good_purge_applies_once_with_a_receipt() {
     let f = fixture();
     let receipt = f.send_signed("msg_good", &body()).unwrap();
     assert_eq!(
-        (
-            receipt.id.as_str(),
-            receipt.mode,
-            receipt.stamp_writes,
-            receipt.logged
-        ),
+        (receipt.id.as_str(), receipt.mode, receipt.stamp_writes, receipt.logged),
         ("msg_good", Mode::Hard, 2, true)
     );
     assert_eq!(receipt.purged, serde_json::json!({"tags": ["articles"]}));
     assert_eq!(receipt.applied_at, NOW * 1000);
-    assert!(matches!(
-        block_on(f.cache.get("article:1")).unwrap(),
-        Lookup::Miss(_)
-    ));
-    assert!(matches!(
-        block_on(f.cache.get("k")).unwrap(),
-        Lookup::Fresh(_)
-    ));
+    assert!(matches!(block_on(f.cache.get("article:1")).unwrap(), Lookup::Miss(_)));
+    assert!(matches!(block_on(f.cache.get("k")).unwrap(), Lookup::Fresh(_)));
     let log = block_on(f.cache.log(0, None)).unwrap().records;
     assert_eq!(
-        (
-            log.len(),
-            log[0].request_id.as_deref(),
-            log[0].scopes.clone()
-        ),
+        (log.len(), log[0].request_id.as_deref(), log[0].scopes.clone()),
         (1, Some("msg_good"), vec![Scope::Tag("articles".into())])
     );
     // The same delivery again: answered, not applied twice.
     let again = f.send_signed("msg_good", &body()).unwrap_err();
-    assert_eq!(
-        (again.code(), again.http_status()),
-        ("already_applied", 409)
-    );
+    assert_eq!((again.code(), again.http_status()), ("already_applied", 409));
     assert_eq!(block_on(f.cache.log(0, None)).unwrap().records.len(), 1);
     // Once the timestamp is outside the tolerance, the id is forgotten, and the old delivery is
     // refused for its age instead.
     f.clock.advance(301_000);
-    assert_eq!(
-        f.send_signed("msg_good", &body()).unwrap_err().code(),
-        "timestamp_too_old"
-    );
+    assert_eq!(f.send_signed("msg_good", &body()).unwrap_err().code(), "timestamp_too_old");
 }
 
 #[test]
 fn soft_prefix_key_and_everything_purges_apply() {
     let f = fixture();
-    let receipt = f
-        .send_signed(
-            "msg_1",
-            PurgeRequest::new()
-                .prefix("/blog/")
-                .key("k")
-                .soft()
-                .to_json()
-                .as_bytes(),
-        )
-        .unwrap();
+    let receipt =
+        f.send_signed("msg_1", PurgeRequest::new().prefix("/blog/").key("k").soft().to_json().as_bytes()).unwrap();
     assert_eq!((receipt.mode, receipt.stamp_writes), (Mode::Soft, 2));
-    assert!(
-        matches!(block_on(f.cache.get("/blog/a")).unwrap(), Lookup::Miss(_)),
-        "soft without stale windows is gone"
-    );
-    let receipt = f
-        .send_signed(
-            "msg_2",
-            PurgeRequest::new().everything().to_json().as_bytes(),
-        )
-        .unwrap();
+    assert!(matches!(block_on(f.cache.get("/blog/a")).unwrap(), Lookup::Miss(_)), "soft without stale windows is gone");
+    let receipt = f.send_signed("msg_2", PurgeRequest::new().everything().to_json().as_bytes()).unwrap();
     assert_eq!(receipt.stamp_writes, 2);
-    assert!(matches!(
-        block_on(f.cache.get("article:1")).unwrap(),
-        Lookup::Miss(_)
-    ));
+    assert!(matches!(block_on(f.cache.get("article:1")).unwrap(), Lookup::Miss(_)));
 }
 
 #[test]
 fn rotation_accepts_any_configured_secret_and_any_token() {
     let clock = ManualClock::new(NOW * 1000);
-    let cache = CacheBuilder::new(MemoryStore::new(clock.clone()), clock)
-        .build()
-        .unwrap();
-    let endpoint = PurgeEndpoint::new(
-        Secrets::parse(&format!("{OTHER} {SECRET}")).unwrap(),
-        MemoryReplayGuard::new(10),
-    );
+    let cache = CacheBuilder::new(MemoryStore::new(clock.clone()), clock).build().unwrap();
+    let endpoint =
+        PurgeEndpoint::new(Secrets::parse(&format!("{OTHER} {SECRET}")).unwrap(), MemoryReplayGuard::new(10));
     let body = body();
     let old_key = Secrets::parse(SECRET).unwrap();
     let sig = sign(old_key.primary(), "msg_r", NOW, &body).unwrap();
-    let header = format!(
-        "v1,{} {sig}",
-        base64::engine::general_purpose::STANDARD.encode([7u8; 32])
-    );
-    let headers = SignedHeaders {
-        id: Some("msg_r"),
-        timestamp: Some("1700000000"),
-        signature: Some(&header),
-    };
+    let header = format!("v1,{} {sig}", base64::engine::general_purpose::STANDARD.encode([7u8; 32]));
+    let headers = SignedHeaders { id: Some("msg_r"), timestamp: Some("1700000000"), signature: Some(&header) };
     block_on(endpoint.handle(&cache, &headers, &body, NOW * 1000)).unwrap();
 }
 
@@ -232,59 +137,32 @@ fn missing_empty_and_duplicated_headers() {
         (Some("msg_1"), None, Some(sig.as_str()), Header::Timestamp),
         (Some("msg_1"), Some(ts.as_str()), None, Header::Signature),
     ] {
-        assert_eq!(
-            refused(&f, f.send(id, t, s, &b), "missing_header"),
-            PurgeError::MissingHeader(header)
-        );
+        assert_eq!(refused(&f, f.send(id, t, s, &b), "missing_header"), PurgeError::MissingHeader(header));
     }
     assert_eq!(
-        refused(
-            &f,
-            f.send(Some(""), Some(&ts), Some(&sig), &b),
-            "empty_header"
-        ),
+        refused(&f, f.send(Some(""), Some(&ts), Some(&sig), &b), "empty_header"),
         PurgeError::EmptyHeader(Header::Id)
     );
     assert_eq!(
-        refused(
-            &f,
-            f.send(Some("msg_1"), Some(" "), Some(&sig), &b),
-            "empty_header"
-        ),
+        refused(&f, f.send(Some("msg_1"), Some(" "), Some(&sig), &b), "empty_header"),
         PurgeError::EmptyHeader(Header::Timestamp)
     );
     assert_eq!(
-        refused(
-            &f,
-            f.send(Some("msg_1"), Some(&ts), Some(""), &b),
-            "empty_header"
-        ),
+        refused(&f, f.send(Some("msg_1"), Some(&ts), Some(""), &b), "empty_header"),
         PurgeError::EmptyHeader(Header::Signature)
     );
     let twice = format!("{ts}, {ts}");
     assert_eq!(
-        refused(
-            &f,
-            f.send(Some("msg_1"), Some(&twice), Some(&sig), &b),
-            "duplicate_header"
-        ),
+        refused(&f, f.send(Some("msg_1"), Some(&twice), Some(&sig), &b), "duplicate_header"),
         PurgeError::DuplicateHeader(Header::Timestamp)
     );
     let twice = format!("{sig}, {sig}");
     assert_eq!(
-        refused(
-            &f,
-            f.send(Some("msg_1"), Some(&ts), Some(&twice), &b),
-            "duplicate_header"
-        ),
+        refused(&f, f.send(Some("msg_1"), Some(&ts), Some(&twice), &b), "duplicate_header"),
         PurgeError::DuplicateHeader(Header::Signature)
     );
     assert_eq!(
-        refused(
-            &f,
-            f.send(Some("msg_1, msg_1"), Some(&ts), Some(&sig), &b),
-            "duplicate_header"
-        ),
+        refused(&f, f.send(Some("msg_1, msg_1"), Some(&ts), Some(&sig), &b), "duplicate_header"),
         PurgeError::DuplicateHeader(Header::Id)
     );
 }
@@ -293,30 +171,11 @@ fn missing_empty_and_duplicated_headers() {
 fn invalid_ids() {
     let f = fixture();
     let b = body();
-    for id in [
-        "x".repeat(65),
-        "msg.1".into(),
-        "msg 1".into(),
-        "msg\t1".into(),
-        "mség".into(),
-        "msg\u{7f}".into(),
-    ] {
+    for id in ["x".repeat(65), "msg.1".into(), "msg 1".into(), "msg\t1".into(), "mség".into(), "msg\u{7f}".into()] {
         // `sign` refuses such ids, so the signature is for a good one: the id check comes first.
-        refused(
-            &f,
-            f.send(
-                Some(&id),
-                Some(&NOW.to_string()),
-                Some(&signature("msg_1", NOW, &b)),
-                &b,
-            ),
-            "invalid_id",
-        );
+        refused(&f, f.send(Some(&id), Some(&NOW.to_string()), Some(&signature("msg_1", NOW, &b)), &b), "invalid_id");
     }
-    assert!(
-        f.send_signed(&"x".repeat(64), &b).is_ok(),
-        "64 characters are allowed"
-    );
+    assert!(f.send_signed(&"x".repeat(64), &b).is_ok(), "64 characters are allowed");
 }
 
 #[test]
@@ -336,11 +195,7 @@ fn invalid_timestamps() {
         "1700000000 ",
         "١٧",
     ] {
-        refused(
-            &f,
-            f.send(Some("msg_1"), Some(ts), Some(&sig), &b),
-            "invalid_timestamp",
-        );
+        refused(&f, f.send(Some("msg_1"), Some(ts), Some(&sig), &b), "invalid_timestamp");
     }
 }
 
@@ -348,27 +203,14 @@ fn invalid_timestamps() {
 fn timestamps_outside_the_tolerance_either_way() {
     let f = fixture();
     let b = body();
-    for (ts, code) in [
-        (NOW - 301, "timestamp_too_old"),
-        (NOW + 301, "timestamp_too_new"),
-    ] {
+    for (ts, code) in [(NOW - 301, "timestamp_too_old"), (NOW + 301, "timestamp_too_new")] {
         let sig = signature("msg_1", ts, &b);
-        let err = refused(
-            &f,
-            f.send(Some("msg_1"), Some(&ts.to_string()), Some(&sig), &b),
-            code,
-        );
+        let err = refused(&f, f.send(Some("msg_1"), Some(&ts.to_string()), Some(&sig), &b), code);
         assert_eq!(err.http_status(), 401);
     }
     for ts in [NOW - 300, NOW + 300] {
         let sig = signature(&format!("msg_{ts}"), ts, &b);
-        f.send(
-            Some(&format!("msg_{ts}")),
-            Some(&ts.to_string()),
-            Some(&sig),
-            &b,
-        )
-        .unwrap();
+        f.send(Some(&format!("msg_{ts}")), Some(&ts.to_string()), Some(&sig), &b).unwrap();
     }
 }
 
@@ -378,22 +220,13 @@ fn malformed_signature_headers() {
     let b = body();
     let good = signature("msg_1", NOW, &b);
     let many = [good.as_str(); 9].join(" ");
-    let short = format!(
-        "v1,{}",
-        base64::engine::general_purpose::STANDARD.encode([1u8; 31])
-    );
-    let long = format!(
-        "v1,{}",
-        base64::engine::general_purpose::STANDARD.encode([1u8; 33])
-    );
+    let short = format!("v1,{}", base64::engine::general_purpose::STANDARD.encode([1u8; 31]));
+    let long = format!("v1,{}", base64::engine::general_purpose::STANDARD.encode([1u8; 33]));
     // A prefix of the right signature must not match either.
     let prefix = format!(
         "v1,{}",
-        base64::engine::general_purpose::STANDARD.encode(
-            &base64::engine::general_purpose::STANDARD
-                .decode(&good[3..])
-                .unwrap()[..16]
-        )
+        base64::engine::general_purpose::STANDARD
+            .encode(&base64::engine::general_purpose::STANDARD.decode(&good[3..]).unwrap()[..16])
     );
     for (header, code) in [
         (many.as_str(), "too_many_signatures"),
@@ -409,11 +242,7 @@ fn malformed_signature_headers() {
         ("v1a,Zm9v", "no_v1_signature"),
         ("v2,Zm9v v1a,YmFy", "no_v1_signature"),
     ] {
-        refused(
-            &f,
-            f.send(Some("msg_1"), Some(&NOW.to_string()), Some(header), &b),
-            code,
-        );
+        refused(&f, f.send(Some("msg_1"), Some(&NOW.to_string()), Some(header), &b), code);
     }
 }
 
@@ -422,32 +251,15 @@ fn no_secret_verifies() {
     let f = fixture();
     let b = body();
     let wrong = sign(Secrets::parse(OTHER).unwrap().primary(), "msg_1", NOW, &b).unwrap();
-    let err = refused(
-        &f,
-        f.send(Some("msg_1"), Some(&NOW.to_string()), Some(&wrong), &b),
-        "signature_mismatch",
-    );
+    let err = refused(&f, f.send(Some("msg_1"), Some(&NOW.to_string()), Some(&wrong), &b), "signature_mismatch");
     assert_eq!(err.http_status(), 401);
     // Signed for another id, timestamp or body: same refusal.
     let sig = signature("msg_1", NOW, &b);
+    refused(&f, f.send(Some("msg_2"), Some(&NOW.to_string()), Some(&sig), &b), "signature_mismatch");
+    refused(&f, f.send(Some("msg_1"), Some(&(NOW + 1).to_string()), Some(&sig), &b), "signature_mismatch");
     refused(
         &f,
-        f.send(Some("msg_2"), Some(&NOW.to_string()), Some(&sig), &b),
-        "signature_mismatch",
-    );
-    refused(
-        &f,
-        f.send(Some("msg_1"), Some(&(NOW + 1).to_string()), Some(&sig), &b),
-        "signature_mismatch",
-    );
-    refused(
-        &f,
-        f.send(
-            Some("msg_1"),
-            Some(&NOW.to_string()),
-            Some(&sig),
-            b"{\"tags\":[\"blog\"]}",
-        ),
+        f.send(Some("msg_1"), Some(&NOW.to_string()), Some(&sig), b"{\"tags\":[\"blog\"]}"),
         "signature_mismatch",
     );
 }
@@ -456,44 +268,24 @@ fn no_secret_verifies() {
 fn oversized_bodies_are_refused_before_any_mac() {
     let f = fixture();
     let big = format!("{{\"keys\":[\"{}\"]}}", "k".repeat(64 * 1024));
-    let err = refused(
-        &f,
-        f.send_signed("msg_big", big.as_bytes()),
-        "body_too_large",
-    );
+    let err = refused(&f, f.send_signed("msg_big", big.as_bytes()), "body_too_large");
     assert_eq!(err.http_status(), 413);
-    let custom = PurgeEndpoint::new(Secrets::parse(SECRET).unwrap(), MemoryReplayGuard::new(1))
-        .verify_limits({
-            let mut l = VerifyLimits::default();
-            l.max_body_bytes = 10;
-            l
-        });
+    let custom = PurgeEndpoint::new(Secrets::parse(SECRET).unwrap(), MemoryReplayGuard::new(1)).verify_limits({
+        let mut l = VerifyLimits::default();
+        l.max_body_bytes = 10;
+        l
+    });
     let b = body();
     let sig = signature("msg_1", NOW, &b);
-    let headers = SignedHeaders {
-        id: Some("msg_1"),
-        timestamp: Some("1700000000"),
-        signature: Some(&sig),
-    };
-    assert_eq!(
-        block_on(custom.handle(&f.cache, &headers, &b, NOW * 1000))
-            .unwrap_err()
-            .code(),
-        "body_too_large"
-    );
+    let headers = SignedHeaders { id: Some("msg_1"), timestamp: Some("1700000000"), signature: Some(&sig) };
+    assert_eq!(block_on(custom.handle(&f.cache, &headers, &b, NOW * 1000)).unwrap_err().code(), "body_too_large");
 }
 
 #[test]
 fn verified_bodies_that_are_not_a_valid_request() {
     let f = fixture();
     let long_key = format!("{{\"keys\":[\"{}\"]}}", "k".repeat(2049));
-    let many = format!(
-        "{{\"tags\":[{}]}}",
-        (0..101)
-            .map(|i| format!("\"t{i}\""))
-            .collect::<Vec<_>>()
-            .join(",")
-    );
+    let many = format!("{{\"tags\":[{}]}}", (0..101).map(|i| format!("\"t{i}\"")).collect::<Vec<_>>().join(","));
     let cases: Vec<(Vec<u8>, &str)> = vec![
         (vec![0xff, 0xfe, b'{', b'}'], "body_not_json"),
         (b"not json".to_vec(), "body_not_json"),
@@ -504,10 +296,7 @@ fn verified_bodies_that_are_not_a_valid_request() {
         (b"{\"tags\":\"articles\"}".to_vec(), "wrong_type"),
         (b"{\"tags\":[1]}".to_vec(), "wrong_type"),
         (b"{\"everything\":\"yes\"}".to_vec(), "wrong_type"),
-        (
-            b"{\"tags\":[\"a\"],\"mode\":\"gentle\"}".to_vec(),
-            "wrong_type",
-        ),
+        (b"{\"tags\":[\"a\"],\"mode\":\"gentle\"}".to_vec(), "wrong_type"),
         (b"{}".to_vec(), "empty_request"),
         (b"{\"everything\":false}".to_vec(), "empty_request"),
         (b"{\"tags\":[]}".to_vec(), "empty_list"),
@@ -535,10 +324,7 @@ fn a_body_that_fails_after_verification_leaves_the_id_usable() {
 fn secrets_never_appear_in_debug_or_errors() {
     let f = fixture();
     let shown = format!("{:?}", f.endpoint);
-    assert!(
-        !shown.contains("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),
-        "{shown}"
-    );
+    assert!(!shown.contains("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"), "{shown}");
     let key_b64 = &SECRET[6..];
     let err = f.send_signed("msg_1", b"{}").unwrap_err();
     assert!(!format!("{err} {err:?}").contains(key_b64));

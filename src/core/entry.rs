@@ -46,8 +46,7 @@ impl EntryMeta {
     /// When nothing at all may be served from it any more; the KV TTL covers at least this.
     #[must_use]
     pub fn usable_until(&self) -> Millis {
-        self.fresh_until
-            .saturating_add(self.stale_while_revalidate_ms.max(self.stale_if_error_ms))
+        self.fresh_until.saturating_add(self.stale_while_revalidate_ms.max(self.stale_if_error_ms))
     }
 }
 
@@ -88,18 +87,11 @@ pub enum DecodeError {
 impl Envelope {
     pub(crate) fn encode(&self) -> Bytes {
         let m = &self.meta;
-        let mut out =
-            Vec::with_capacity(64 + self.value.len() + m.key.len() + self.captured.len() * 48);
+        let mut out = Vec::with_capacity(64 + self.value.len() + m.key.len() + self.captured.len() * 48);
         out.extend_from_slice(MAGIC);
         out.push(FORMAT);
         put_str(&mut out, &m.key);
-        for n in [
-            m.version,
-            m.stored_at,
-            m.fresh_until,
-            m.stale_while_revalidate_ms,
-            m.stale_if_error_ms,
-        ] {
+        for n in [m.version, m.stored_at, m.fresh_until, m.stale_while_revalidate_ms, m.stale_if_error_ms] {
             put_uint(&mut out, n);
         }
         for text in [&m.etag, &m.last_modified, &m.content_type] {
@@ -138,10 +130,7 @@ impl Envelope {
         if format != FORMAT {
             return Err(DecodeError::UnknownFormat(format));
         }
-        let mut meta = EntryMeta {
-            key: r.string()?,
-            ..EntryMeta::default()
-        };
+        let mut meta = EntryMeta { key: r.string()?, ..EntryMeta::default() };
         meta.version = r.uint()?;
         meta.stored_at = r.uint()?;
         meta.fresh_until = r.uint()?;
@@ -168,11 +157,7 @@ impl Envelope {
                 3 => Scope::Prefix(text),
                 _ => return Err(DecodeError::Corrupt),
             };
-            captured.push(Captured {
-                scope,
-                hard: r.string()?,
-                any: r.string()?,
-            });
+            captured.push(Captured { scope, hard: r.string()?, any: r.string()? });
         }
         let len = r.len()?;
         let value = bytes.slice(r.at..r.at + len);
@@ -180,11 +165,7 @@ impl Envelope {
         if r.at != bytes.len() {
             return Err(DecodeError::Corrupt);
         }
-        Ok(Self {
-            meta,
-            captured,
-            value,
-        })
+        Ok(Self { meta, captured, value })
     }
 }
 
@@ -208,11 +189,7 @@ struct Reader<'a> {
 
 impl Reader<'_> {
     fn take(&mut self, n: usize) -> Result<&[u8], DecodeError> {
-        let end = self
-            .at
-            .checked_add(n)
-            .filter(|&end| end <= self.bytes.len())
-            .ok_or(DecodeError::Truncated)?;
+        let end = self.at.checked_add(n).filter(|&end| end <= self.bytes.len()).ok_or(DecodeError::Truncated)?;
         let slice = &self.bytes[self.at..end];
         self.at = end;
         Ok(slice)
@@ -249,9 +226,7 @@ impl Reader<'_> {
     fn string(&mut self) -> Result<String, DecodeError> {
         let n = self.len()?;
         let raw = self.take(n)?;
-        std::str::from_utf8(raw)
-            .map(str::to_owned)
-            .map_err(|_| DecodeError::Corrupt)
+        std::str::from_utf8(raw).map(str::to_owned).map_err(|_| DecodeError::Corrupt)
     }
 
     fn optional_string(&mut self) -> Result<Option<String>, DecodeError> {
@@ -283,16 +258,8 @@ mod tests {
                 content_type: Some("text/html".into()),
             },
             captured: vec![
-                Captured {
-                    scope: Scope::Everything,
-                    hard: "h0".into(),
-                    any: "a0".into(),
-                },
-                Captured {
-                    scope: Scope::Tag("articles".into()),
-                    hard: "h1".into(),
-                    any: "a1".into(),
-                },
+                Captured { scope: Scope::Everything, hard: "h0".into(), any: "a0".into() },
+                Captured { scope: Scope::Tag("articles".into()), hard: "h1".into(), any: "a1".into() },
             ],
             value: Bytes::from_static(b"<p>hello</p>"),
         }
@@ -308,29 +275,17 @@ mod tests {
     fn every_truncation_is_an_error() {
         let bytes = sample().encode();
         for n in 0..bytes.len() {
-            assert!(
-                Envelope::decode(&bytes.slice(..n)).is_err(),
-                "prefix of {n} bytes decoded"
-            );
+            assert!(Envelope::decode(&bytes.slice(..n)).is_err(), "prefix of {n} bytes decoded");
         }
     }
 
     #[test]
     fn foreign_and_future_values_are_named() {
-        assert_eq!(
-            Envelope::decode(&Bytes::from_static(b"{\"json\":1}")),
-            Err(DecodeError::Foreign)
-        );
-        assert_eq!(
-            Envelope::decode(&Bytes::from_static(b"EC\x09")),
-            Err(DecodeError::UnknownFormat(9))
-        );
+        assert_eq!(Envelope::decode(&Bytes::from_static(b"{\"json\":1}")), Err(DecodeError::Foreign));
+        assert_eq!(Envelope::decode(&Bytes::from_static(b"EC\x09")), Err(DecodeError::UnknownFormat(9)));
         let mut trailing = sample().encode().to_vec();
         trailing.push(0);
-        assert_eq!(
-            Envelope::decode(&trailing.into()),
-            Err(DecodeError::Corrupt)
-        );
+        assert_eq!(Envelope::decode(&trailing.into()), Err(DecodeError::Corrupt));
     }
 
     proptest! {

@@ -56,11 +56,7 @@ pub fn judge(meta: &EntryMeta, now: Millis, soft_invalidated: bool) -> Freshness
     if !soft_invalidated && now < meta.fresh_until {
         return Freshness::Fresh;
     }
-    let reason = if soft_invalidated {
-        StaleReason::SoftInvalidated
-    } else {
-        StaleReason::Expired
-    };
+    let reason = if soft_invalidated { StaleReason::SoftInvalidated } else { StaleReason::Expired };
     let within = |window: u64| window > 0 && now < meta.fresh_until.saturating_add(window);
     if within(meta.stale_while_revalidate_ms) {
         Freshness::Stale(reason, StaleUse::WhileRevalidating)
@@ -88,28 +84,16 @@ mod tests {
     fn windows_end_exactly() {
         let m = meta(1_000, 5_000);
         assert_eq!(judge(&m, 9_999, false), Freshness::Fresh);
-        assert_eq!(
-            judge(&m, 10_999, false),
-            Freshness::Stale(StaleReason::Expired, StaleUse::WhileRevalidating)
-        );
-        assert_eq!(
-            judge(&m, 11_000, false),
-            Freshness::Stale(StaleReason::Expired, StaleUse::OnErrorOnly)
-        );
-        assert_eq!(
-            judge(&m, 14_999, false),
-            Freshness::Stale(StaleReason::Expired, StaleUse::OnErrorOnly)
-        );
+        assert_eq!(judge(&m, 10_999, false), Freshness::Stale(StaleReason::Expired, StaleUse::WhileRevalidating));
+        assert_eq!(judge(&m, 11_000, false), Freshness::Stale(StaleReason::Expired, StaleUse::OnErrorOnly));
+        assert_eq!(judge(&m, 14_999, false), Freshness::Stale(StaleReason::Expired, StaleUse::OnErrorOnly));
         assert_eq!(judge(&m, 15_000, false), Freshness::Unusable);
     }
 
     #[test]
     fn soft_invalidation_ends_freshness_but_not_the_windows() {
         let m = meta(1_000, 0);
-        assert_eq!(
-            judge(&m, 0, true),
-            Freshness::Stale(StaleReason::SoftInvalidated, StaleUse::WhileRevalidating)
-        );
+        assert_eq!(judge(&m, 0, true), Freshness::Stale(StaleReason::SoftInvalidated, StaleUse::WhileRevalidating));
         assert_eq!(judge(&m, 11_000, true), Freshness::Unusable);
         // Without stale windows a soft invalidation is as good as a hard one.
         assert_eq!(judge(&meta(0, 0), 0, true), Freshness::Unusable);

@@ -22,9 +22,7 @@ use sha2::{Digest, Sha256};
 use crate::core::store::MAX_KEY_BYTES;
 
 /// What an invalidation covers, and what an entry records stamps for.
-#[derive(
-    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase", tag = "kind", content = "value")]
 #[non_exhaustive]
 pub enum Scope {
@@ -69,9 +67,7 @@ impl KeySpace {
     /// `[A-Za-z0-9_-]` words.
     #[must_use]
     pub fn new(namespace: &str, generation: &str) -> Self {
-        Self {
-            root: format!("{namespace}:{generation}/"),
-        }
+        Self { root: format!("{namespace}:{generation}/") }
     }
 
     /// Where the entry for `key` at `version` lives.
@@ -112,11 +108,7 @@ impl KeySpace {
     #[must_use]
     pub fn index(&self, tag: &str, key: &str, version: u64) -> String {
         let budget = MAX_KEY_BYTES - self.root.len() - TAG_BUDGET - "i//@v".len() - 20;
-        format!(
-            "{}{}@v{version}",
-            self.index_of(tag),
-            fit(&escape(key), budget)
-        )
+        format!("{}{}@v{version}", self.index_of(tag), fit(&escape(key), budget))
     }
 
     /// Every membership-index key of `tag` starts with this.
@@ -204,25 +196,16 @@ mod tests {
         let ks = KeySpace::new("site", "3");
         assert_eq!(ks.entry("article:1", 2), "site:3/e/article:1@v2");
         assert_eq!(ks.entry("a/b@c", 0), "site:3/e/a%2Fb%40c@v0");
-        assert_eq!(
-            ks.stamps(&Scope::Tag("x".into())),
-            ["site:3/s/t:x/h".to_owned(), "site:3/s/t:x/a".to_owned()]
-        );
+        assert_eq!(ks.stamps(&Scope::Tag("x".into())), ["site:3/s/t:x/h".to_owned(), "site:3/s/t:x/a".to_owned()]);
         assert_eq!(ks.stamps(&Scope::Everything)[0], "site:3/s/*/h");
         assert_eq!(ks.index("t/1", "k", 0), "site:3/i/t%2F1/k@v0");
-        assert_eq!(
-            ks.entry_of_index("t/1", "site:3/i/t%2F1/k@v0").as_deref(),
-            Some("site:3/e/k@v0")
-        );
+        assert_eq!(ks.entry_of_index("t/1", "site:3/i/t%2F1/k@v0").as_deref(), Some("site:3/e/k@v0"));
         assert!(ks.log(10, 1) < ks.log(9, 1), "newer log records sort first");
     }
 
     #[test]
     fn segment_prefixes_end_at_separators() {
-        assert_eq!(
-            segment_prefixes("article:42:v3"),
-            ["article:", "article:42:"]
-        );
+        assert_eq!(segment_prefixes("article:42:v3"), ["article:", "article:42:"]);
         assert_eq!(segment_prefixes("/blog/post/"), ["/", "/blog/"]);
         assert!(segment_prefixes("plain").is_empty());
         assert_eq!(segment_prefixes(&"a/".repeat(20)).len(), MAX_PREFIX_DEPTH);
@@ -238,10 +221,7 @@ mod tests {
         assert_ne!(a, b);
         assert!(a.contains('~'));
         assert!(ks.index(&"t".repeat(300), &long, u64::MAX).len() <= MAX_KEY_BYTES);
-        assert!(ks
-            .stamps(&Scope::Prefix(long))
-            .iter()
-            .all(|k| k.len() <= MAX_KEY_BYTES));
+        assert!(ks.stamps(&Scope::Prefix(long)).iter().all(|k| k.len() <= MAX_KEY_BYTES));
     }
 
     proptest! {

@@ -13,8 +13,8 @@ mod stamp;
 mod store;
 
 pub use cache::{
-    Applied, Cache, CacheBuilder, Fetched, Hit, Invalidation, Limits, Loaded, LogPage, LogRecord,
-    Lookup, MissReason, Mode, SetOptions, Source, Stats, SweepProgress,
+    Applied, Cache, CacheBuilder, Fetched, Hit, Invalidation, Limits, Loaded, LogPage, LogRecord, Lookup, MissReason,
+    Mode, SetOptions, Source, Stats, SweepProgress,
 };
 pub use clock::{Clock, ManualClock, Millis};
 pub use entry::{DecodeError, EntryMeta};
@@ -23,8 +23,8 @@ pub use freshness::{judge, Freshness, StaleReason, StaleUse};
 pub use keys::{escape, segment_prefixes, KeySpace, Scope, MAX_PREFIX_DEPTH, SEGMENT_SEPARATORS};
 pub use stamp::SplitMix64;
 pub use store::{
-    KvStore, KvTtl, ListOptions, ListPage, ListedKey, MemoryStore, PutOptions, StoreError, Tiered,
-    MAX_KEY_BYTES, MAX_LIST_LIMIT, MAX_METADATA_BYTES, MIN_TTL_SECS,
+    KvStore, KvTtl, ListOptions, ListPage, ListedKey, MemoryStore, PutOptions, StoreError, Tiered, MAX_KEY_BYTES,
+    MAX_LIST_LIMIT, MAX_METADATA_BYTES, MIN_TTL_SECS,
 };
 #[cfg(any(test, feature = "testing"))]
 pub use store::{SimulatedKv, StoreOp};

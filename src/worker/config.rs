@@ -47,17 +47,10 @@ pub struct Config {
 impl Config {
     /// Reads and checks every setting.
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        let var = |name: &'static str| {
-            env.var(name)
-                .ok()
-                .map(|v| v.to_string())
-                .filter(|v| !v.trim().is_empty())
-        };
+        let var = |name: &'static str| env.var(name).ok().map(|v| v.to_string()).filter(|v| !v.trim().is_empty());
         let origin = var("ORIGIN_URL").ok_or_else(|| missing("ORIGIN_URL"))?;
         let origin = origin.trim().trim_end_matches('/').to_owned();
-        if !(origin.starts_with("http://") || origin.starts_with("https://"))
-            || origin.contains(['?', '#'])
-        {
+        if !(origin.starts_with("http://") || origin.starts_with("https://")) || origin.contains(['?', '#']) {
             return Err(ConfigError {
                 setting: "ORIGIN_URL",
                 reason: "must be an http(s) URL without query or fragment".into(),
@@ -69,48 +62,30 @@ impl Config {
             .ok()
             .or_else(|| var("PURGE_SECRETS"))
             .ok_or_else(|| missing("PURGE_SECRETS"))?;
-        let secrets = Secrets::parse(&secrets_text).map_err(|e| ConfigError {
-            setting: "PURGE_SECRETS",
-            reason: e.to_string(),
-        })?;
+        let secrets = Secrets::parse(&secrets_text)
+            .map_err(|e| ConfigError { setting: "PURGE_SECRETS", reason: e.to_string() })?;
         let word = |name: &'static str, default: &str, max: usize| -> Result<String, ConfigError> {
             let value = var(name).unwrap_or_else(|| default.to_owned());
-            let ok = value.len() <= max
-                && value
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+            let ok = value.len() <= max && value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
             if ok {
                 Ok(value)
             } else {
-                Err(ConfigError {
-                    setting: name,
-                    reason: format!("must be 1-{max} characters of [A-Za-z0-9_-]"),
-                })
+                Err(ConfigError { setting: name, reason: format!("must be 1-{max} characters of [A-Za-z0-9_-]") })
             }
         };
         let number = |name: &'static str, default: u64, max: u64| -> Result<u64, ConfigError> {
             match var(name) {
                 None => Ok(default),
-                Some(v) => v
-                    .trim()
-                    .parse::<u64>()
-                    .ok()
-                    .filter(|n| *n <= max)
-                    .ok_or_else(|| ConfigError {
-                        setting: name,
-                        reason: format!("must be a whole number from 0 to {max}"),
-                    }),
+                Some(v) => v.trim().parse::<u64>().ok().filter(|n| *n <= max).ok_or_else(|| ConfigError {
+                    setting: name,
+                    reason: format!("must be a whole number from 0 to {max}"),
+                }),
             }
         };
         let tags_endpoint = match var("TAGS_ENDPOINT").as_deref().unwrap_or("on") {
             "on" => true,
             "off" => false,
-            _ => {
-                return Err(ConfigError {
-                    setting: "TAGS_ENDPOINT",
-                    reason: "must be on or off".into(),
-                })
-            }
+            _ => return Err(ConfigError { setting: "TAGS_ENDPOINT", reason: "must be on or off".into() }),
         };
         Ok(Self {
             origin,
@@ -121,9 +96,7 @@ impl Config {
             memory_budget: number("MEMORY_BUDGET", 8 << 20, 64 << 20)? as usize,
             stamp_memo: Duration::from_millis(number("STAMP_MEMO_MS", 1_000, 60_000)?),
             max_body_bytes: number("MAX_BODY_BYTES", 1 << 20, 24 << 20)? as usize,
-            origin_timeout: Duration::from_millis(
-                number("ORIGIN_TIMEOUT_MS", 30_000, 300_000)?.max(1),
-            ),
+            origin_timeout: Duration::from_millis(number("ORIGIN_TIMEOUT_MS", 30_000, 300_000)?.max(1)),
             tags_endpoint,
             kv_propagation: Duration::from_millis(number("KV_PROPAGATION_MS", 60_000, 600_000)?),
         })
@@ -155,8 +128,5 @@ impl Config {
 }
 
 fn missing(setting: &'static str) -> ConfigError {
-    ConfigError {
-        setting,
-        reason: "is not set".into(),
-    }
+    ConfigError { setting, reason: "is not set".into() }
 }

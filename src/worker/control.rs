@@ -33,11 +33,9 @@ pub async fn handle(mut request: worker::Request, state: Rc<State>) -> worker::R
             )
         }
         ("GET", "/_edgecache/tags") if state.config.tags_endpoint => tags(&state, &url).await,
-        (_, "/_edgecache/purge" | "/_edgecache/log" | "/_edgecache/stats") => respond_error(
-            405,
-            "method_not_allowed",
-            "see the README for the control endpoints",
-        ),
+        (_, "/_edgecache/purge" | "/_edgecache/log" | "/_edgecache/stats") => {
+            respond_error(405, "method_not_allowed", "see the README for the control endpoints")
+        }
         _ => respond_error(404, "not_found", "unknown control endpoint"),
     }
 }
@@ -46,15 +44,10 @@ async fn purge(request: &mut worker::Request, state: &State) -> worker::Result<R
     let headers = header_list(request.headers());
     // Refuse an announced oversized body before reading it.
     let limit = VerifyLimits::default().max_body_bytes;
-    if let Some(len) = header(&headers, "content-length")
-        .and_then(|v| v.parse::<usize>().ok())
-        .filter(|len| *len > limit)
+    if let Some(len) =
+        header(&headers, "content-length").and_then(|v| v.parse::<usize>().ok()).filter(|len| *len > limit)
     {
-        return respond_error(
-            413,
-            "body_too_large",
-            &format!("body of {len} bytes exceeds {limit}"),
-        );
+        return respond_error(413, "body_too_large", &format!("body of {len} bytes exceeds {limit}"));
     }
     let body = Bytes::from(request.bytes().await.unwrap_or_default());
     let signed = SignedHeaders {
@@ -62,16 +55,9 @@ async fn purge(request: &mut worker::Request, state: &State) -> worker::Result<R
         timestamp: header(&headers, "webhook-timestamp"),
         signature: header(&headers, "webhook-signature"),
     };
-    match state
-        .purge
-        .handle(&state.cache, &signed, &body, JsClock.now_ms())
-        .await
-    {
+    match state.purge.handle(&state.cache, &signed, &body, JsClock.now_ms()).await {
         Ok(receipt) => {
-            worker::console_log!(
-                "edgecache purge applied: {}",
-                serde_json::to_string(&receipt).unwrap_or_default()
-            );
+            worker::console_log!("edgecache purge applied: {}", serde_json::to_string(&receipt).unwrap_or_default());
             respond_json(200, &serde_json::to_value(&receipt).unwrap_or_default())
         }
         Err(e) => {
@@ -82,40 +68,20 @@ async fn purge(request: &mut worker::Request, state: &State) -> worker::Result<R
 }
 
 /// The invalidation log reveals keys, so it is signed like a purge (over an empty body).
-async fn log(
-    request: &worker::Request,
-    state: &State,
-    url: &worker::Url,
-) -> worker::Result<Response> {
+async fn log(request: &worker::Request, state: &State, url: &worker::Url) -> worker::Result<Response> {
     let headers = header_list(request.headers());
     let signed = SignedHeaders {
         id: header(&headers, "webhook-id"),
         timestamp: header(&headers, "webhook-timestamp"),
         signature: header(&headers, "webhook-signature"),
     };
-    if let Err(e) = verify(
-        &state.config.secrets,
-        &signed,
-        b"",
-        JsClock.now_ms() / 1000,
-        &VerifyLimits::default(),
-    ) {
+    if let Err(e) = verify(&state.config.secrets, &signed, b"", JsClock.now_ms() / 1000, &VerifyLimits::default()) {
         return respond_error(e.http_status(), e.code(), &e.to_string());
     }
-    let param = |name: &str| {
-        url.query_pairs()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.into_owned())
-    };
-    let limit = param("limit")
-        .and_then(|l| l.parse().ok())
-        .unwrap_or(100usize)
-        .min(1000);
+    let param = |name: &str| url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned());
+    let limit = param("limit").and_then(|l| l.parse().ok()).unwrap_or(100usize).min(1000);
     match state.cache.log(limit, param("cursor")).await {
-        Ok(page) => respond_json(
-            200,
-            &serde_json::json!({ "records": page.records, "cursor": page.cursor }),
-        ),
+        Ok(page) => respond_json(200, &serde_json::json!({ "records": page.records, "cursor": page.cursor })),
         Err(e) => respond_error(503, "kv_unavailable", &e.to_string()),
     }
 }
@@ -125,19 +91,11 @@ async fn tags(state: &State, url: &worker::Url) -> worker::Result<Response> {
     let names: Vec<String> = url
         .query_pairs()
         .filter(|(k, _)| k == "t")
-        .flat_map(|(_, v)| {
-            v.split(',')
-                .map(|t| t.trim().to_owned())
-                .collect::<Vec<_>>()
-        })
+        .flat_map(|(_, v)| v.split(',').map(|t| t.trim().to_owned()).collect::<Vec<_>>())
         .filter(|t| !t.is_empty())
         .collect();
     if names.is_empty() || names.len() > 100 || names.iter().any(|t| t.len() > 128) {
-        return respond_error(
-            400,
-            "invalid_tags",
-            "give 1-100 tags as ?t=a,b (each at most 128 bytes)",
-        );
+        return respond_error(400, "invalid_tags", "give 1-100 tags as ?t=a,b (each at most 128 bytes)");
     }
     match state.cache.tag_stamps(&names).await {
         Ok(stamps) => {
@@ -146,10 +104,7 @@ async fn tags(state: &State, url: &worker::Url) -> worker::Result<Response> {
                 .zip(stamps)
                 .map(|(n, s)| (n, s.map_or(serde_json::Value::Null, Into::into)))
                 .collect();
-            respond_json(
-                200,
-                &serde_json::json!({ "tags": map, "at": JsClock.now_ms() }),
-            )
+            respond_json(200, &serde_json::json!({ "tags": map, "at": JsClock.now_ms() }))
         }
         Err(e) => respond_error(503, "kv_unavailable", &e.to_string()),
     }

@@ -8,21 +8,12 @@ use crate::core::http::{end_to_end, HeaderList};
 
 /// Request headers a cache must not forward when it fetches for itself: the client's own
 /// conditions and ranges would make the origin answer something other than the full response.
-const CLIENT_CONDITIONS: [&str; 6] = [
-    "if-none-match",
-    "if-modified-since",
-    "if-match",
-    "if-unmodified-since",
-    "if-range",
-    "range",
-];
+const CLIENT_CONDITIONS: [&str; 6] =
+    ["if-none-match", "if-modified-since", "if-match", "if-unmodified-since", "if-range", "range"];
 
 /// The headers of a platform object as a list (repeated headers arrive joined with ", ").
 pub fn header_list(headers: &Headers) -> HeaderList {
-    headers
-        .entries()
-        .map(|(n, v)| (n.to_ascii_lowercase(), v))
-        .collect()
+    headers.entries().map(|(n, v)| (n.to_ascii_lowercase(), v)).collect()
 }
 
 /// The raw request method (worker-rs maps unknown methods to GET).
@@ -58,30 +49,20 @@ pub fn origin_request(
 
 /// Headers for a cache fill: the client's, minus its conditions.
 pub fn fill_headers(client: &HeaderList) -> HeaderList {
-    client
-        .iter()
-        .filter(|(n, _)| !CLIENT_CONDITIONS.contains(&n.as_str()))
-        .cloned()
-        .collect()
+    client.iter().filter(|(n, _)| !CLIENT_CONDITIONS.contains(&n.as_str())).cloned().collect()
 }
 
 /// A client response from plain parts. Statuses outside 200–599 become a 502 (worker-rs panics
 /// on them); null-body statuses and HEAD get no body.
 pub fn respond(status: u16, headers: &HeaderList, body: Option<Bytes>) -> worker::Result<Response> {
     if !(200..=599).contains(&status) {
-        return respond_error(
-            502,
-            "bad_origin_status",
-            &format!("origin answered status {status}"),
-        );
+        return respond_error(502, "bad_origin_status", &format!("origin answered status {status}"));
     }
     let platform_headers = Headers::new();
     for (name, value) in headers {
         platform_headers.append(name, value)?;
     }
-    let builder = ResponseBuilder::new()
-        .with_status(status)
-        .with_headers(platform_headers);
+    let builder = ResponseBuilder::new().with_status(status).with_headers(platform_headers);
     Ok(match body {
         Some(body) if !matches!(status, 204 | 205 | 304) => builder.fixed(body.to_vec()),
         _ => builder.empty(),
@@ -90,10 +71,7 @@ pub fn respond(status: u16, headers: &HeaderList, body: Option<Bytes>) -> worker
 
 /// A JSON error with a reason code.
 pub fn respond_error(status: u16, code: &str, message: &str) -> worker::Result<Response> {
-    respond_json(
-        status,
-        &serde_json::json!({ "error": code, "message": message }),
-    )
+    respond_json(status, &serde_json::json!({ "error": code, "message": message }))
 }
 
 /// A JSON response, never cached by anyone.

@@ -17,13 +17,7 @@ const BULK_MAX: usize = 100;
 
 impl KvStore for WorkerKv {
     async fn get(&self, key: &str) -> Result<Option<Bytes>, StoreError> {
-        Ok(self
-            .0
-            .get(key)
-            .bytes()
-            .await
-            .map_err(unavailable)?
-            .map(Bytes::from))
+        Ok(self.0.get(key).bytes().await.map_err(unavailable)?.map(Bytes::from))
     }
 
     /// Uses KV's bulk read (one operation per 100 keys) as text: the core reads only text values
@@ -32,11 +26,7 @@ impl KvStore for WorkerKv {
         let mut out = Vec::with_capacity(keys.len());
         for chunk in keys.chunks(BULK_MAX) {
             match self.0.get_bulk(chunk).text().await {
-                Ok(mut map) => out.extend(
-                    chunk
-                        .iter()
-                        .map(|k| map.remove(k).flatten().map(Bytes::from)),
-                ),
+                Ok(mut map) => out.extend(chunk.iter().map(|k| map.remove(k).flatten().map(Bytes::from))),
                 Err(_) => {
                     let reads = chunk.iter().map(|k| self.get(k));
                     for value in futures_util::future::join_all(reads).await {
@@ -49,11 +39,7 @@ impl KvStore for WorkerKv {
     }
 
     async fn put(&self, key: &str, value: Bytes, options: PutOptions) -> Result<(), StoreError> {
-        let mut put = self
-            .0
-            .put_bytes(key, &value)
-            .map_err(unavailable)?
-            .expiration_ttl(u64::from(options.ttl.secs()));
+        let mut put = self.0.put_bytes(key, &value).map_err(unavailable)?.expiration_ttl(u64::from(options.ttl.secs()));
         if let Some(meta) = options.metadata {
             let json: serde_json::Value =
                 serde_json::from_str(&meta).map_err(|e| StoreError::Rejected(e.to_string()))?;
@@ -67,11 +53,7 @@ impl KvStore for WorkerKv {
     }
 
     async fn list(&self, options: ListOptions) -> Result<ListPage, StoreError> {
-        let mut list = self
-            .0
-            .list()
-            .prefix(options.prefix.clone())
-            .limit(options.effective_limit() as u64);
+        let mut list = self.0.list().prefix(options.prefix.clone()).limit(options.effective_limit() as u64);
         if let Some(cursor) = options.cursor {
             list = list.cursor(cursor);
         }
@@ -85,14 +67,7 @@ impl KvStore for WorkerKv {
                 metadata: k.metadata.map(|m| m.to_string()),
             })
             .collect();
-        Ok(ListPage {
-            keys,
-            cursor: if page.list_complete {
-                None
-            } else {
-                page.cursor
-            },
-        })
+        Ok(ListPage { keys, cursor: if page.list_complete { None } else { page.cursor } })
     }
 }
 

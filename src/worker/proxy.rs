@@ -13,12 +13,12 @@ use super::http::{fill_headers, header_list, origin_request, respond, respond_er
 use super::kv::JsClock;
 use super::state::State;
 use crate::core::http::{
-    cache_key, decide, end_to_end, header, not_modified, set_header, CacheStatus, Decision,
-    HeaderList, StoredResponse, NOT_MODIFIED_HEADERS,
+    cache_key, decide, end_to_end, header, not_modified, set_header, CacheStatus, Decision, HeaderList, StoredResponse,
+    NOT_MODIFIED_HEADERS,
 };
 use crate::core::{
-    CacheError, Clock, EntryMeta, Fetched, Hit, Invalidation, LoadError, Loaded, Lookup,
-    MissReason, SetOptions, Source, StaleUse,
+    CacheError, Clock, EntryMeta, Fetched, Hit, Invalidation, LoadError, Loaded, Lookup, MissReason, SetOptions,
+    Source, StaleUse,
 };
 
 /// What the origin fetch learnt, for `Cache-Status`.
@@ -31,12 +31,7 @@ struct Outcome {
 }
 
 /// Answers a GET or HEAD through the cache.
-pub async fn cached(
-    request: worker::Request,
-    state: Rc<State>,
-    ctx: &Context,
-    head: bool,
-) -> worker::Result<Response> {
+pub async fn cached(request: worker::Request, state: Rc<State>, ctx: &Context, head: bool) -> worker::Result<Response> {
     let url = request.url()?.to_string();
     let key = cache_key(&url).unwrap_or_else(|| "/".to_owned());
     let client = header_list(request.headers());
@@ -62,9 +57,7 @@ pub async fn cached(
                     let outcome = RefCell::new(Outcome::default());
                     let _ = state
                         .cache
-                        .load(&key, SetOptions::new(), || {
-                            origin_fill(&state, &key, &client, Some(&stored), &outcome)
-                        })
+                        .load(&key, SetOptions::new(), || origin_fill(&state, &key, &client, Some(&stored), &outcome))
                         .await;
                 });
                 return serve(&stored, &hit.meta, status, &client, head);
@@ -84,30 +77,19 @@ pub async fn cached(
     let stale_response = stale.as_ref().map(|(s, _)| s);
     let result = state
         .cache
-        .load(&key, SetOptions::new(), || {
-            origin_fill(&state, &key, &client, stale_response, &outcome)
-        })
+        .load(&key, SetOptions::new(), || origin_fill(&state, &key, &client, stale_response, &outcome))
         .await;
     let mut outcome = outcome.into_inner();
     if let Some(response) = outcome.passthrough.take() {
-        let status = CacheStatus::forward(fwd)
-            .fwd_status(response.status_code())
-            .detail("too-large");
+        let status = CacheStatus::forward(fwd).fwd_status(response.status_code()).detail("too-large");
         return forward(response, &status);
     }
     match result {
         Ok(Fetched { hit, source }) => {
             let Some(stored) = decode(&hit) else {
-                return respond_error(
-                    502,
-                    "corrupt_fill",
-                    "the origin response could not be decoded",
-                );
+                return respond_error(502, "corrupt_fill", "the origin response could not be decoded");
             };
-            let stored_ok = matches!(
-                source,
-                Source::Loaded { not_stored: None } | Source::Coalesced
-            );
+            let stored_ok = matches!(source, Source::Loaded { not_stored: None } | Source::Coalesced);
             let revalidated = outcome.fwd_status == Some(304) && stale.is_some();
             let mut status = CacheStatus::forward(if revalidated { "stale" } else { fwd })
                 .stored(stored_ok && !matches!(source, Source::Coalesced))
@@ -121,13 +103,7 @@ pub async fn cached(
             let detail = match (&source, outcome.detail, kv_failed) {
                 (_, _, true) => Some("kv-unavailable".to_owned()),
                 (_, Some(reason), _) => Some(reason),
-                (
-                    Source::Loaded {
-                        not_stored: Some(e),
-                    },
-                    None,
-                    _,
-                ) => Some(not_stored_detail(e).to_owned()),
+                (Source::Loaded { not_stored: Some(e) }, None, _) => Some(not_stored_detail(e).to_owned()),
                 _ => None,
             };
             if let Some(detail) = detail {
@@ -137,9 +113,8 @@ pub async fn cached(
         }
         Err(CacheError::Load(error)) => match stale {
             Some((stored, meta)) => {
-                let mut status = CacheStatus::hit(secs_until(meta.fresh_until))
-                    .and_forward("stale")
-                    .detail("stale-if-error");
+                let mut status =
+                    CacheStatus::hit(secs_until(meta.fresh_until)).and_forward("stale").detail("stale-if-error");
                 if let Some(s) = outcome.fwd_status {
                     status = status.fwd_status(s);
                 }
@@ -149,11 +124,7 @@ pub async fn cached(
                 let timeout = error.to_string().contains("timed out");
                 respond_error(
                     if timeout { 504 } else { 502 },
-                    if timeout {
-                        "origin_timeout"
-                    } else {
-                        "origin_unreachable"
-                    },
+                    if timeout { "origin_timeout" } else { "origin_unreachable" },
                     &error.to_string(),
                 )
             }
@@ -192,8 +163,8 @@ async fn origin_fill(
         }
     }
     let url = format!("{}{}", state.config.origin, path);
-    let request = origin_request(&url, "GET", &headers, None)
-        .map_err(|e| LoadError::new(format!("bad origin request: {e}")))?;
+    let request =
+        origin_request(&url, "GET", &headers, None).map_err(|e| LoadError::new(format!("bad origin request: {e}")))?;
     let mut response = fetch_with_timeout(request, state.config.origin_timeout).await?;
     let status = response.status_code();
     outcome.borrow_mut().fwd_status = Some(status);
@@ -208,38 +179,19 @@ async fn origin_fill(
                     set_header(&mut merged.headers, &name, value);
                 }
             }
-            let all_headers: HeaderList = merged
-                .headers
-                .iter()
-                .cloned()
-                .chain(edge_only(&response_headers))
-                .collect();
-            return Ok(store_as(
-                state,
-                client,
-                200.max(merged.status),
-                &all_headers,
-                merged,
-                now,
-                outcome,
-            ));
+            let all_headers: HeaderList = merged.headers.iter().cloned().chain(edge_only(&response_headers)).collect();
+            return Ok(store_as(state, client, 200.max(merged.status), &all_headers, merged, now, outcome));
         }
     }
     if status >= 500 && stale.is_some() {
         return Err(LoadError::new(format!("origin answered {status}")));
     }
-    let declared =
-        header(&response_headers, "content-length").and_then(|v| v.trim().parse::<usize>().ok());
+    let declared = header(&response_headers, "content-length").and_then(|v| v.trim().parse::<usize>().ok());
     if declared.is_some_and(|len| len > state.config.max_body_bytes) {
         outcome.borrow_mut().passthrough = Some(response);
         return Ok(Loaded::uncacheable(Bytes::new()));
     }
-    let body = Bytes::from(
-        response
-            .bytes()
-            .await
-            .map_err(|e| LoadError::new(format!("origin body failed: {e}")))?,
-    );
+    let body = Bytes::from(response.bytes().await.map_err(|e| LoadError::new(format!("origin body failed: {e}")))?);
     let stored = StoredResponse {
         status,
         headers: end_to_end(&response_headers),
@@ -251,15 +203,7 @@ async fn origin_fill(
         outcome.borrow_mut().detail = Some("too-large".into());
         return Ok(Loaded::uncacheable(stored.encode()));
     }
-    Ok(store_as(
-        state,
-        client,
-        status,
-        &response_headers,
-        stored,
-        now,
-        outcome,
-    ))
+    Ok(store_as(state, client, status, &response_headers, stored, now, outcome))
 }
 
 /// Decides whether to store `stored` (whose origin headers are `all_headers`) and for how long.
@@ -302,27 +246,18 @@ fn edge_only(headers: &HeaderList) -> impl Iterator<Item = (String, String)> + '
     headers
         .iter()
         .filter(|(n, _)| {
-            matches!(
-                n.as_str(),
-                "cache-tag" | "surrogate-key" | "surrogate-control" | "cdn-cache-control"
-            )
+            matches!(n.as_str(), "cache-tag" | "surrogate-key" | "surrogate-control" | "cdn-cache-control")
         })
         .cloned()
 }
 
-async fn fetch_with_timeout(
-    request: worker::Request,
-    timeout: Duration,
-) -> Result<Response, LoadError> {
+async fn fetch_with_timeout(request: worker::Request, timeout: Duration) -> Result<Response, LoadError> {
     let fetch = Fetch::Request(request);
     let send = Box::pin(fetch.send());
     let outcome = match select(send, Delay::from(timeout)).await {
         Either::Left((Ok(response), _)) => Ok(response),
         Either::Left((Err(e), _)) => Err(LoadError::new(format!("origin unreachable: {e}"))),
-        Either::Right(_) => Err(LoadError::new(format!(
-            "origin timed out after {} ms",
-            timeout.as_millis()
-        ))),
+        Either::Right(_) => Err(LoadError::new(format!("origin timed out after {} ms", timeout.as_millis()))),
     };
     outcome
 }
@@ -351,32 +286,18 @@ fn serve(
     if stored.status == 200 && not_modified(client, &stored.headers) {
         let kept: HeaderList = headers
             .into_iter()
-            .filter(|(n, _)| {
-                NOT_MODIFIED_HEADERS.contains(&n.as_str()) || n == "age" || n == "cache-status"
-            })
+            .filter(|(n, _)| NOT_MODIFIED_HEADERS.contains(&n.as_str()) || n == "age" || n == "cache-status")
             .collect();
         return respond(304, &kept, None);
     }
-    respond(
-        stored.status,
-        &headers,
-        if head {
-            None
-        } else {
-            Some(stored.body.clone())
-        },
-    )
+    respond(stored.status, &headers, if head { None } else { Some(stored.body.clone()) })
 }
 
 /// A streamed origin response with edge-only and hop-by-hop headers removed.
 fn forward(response: Response, status: &CacheStatus) -> worker::Result<Response> {
     let code = response.status_code();
     if !(200..=599).contains(&code) {
-        return respond_error(
-            502,
-            "bad_origin_status",
-            &format!("origin answered status {code}"),
-        );
+        return respond_error(502, "bad_origin_status", &format!("origin answered status {code}"));
     }
     let headers = Headers::new();
     for (name, value) in end_to_end(&header_list(response.headers())) {
@@ -384,37 +305,24 @@ fn forward(response: Response, status: &CacheStatus) -> worker::Result<Response>
     }
     headers.set("cache-status", &status.header())?;
     let (_, body) = response.into_parts();
-    Ok(ResponseBuilder::new()
-        .with_status(code)
-        .with_headers(headers)
-        .body(body))
+    Ok(ResponseBuilder::new().with_status(code).with_headers(headers).body(body))
 }
 
 /// Proxies any request without the cache. Unsafe methods that succeed invalidate the URL and
 /// the `Location` / `Content-Location` they name on this host.
-pub async fn pass_through(
-    request: worker::Request,
-    state: Rc<State>,
-    detail: &str,
-) -> worker::Result<Response> {
+pub async fn pass_through(request: worker::Request, state: Rc<State>, detail: &str) -> worker::Result<Response> {
     let method = super::http::raw_method(&request);
     let url = request.url()?;
     let client = header_list(request.headers());
     let path = cache_key(url.as_str()).unwrap_or_else(|| "/".into());
     let body = request.inner().body().map(Into::into);
-    let origin = origin_request(
-        &format!("{}{}", state.config.origin, path),
-        &method,
-        &client,
-        body,
-    )?;
+    let origin = origin_request(&format!("{}{}", state.config.origin, path), &method, &client, body)?;
     let response = match fetch_with_timeout(origin, state.config.origin_timeout).await {
         Ok(response) => response,
         Err(e) => return respond_error(502, "origin_unreachable", &e.to_string()),
     };
     let safe = matches!(method.as_str(), "GET" | "HEAD" | "OPTIONS" | "TRACE");
-    let mut status = CacheStatus::forward(if safe { "bypass" } else { "method" })
-        .fwd_status(response.status_code());
+    let mut status = CacheStatus::forward(if safe { "bypass" } else { "method" }).fwd_status(response.status_code());
     if !detail.is_empty() {
         status = status.detail(detail.to_owned());
     }
@@ -429,11 +337,7 @@ pub async fn pass_through(
             };
             let same_host = target.starts_with('/')
                 || worker::Url::parse(target).is_ok_and(|t| t.host_str() == Some(host.as_str()));
-            let key = if target.starts_with('/') {
-                Some(target.to_owned())
-            } else {
-                cache_key(target)
-            };
+            let key = if target.starts_with('/') { Some(target.to_owned()) } else { cache_key(target) };
             if let (true, Some(key)) = (same_host, key) {
                 request = request.and_key(key);
             }

@@ -35,18 +35,13 @@ thread_local! {
 /// The isolate's state for `config`, built on first use.
 pub fn state(env: &Env, config: Config) -> Result<Rc<State>, ConfigError> {
     let fingerprint = config.fingerprint();
-    if let Some(state) = STATE.with(|s| {
-        s.borrow()
-            .as_ref()
-            .filter(|(f, _)| *f == fingerprint)
-            .map(|(_, st)| st.clone())
-    }) {
+    if let Some(state) =
+        STATE.with(|s| s.borrow().as_ref().filter(|(f, _)| *f == fingerprint).map(|(_, st)| st.clone()))
+    {
         return Ok(state);
     }
-    let kv = env.kv("CACHE").map_err(|e| ConfigError {
-        setting: "CACHE",
-        reason: format!("KV binding missing: {e}"),
-    })?;
+    let kv =
+        env.kv("CACHE").map_err(|e| ConfigError { setting: "CACHE", reason: format!("KV binding missing: {e}") })?;
     let store = Tiered::new(WorkerKv(kv.clone()), config.memory_budget, JsClock);
     let seed = (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64;
     let cache = CacheBuilder::new(store, JsClock)
@@ -63,10 +58,7 @@ pub fn state(env: &Env, config: Config) -> Result<Rc<State>, ConfigError> {
         )
         .default_ttl(Duration::from_secs(300))
         .build()
-        .map_err(|e| ConfigError {
-            setting: "EDGECACHE_NAMESPACE",
-            reason: e.to_string(),
-        })?;
+        .map_err(|e| ConfigError { setting: "EDGECACHE_NAMESPACE", reason: e.to_string() })?;
     let guard = KvReplayGuard::new(WorkerKv(kv), cache.key_space().clone());
     let purge = PurgeEndpoint::new(config.secrets.clone(), guard)
         .staleness_bound_ms(u64::try_from(config.staleness_bound().as_millis()).unwrap_or(u64::MAX))
@@ -75,12 +67,7 @@ pub fn state(env: &Env, config: Config) -> Result<Rc<State>, ConfigError> {
         default_ttl_ms: u64::try_from(config.default_ttl.as_millis()).unwrap_or(u64::MAX),
         ..EdgePolicy::default()
     };
-    let state = Rc::new(State {
-        config,
-        cache,
-        purge,
-        policy,
-    });
+    let state = Rc::new(State { config, cache, purge, policy });
     STATE.with(|s| *s.borrow_mut() = Some((fingerprint, state.clone())));
     Ok(state)
 }

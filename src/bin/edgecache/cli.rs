@@ -4,18 +4,12 @@ use std::process::ExitCode;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use clap::{Parser, Subcommand};
-use edgecache::core::purge::{
-    sign, verify, PurgeRequest, Secret, Secrets, SignedHeaders, VerifyLimits,
-};
+use edgecache::core::purge::{sign, verify, PurgeRequest, Secret, Secrets, SignedHeaders, VerifyLimits};
 
 const SECRET_VAR: &str = "EDGECACHE_PURGE_SECRET";
 
 #[derive(Parser)]
-#[command(
-    name = "edgecache",
-    version,
-    about = "Signed purges for edgecache (Standard Webhooks v1)"
-)]
+#[command(name = "edgecache", version, about = "Signed purges for edgecache (Standard Webhooks v1)")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -98,24 +92,8 @@ type Failure = (u8, String);
 
 fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
-        Command::Purge {
-            endpoint,
-            tags,
-            keys,
-            urls,
-            prefixes,
-            everything,
-            soft,
-            timeout,
-        } => {
-            let request = PurgeRequest {
-                keys,
-                urls,
-                tags,
-                prefixes,
-                everything,
-                ..PurgeRequest::default()
-            };
+        Command::Purge { endpoint, tags, keys, urls, prefixes, everything, soft, timeout } => {
+            let request = PurgeRequest { keys, urls, tags, prefixes, everything, ..PurgeRequest::default() };
             let request = if soft { request.soft() } else { request };
             if request.keys.is_empty()
                 && request.urls.is_empty()
@@ -123,50 +101,24 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 && request.prefixes.is_empty()
                 && !request.everything
             {
-                return Err((
-                    2,
-                    "nothing to purge: give --tag, --key, --url, --prefix or --everything".into(),
-                ));
+                return Err((2, "nothing to purge: give --tag, --key, --url, --prefix or --everything".into()));
             }
             purge(&endpoint, &request, Duration::from_secs(timeout))
         }
-        Command::Sign {
-            id,
-            timestamp,
-            body_file,
-        } => {
+        Command::Sign { id, timestamp, body_file } => {
             let secret = signing_secret()?;
             let body = read_body(&body_file)?;
             let id = id.unwrap_or_else(new_id);
             let timestamp = timestamp.unwrap_or_else(now_secs);
             let signature = sign(&secret, &id, timestamp, &body).map_err(|e| (2, e.to_string()))?;
-            println!(
-                "webhook-id: {id}\nwebhook-timestamp: {timestamp}\nwebhook-signature: {signature}"
-            );
+            println!("webhook-id: {id}\nwebhook-timestamp: {timestamp}\nwebhook-signature: {signature}");
             Ok(())
         }
-        Command::Verify {
-            id,
-            timestamp,
-            signature,
-            body_file,
-            now,
-        } => {
-            let secrets =
-                Secrets::parse(&secret_var()?).map_err(|e| (2, format!("{SECRET_VAR}: {e}")))?;
+        Command::Verify { id, timestamp, signature, body_file, now } => {
+            let secrets = Secrets::parse(&secret_var()?).map_err(|e| (2, format!("{SECRET_VAR}: {e}")))?;
             let body = read_body(&body_file)?;
-            let headers = SignedHeaders {
-                id: Some(&id),
-                timestamp: Some(&timestamp),
-                signature: Some(&signature),
-            };
-            match verify(
-                &secrets,
-                &headers,
-                &body,
-                now.unwrap_or_else(now_secs),
-                &VerifyLimits::default(),
-            ) {
+            let headers = SignedHeaders { id: Some(&id), timestamp: Some(&timestamp), signature: Some(&signature) };
+            match verify(&secrets, &headers, &body, now.unwrap_or_else(now_secs), &VerifyLimits::default()) {
                 Ok(verified) => {
                     println!("ok {} {}", verified.id, verified.timestamp);
                     Ok(())
@@ -189,8 +141,7 @@ fn purge(endpoint: &str, request: &PurgeRequest, timeout: Duration) -> Result<()
     let body = request.to_json();
     let id = new_id();
     let timestamp = now_secs();
-    let signature =
-        sign(&secret, &id, timestamp, body.as_bytes()).map_err(|e| (2, e.to_string()))?;
+    let signature = sign(&secret, &id, timestamp, body.as_bytes()).map_err(|e| (2, e.to_string()))?;
     let agent = ureq::AgentBuilder::new().timeout(timeout).build();
     let response = agent
         .post(endpoint)
@@ -207,22 +158,14 @@ fn purge(endpoint: &str, request: &PurgeRequest, timeout: Duration) -> Result<()
         Err(ureq::Error::Status(status, answer)) => {
             let text = answer.into_string().unwrap_or_default();
             let code = if status >= 500 { 5 } else { 4 };
-            Err((
-                code,
-                format!("{endpoint} answered {status}: {}", text.trim_end()),
-            ))
+            Err((code, format!("{endpoint} answered {status}: {}", text.trim_end())))
         }
         Err(ureq::Error::Transport(e)) => Err((3, format!("{endpoint} unreachable: {e}"))),
     }
 }
 
 fn secret_var() -> Result<String, Failure> {
-    std::env::var(SECRET_VAR).map_err(|_| {
-        (
-            2,
-            format!("set {SECRET_VAR} to the endpoint's whsec_ secret"),
-        )
-    })
+    std::env::var(SECRET_VAR).map_err(|_| (2, format!("set {SECRET_VAR} to the endpoint's whsec_ secret")))
 }
 
 fn signing_secret() -> Result<Secret, Failure> {
@@ -246,22 +189,12 @@ fn new_id() -> String {
     // Uniqueness, not secrecy: fall back to the clock if the OS has no random source.
     if getrandom::fill(&mut bytes).is_err() {
         bytes[..8].copy_from_slice(
-            &SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .unwrap_or_default()
-                .as_nanos()
-                .to_le_bytes()[..8],
+            &SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_nanos().to_le_bytes()[..8],
         );
     }
-    format!(
-        "msg_{}",
-        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
-    )
+    format!("msg_{}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>())
 }
 
 fn now_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default()
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default()
 }

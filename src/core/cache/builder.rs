@@ -27,12 +27,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self {
-            max_key_bytes: 2048,
-            max_tags: 64,
-            max_tag_bytes: 128,
-            max_value_bytes: 1 << 20,
-        }
+        Self { max_key_bytes: 2048, max_tags: 64, max_tag_bytes: 128, max_value_bytes: 1 << 20 }
     }
 }
 
@@ -51,10 +46,7 @@ pub(crate) struct Polling {
 
 impl std::fmt::Debug for Polling {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Polling")
-            .field("interval_ms", &self.interval_ms)
-            .field("bound_ms", &self.bound_ms)
-            .finish()
+        f.debug_struct("Polling").field("interval_ms", &self.interval_ms).field("bound_ms", &self.bound_ms).finish()
     }
 }
 
@@ -199,11 +191,8 @@ impl<S: KvStore> CacheBuilder<S> {
         interval: Duration,
         bound: Duration,
     ) -> Self {
-        self.settings.polling = Some(Polling {
-            pause: Arc::new(pause),
-            interval_ms: ms(interval).max(1),
-            bound_ms: ms(bound),
-        });
+        self.settings.polling =
+            Some(Polling { pause: Arc::new(pause), interval_ms: ms(interval).max(1), bound_ms: ms(bound) });
         self
     }
 
@@ -213,14 +202,10 @@ impl<S: KvStore> CacheBuilder<S> {
         check_word("generation", &self.generation, 16)?;
         let limits = self.settings.limits;
         if limits.max_value_bytes > MAX_VALUE_LIMIT {
-            return Err(CacheError::Config(format!(
-                "max_value_bytes exceeds {MAX_VALUE_LIMIT}"
-            )));
+            return Err(CacheError::Config(format!("max_value_bytes exceeds {MAX_VALUE_LIMIT}")));
         }
         if limits.max_key_bytes == 0 || limits.max_tag_bytes == 0 || limits.max_tag_bytes > 512 {
-            return Err(CacheError::Config(
-                "key and tag limits must be 1 or more (tags at most 512)".into(),
-            ));
+            return Err(CacheError::Config("key and tag limits must be 1 or more (tags at most 512)".into()));
         }
         if limits.max_tags > 200 {
             return Err(CacheError::Config("max_tags must be at most 200".into()));
@@ -243,14 +228,10 @@ fn ms(d: Duration) -> u64 {
 fn check_word(name: &str, value: &str, max: usize) -> Result<(), CacheError> {
     let ok = !value.is_empty()
         && value.len() <= max
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        && value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
     if ok {
         Ok(())
     } else {
-        Err(CacheError::Config(format!(
-            "{name} must be 1-{max} characters of [A-Za-z0-9_-]"
-        )))
+        Err(CacheError::Config(format!("{name} must be 1-{max} characters of [A-Za-z0-9_-]")))
     }
 }

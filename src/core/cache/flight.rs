@@ -40,9 +40,7 @@ pub(crate) struct Leader<'a> {
 
 impl Flights {
     fn lock(&self) -> MutexGuard<'_, (u64, HashMap<String, Flight>)> {
-        self.inner
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Joins the flight for `key` if one of the current `epoch` is under way, else leads a new
@@ -59,22 +57,11 @@ impl Flights {
         }
         *next_id += 1;
         let id = *next_id;
-        let old = flights.insert(
-            key.to_owned(),
-            Flight {
-                id,
-                epoch,
-                waiters: Vec::new(),
-            },
-        );
+        let old = flights.insert(key.to_owned(), Flight { id, epoch, waiters: Vec::new() });
         drop(guard);
         // Dropping the replaced flight's senders wakes its waiters, which retry and join this one.
         drop(old);
-        Role::Leader(Leader {
-            flights: self,
-            key: key.to_owned(),
-            id,
-        })
+        Role::Leader(Leader { flights: self, key: key.to_owned(), id })
     }
 }
 
@@ -82,11 +69,7 @@ impl Leader<'_> {
     fn take_waiters(&self) -> Vec<oneshot::Sender<FlightResult>> {
         let mut guard = self.flights.lock();
         match guard.1.get(&self.key) {
-            Some(flight) if flight.id == self.id => guard
-                .1
-                .remove(&self.key)
-                .map(|f| f.waiters)
-                .unwrap_or_default(),
+            Some(flight) if flight.id == self.id => guard.1.remove(&self.key).map(|f| f.waiters).unwrap_or_default(),
             _ => Vec::new(),
         }
     }

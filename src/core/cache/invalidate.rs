@@ -40,9 +40,7 @@ impl<S: KvStore> Cache<S> {
     /// may put into URLs or ETags).
     pub async fn bump_version(&self, key: &str) -> Result<u64, CacheError> {
         self.check_key(key)?;
-        let applied = self
-            .apply(Invalidation::key(key).by("bump_version"), Some(()))
-            .await?;
+        let applied = self.apply(Invalidation::key(key).by("bump_version"), Some(())).await?;
         Ok(applied.record.new_version.unwrap_or_default())
     }
 
@@ -52,12 +50,7 @@ impl<S: KvStore> Cache<S> {
     pub async fn tag_stamps(&self, tags: &[String]) -> Result<Vec<Option<String>>, CacheError> {
         let scopes: Vec<Scope> = tags.iter().cloned().map(Scope::Tag).collect();
         let refs: Vec<&Scope> = scopes.iter().collect();
-        Ok(self
-            .read_stamps(&refs)
-            .await?
-            .into_iter()
-            .map(|(_, any)| any)
-            .collect())
+        Ok(self.read_stamps(&refs).await?.into_iter().map(|(_, any)| any).collect())
     }
 
     /// The managed version of `key` (0 until first bumped).
@@ -80,19 +73,11 @@ impl<S: KvStore> Cache<S> {
         let mut writes = 0;
         let mut new_version = None;
         for (applied, scope) in request.scopes.iter().enumerate() {
-            let incomplete = |source| CacheError::InvalidationIncomplete {
-                applied,
-                total,
-                source,
-            };
+            let incomplete = |source| CacheError::InvalidationIncomplete { applied, total, source };
             let version = match (scope, request.mode) {
                 (Scope::Key(key), Mode::Hard) => {
                     // Read past the memo: the version must not go backwards.
-                    let stamp = self
-                        .store
-                        .get(&self.keys.stamps(scope)[0])
-                        .await
-                        .map_err(incomplete)?;
+                    let stamp = self.store.get(&self.keys.stamps(scope)[0]).await.map_err(incomplete)?;
                     let current = stamp.as_deref().and_then(crate::core::stamp::parse_stamp);
                     let current = current.as_deref().and_then(stamp_version).unwrap_or(0);
                     let next = if bump.is_some() { current + 1 } else { current };
@@ -104,10 +89,7 @@ impl<S: KvStore> Cache<S> {
                 }
                 _ => None,
             };
-            match self
-                .write_stamp(scope, request.mode, version, StampOrigin::Purge)
-                .await
-            {
+            match self.write_stamp(scope, request.mode, version, StampOrigin::Purge).await {
                 Ok(_) => writes += if request.mode == Mode::Hard { 2 } else { 1 },
                 Err(CacheError::Store(source)) => return Err(incomplete(source)),
                 Err(other) => return Err(other),
@@ -124,11 +106,7 @@ impl<S: KvStore> Cache<S> {
             new_version,
         };
         let logged = self.write_log(&record).await;
-        Ok(Applied {
-            record,
-            writes,
-            logged,
-        })
+        Ok(Applied { record, writes, logged })
     }
 
     async fn write_log(&self, record: &LogRecord) -> bool {
@@ -152,8 +130,8 @@ impl<S: KvStore> Cache<S> {
             Scope::Prefix(prefix) => {
                 // A valid prefix is one of its own segment prefixes once anything follows it.
                 let probe = format!("{prefix}_");
-                let on_boundary = prefix.ends_with(SEGMENT_SEPARATORS)
-                    && segment_prefixes(&probe).last() == Some(&prefix.as_str());
+                let on_boundary =
+                    prefix.ends_with(SEGMENT_SEPARATORS) && segment_prefixes(&probe).last() == Some(&prefix.as_str());
                 if on_boundary {
                     self.check_key(prefix)
                 } else {
@@ -165,36 +143,18 @@ impl<S: KvStore> Cache<S> {
 
     /// The log, newest first, a page at a time (`limit` at most 1000; 0 for the maximum).
     pub async fn log(&self, limit: usize, cursor: Option<String>) -> Result<LogPage, CacheError> {
-        let page = self
-            .store
-            .list(
-                ListOptions::prefix(self.keys.log_records())
-                    .cursor(cursor)
-                    .limit(limit),
-            )
-            .await?;
+        let page = self.store.list(ListOptions::prefix(self.keys.log_records()).cursor(cursor).limit(limit)).await?;
         let names: Vec<String> = page.keys.into_iter().map(|k| k.name).collect();
         let values = self.store.get_many(&names).await?;
-        let records = values
-            .into_iter()
-            .flatten()
-            .filter_map(|bytes| serde_json::from_slice(&bytes).ok())
-            .collect();
-        Ok(LogPage {
-            records,
-            cursor: page.cursor,
-        })
+        let records = values.into_iter().flatten().filter_map(|bytes| serde_json::from_slice(&bytes).ok()).collect();
+        Ok(LogPage { records, cursor: page.cursor })
     }
 
     /// Deletes one page of entries that `scope` made unusable (hard-invalidated, expired or
     /// corrupt), with their index keys; entries still servable are kept. Tags are swept through
     /// their membership index, other scopes by listing entry keys. Resumable: pass the returned
     /// cursor until it is `None`. Correctness never depends on sweeping; storage does.
-    pub async fn sweep(
-        &self,
-        scope: &Scope,
-        cursor: Option<String>,
-    ) -> Result<SweepProgress, CacheError> {
+    pub async fn sweep(&self, scope: &Scope, cursor: Option<String>) -> Result<SweepProgress, CacheError> {
         self.check_scope(scope)?;
         let prefix = match scope {
             Scope::Tag(tag) => self.keys.index_of(tag),
@@ -202,15 +162,8 @@ impl<S: KvStore> Cache<S> {
             Scope::Prefix(p) => self.keys.entries_under(p),
             Scope::Key(k) => format!("{}@v", self.keys.entries_under(k)),
         };
-        let page = self
-            .store
-            .list(ListOptions::prefix(prefix).cursor(cursor))
-            .await?;
-        let mut progress = SweepProgress {
-            examined: page.keys.len(),
-            cursor: page.cursor,
-            ..SweepProgress::default()
-        };
+        let page = self.store.list(ListOptions::prefix(prefix).cursor(cursor)).await?;
+        let mut progress = SweepProgress { examined: page.keys.len(), cursor: page.cursor, ..SweepProgress::default() };
         for listed in page.keys {
             let (entry_key, index_key) = match scope {
                 Scope::Tag(tag) => match self.keys.entry_of_index(tag, &listed.name) {

@@ -5,9 +5,7 @@ use crate::core::clock::Millis;
 use crate::core::keys::Scope;
 
 /// Hard: covered entries are gone. Soft: they are only served stale while being refreshed.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
     /// Gone at once.
@@ -37,12 +35,7 @@ pub struct Invalidation {
 impl Invalidation {
     /// Invalidates the given scopes.
     pub fn of(scopes: impl IntoIterator<Item = Scope>) -> Self {
-        Self {
-            scopes: scopes.into_iter().collect(),
-            mode: Mode::Hard,
-            actor: "api".into(),
-            request_id: None,
-        }
+        Self { scopes: scopes.into_iter().collect(), mode: Mode::Hard, actor: "api".into(), request_id: None }
     }
     /// Every version of one key.
     pub fn key(key: impl Into<String>) -> Self {

@@ -101,10 +101,7 @@ pub struct Cache<S> {
 
 impl<S> std::fmt::Debug for Cache<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Cache")
-            .field("keys", &self.keys)
-            .field("stats", &self.counters.snapshot())
-            .finish()
+        f.debug_struct("Cache").field("keys", &self.keys).field("stats", &self.counters.snapshot()).finish()
     }
 }
 
@@ -163,10 +160,7 @@ impl<S: KvStore> Cache<S> {
     /// Looks up `key` stored under an explicit `version`.
     pub async fn get_version(&self, key: &str, version: u64) -> Result<Lookup, CacheError> {
         self.check_key(key)?;
-        let lookup = self
-            .lookup(key, version)
-            .await
-            .inspect_err(|_| self.counters.bump(Counter::StoreError))?;
+        let lookup = self.lookup(key, version).await.inspect_err(|_| self.counters.bump(Counter::StoreError))?;
         self.counters.bump(match &lookup {
             Lookup::Fresh(_) => Counter::Hit,
             Lookup::Stale(..) => Counter::StaleHit,
@@ -185,9 +179,7 @@ impl<S: KvStore> Cache<S> {
                 // A hash-shortened key shared with another key, or a forged envelope that
                 // records no stamps: never trust it.
                 self.counters.bump(Counter::Corrupt);
-                return Ok(Lookup::Miss(MissReason::Corrupt(
-                    crate::core::entry::DecodeError::Corrupt,
-                )));
+                return Ok(Lookup::Miss(MissReason::Corrupt(crate::core::entry::DecodeError::Corrupt)));
             }
             Err(e) => {
                 self.counters.bump(Counter::Corrupt);
@@ -204,18 +196,11 @@ impl<S: KvStore> Cache<S> {
             Validity::Soft => true,
             Validity::Valid => false,
         };
-        let hit = Hit {
-            value: envelope.value,
-            meta: envelope.meta,
-        };
+        let hit = Hit { value: envelope.value, meta: envelope.meta };
         Ok(match judge(&hit.meta, now, soft) {
             Freshness::Fresh => Lookup::Fresh(hit),
             Freshness::Stale(reason, usable) => Lookup::Stale(hit, reason, usable),
-            Freshness::Unusable => Lookup::Miss(if soft {
-                MissReason::Invalidated
-            } else {
-                MissReason::Expired
-            }),
+            Freshness::Unusable => Lookup::Miss(if soft { MissReason::Invalidated } else { MissReason::Expired }),
         })
     }
 
@@ -236,19 +221,12 @@ impl<S: KvStore> Cache<S> {
 
     /// Stores `value` at `key`. Its tag stamps are recorded now: an invalidation after this call
     /// covers it.
-    pub async fn set(
-        &self,
-        key: &str,
-        value: impl Into<Bytes>,
-        options: SetOptions,
-    ) -> Result<EntryMeta, CacheError> {
+    pub async fn set(&self, key: &str, value: impl Into<Bytes>, options: SetOptions) -> Result<EntryMeta, CacheError> {
         let value = value.into();
         self.check_entry(key, &value, &options)?;
         let scopes = scopes_of(key, &options.tags);
         let captured = self.capture(&scopes).await?;
-        self.store_entry(key, value, options, captured)
-            .await
-            .map(|hit| hit.meta)
+        self.store_entry(key, value, options, captured).await.map(|hit| hit.meta)
     }
 
     /// Returns the fresh value at `key`, or loads, stores and returns it. Concurrent calls for one
@@ -258,12 +236,7 @@ impl<S: KvStore> Cache<S> {
     ///
     /// Store failures never fail the call: the value is loaded and returned, and
     /// [`Source::Loaded`] says why it was not stored.
-    pub async fn get_or_set<F, Fut>(
-        &self,
-        key: &str,
-        options: SetOptions,
-        loader: F,
-    ) -> Result<Fetched, CacheError>
+    pub async fn get_or_set<F, Fut>(&self, key: &str, options: SetOptions, loader: F) -> Result<Fetched, CacheError>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<Loaded, LoadError>>,
@@ -275,12 +248,7 @@ impl<S: KvStore> Cache<S> {
     /// (an HTTP front revalidating a stale entry). Single-flight and fenced like
     /// [`get_or_set`](Self::get_or_set); on loader failure it returns the error (the caller has
     /// its own stale copy).
-    pub async fn load<F, Fut>(
-        &self,
-        key: &str,
-        options: SetOptions,
-        loader: F,
-    ) -> Result<Fetched, CacheError>
+    pub async fn load<F, Fut>(&self, key: &str, options: SetOptions, loader: F) -> Result<Fetched, CacheError>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<Loaded, LoadError>>,
@@ -309,12 +277,7 @@ impl<S: KvStore> Cache<S> {
             // After a cancelled wait, look again: the entry may have been stored meanwhile.
             let stale = if lookup_first || !first {
                 match self.get_version(key, version).await {
-                    Ok(Lookup::Fresh(hit)) => {
-                        return Ok(Fetched {
-                            hit,
-                            source: Source::Cached,
-                        })
-                    }
+                    Ok(Lookup::Fresh(hit)) => return Ok(Fetched { hit, source: Source::Cached }),
                     Ok(Lookup::Stale(hit, reason, _)) => Some((hit, reason)),
                     Ok(Lookup::Miss(_)) | Err(_) => None,
                 }
@@ -326,19 +289,11 @@ impl<S: KvStore> Cache<S> {
                 // Unreachable: the loader is only taken by a return path. Kept total.
                 return Err(CacheError::Load(LoadError::new("loader already consumed")));
             };
-            match self
-                .flights
-                .join(&location, self.epoch.load(Ordering::SeqCst))
-            {
+            match self.flights.join(&location, self.epoch.load(Ordering::SeqCst)) {
                 Role::Waiter(result) => {
                     self.counters.bump(Counter::Coalesced);
                     match self.wait(result).await {
-                        Waited::Done(Ok(hit)) => {
-                            return Ok(Fetched {
-                                hit,
-                                source: Source::Coalesced,
-                            })
-                        }
+                        Waited::Done(Ok(hit)) => return Ok(Fetched { hit, source: Source::Coalesced }),
                         // The leader's value was not for sharing, or it took too long: load our
                         // own, fenced.
                         Waited::Done(Err(CacheError::Uncacheable)) | Waited::TooLong => {
@@ -352,11 +307,7 @@ impl<S: KvStore> Cache<S> {
                     let result = self.fill(key, options.clone(), load).await;
                     let shared = match &result {
                         Ok(Fetched {
-                            source:
-                                Source::Loaded {
-                                    not_stored: Some(CacheError::Uncacheable),
-                                },
-                            ..
+                            source: Source::Loaded { not_stored: Some(CacheError::Uncacheable) }, ..
                         }) => Err(CacheError::Uncacheable),
                         Ok(fetched) => Ok(fetched.hit.clone()),
                         Err(e) => Err(e.clone()),
@@ -374,10 +325,7 @@ impl<S: KvStore> Cache<S> {
     /// Waits for a leader's result: by awaiting it, or — when the front supplied a pause (a
     /// Worker, where being woken from another request's context is unsafe) — by checking it
     /// after each pause on this request's own timer, giving up after the wait bound.
-    async fn wait(
-        &self,
-        mut result: futures_channel::oneshot::Receiver<flight::FlightResult>,
-    ) -> Waited {
+    async fn wait(&self, mut result: futures_channel::oneshot::Receiver<flight::FlightResult>) -> Waited {
         let Some(polling) = &self.settings.polling else {
             return match result.await {
                 Ok(r) => Waited::Done(r),
@@ -389,9 +337,7 @@ impl<S: KvStore> Cache<S> {
             match result.try_recv() {
                 Ok(Some(r)) => return Waited::Done(r),
                 Err(_) => return Waited::Cancelled,
-                Ok(None) if self.clock.now_ms().saturating_sub(started) >= polling.bound_ms => {
-                    return Waited::TooLong
-                }
+                Ok(None) if self.clock.now_ms().saturating_sub(started) >= polling.bound_ms => return Waited::TooLong,
                 Ok(None) => (polling.pause)(polling.interval_ms).await,
             }
         }
@@ -403,20 +349,12 @@ impl<S: KvStore> Cache<S> {
         error: CacheError,
     ) -> Result<Fetched, CacheError> {
         match stale {
-            Some((hit, reason)) => Ok(Fetched {
-                hit,
-                source: Source::StaleOnError(reason),
-            }),
+            Some((hit, reason)) => Ok(Fetched { hit, source: Source::StaleOnError(reason) }),
             None => Err(error),
         }
     }
 
-    async fn fill<F, Fut>(
-        &self,
-        key: &str,
-        options: SetOptions,
-        loader: F,
-    ) -> Result<Fetched, CacheError>
+    async fn fill<F, Fut>(&self, key: &str, options: SetOptions, loader: F) -> Result<Fetched, CacheError>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<Loaded, LoadError>>,
@@ -428,61 +366,32 @@ impl<S: KvStore> Cache<S> {
         // raced-invalidation check.
         let previous_tags = self.previous_tags(key, options.version).await;
         let mut expected = options.tags.clone();
-        expected.extend(
-            previous_tags
-                .into_iter()
-                .filter(|t| !options.tags.contains(t)),
-        );
+        expected.extend(previous_tags.into_iter().filter(|t| !options.tags.contains(t)));
         let scopes = scopes_of(key, &expected);
         // A store failure here means no fence: load anyway, but do not store.
         let captured = self.capture(&scopes).await;
         self.counters.bump(Counter::Load);
         let loaded = loader().await?;
         if !loaded.cacheable {
-            let hit = Hit {
-                meta: self.meta_for(key, &options, self.clock.now_ms()),
-                value: loaded.value,
-            };
-            return Ok(Fetched {
-                hit,
-                source: Source::Loaded {
-                    not_stored: Some(CacheError::Uncacheable),
-                },
-            });
+            let hit = Hit { meta: self.meta_for(key, &options, self.clock.now_ms()), value: loaded.value };
+            return Ok(Fetched { hit, source: Source::Loaded { not_stored: Some(CacheError::Uncacheable) } });
         }
         let options = options.overlaid(loaded.options);
         let not_stored = match captured {
             Err(e) => Some(e),
-            Ok(mut captured) => match self
-                .capture_late_tags(key, &options, started, &mut captured)
-                .await
-            {
+            Ok(mut captured) => match self.capture_late_tags(key, &options, started, &mut captured).await {
                 Err(e) => Some(e),
                 Ok(()) => match self.invalidated_locally_since(epoch, &captured).await {
                     Some(scope) => Some(CacheError::RacedInvalidation(scope)),
-                    None => match self
-                        .store_entry(key, loaded.value.clone(), options.clone(), captured)
-                        .await
-                    {
-                        Ok(hit) => {
-                            return Ok(Fetched {
-                                hit,
-                                source: Source::Loaded { not_stored: None },
-                            })
-                        }
+                    None => match self.store_entry(key, loaded.value.clone(), options.clone(), captured).await {
+                        Ok(hit) => return Ok(Fetched { hit, source: Source::Loaded { not_stored: None } }),
                         Err(e) => Some(e),
                     },
                 },
             },
         };
-        let hit = Hit {
-            meta: self.meta_for(key, &options, self.clock.now_ms()),
-            value: loaded.value,
-        };
-        Ok(Fetched {
-            hit,
-            source: Source::Loaded { not_stored },
-        })
+        let hit = Hit { meta: self.meta_for(key, &options, self.clock.now_ms()), value: loaded.value };
+        Ok(Fetched { hit, source: Source::Loaded { not_stored } })
     }
 
     /// If this instance applied an invalidation covering the fill while it loaded, the scope it
@@ -526,10 +435,7 @@ impl<S: KvStore> Cache<S> {
         for (c, created) in self.capture_marked(&late).await? {
             // A stamp this call just created is new because the tag was never used, not
             // because it was invalidated.
-            let raced = !created
-                && [&c.hard, &c.any]
-                    .iter()
-                    .any(|s| stamp_time(s).is_none_or(|t| t >= horizon));
+            let raced = !created && [&c.hard, &c.any].iter().any(|s| stamp_time(s).is_none_or(|t| t >= horizon));
             if raced {
                 return Err(CacheError::RacedInvalidation(c.scope));
             }
@@ -541,9 +447,7 @@ impl<S: KvStore> Cache<S> {
     /// The tags of whatever entry is stored at `key` now, valid or not (empty if none).
     async fn previous_tags(&self, key: &str, version: u64) -> Vec<String> {
         match self.store.get(&self.keys.entry(key, version)).await {
-            Ok(Some(bytes)) => Envelope::decode(&bytes)
-                .map(|e| e.meta.tags)
-                .unwrap_or_default(),
+            Ok(Some(bytes)) => Envelope::decode(&bytes).map(|e| e.meta.tags).unwrap_or_default(),
             _ => Vec::new(),
         }
     }
@@ -556,19 +460,12 @@ impl<S: KvStore> Cache<S> {
         captured: Vec<Captured>,
     ) -> Result<Hit, CacheError> {
         if value.len() > self.settings.limits.max_value_bytes {
-            return Err(CacheError::ValueTooLarge {
-                len: value.len(),
-                max: self.settings.limits.max_value_bytes,
-            });
+            return Err(CacheError::ValueTooLarge { len: value.len(), max: self.settings.limits.max_value_bytes });
         }
         let now = self.clock.now_ms();
         let meta = self.meta_for(key, &options, now);
         let ttl = KvTtl::covering_ms(meta.usable_until().saturating_sub(now));
-        let envelope = Envelope {
-            meta,
-            captured,
-            value,
-        };
+        let envelope = Envelope { meta, captured, value };
         let location = self.keys.entry(key, options.version);
         self.store
             .put(&location, envelope.encode(), PutOptions::new(ttl))
@@ -578,19 +475,11 @@ impl<S: KvStore> Cache<S> {
         // reclamation for this entry until its TTL, never correctness.
         for tag in &envelope.meta.tags {
             let index = self.keys.index(tag, key, options.version);
-            if self
-                .store
-                .put(&index, Bytes::new(), PutOptions::new(ttl))
-                .await
-                .is_err()
-            {
+            if self.store.put(&index, Bytes::new(), PutOptions::new(ttl)).await.is_err() {
                 self.counters.bump(Counter::StoreError);
             }
         }
-        Ok(Hit {
-            value: envelope.value,
-            meta: envelope.meta,
-        })
+        Ok(Hit { value: envelope.value, meta: envelope.meta })
     }
 
     fn meta_for(&self, key: &str, options: &SetOptions, now: Millis) -> EntryMeta {
@@ -612,9 +501,7 @@ impl<S: KvStore> Cache<S> {
     // ---- stamps -------------------------------------------------------------------------
 
     fn memo(&self) -> MutexGuard<'_, HashMap<String, (Option<String>, Millis)>> {
-        self.memo
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.memo.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn remember(&self, key: String, value: Option<String>, now: Millis) {
@@ -626,10 +513,7 @@ impl<S: KvStore> Cache<S> {
     }
 
     fn random(&self) -> u64 {
-        self.rng
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .next_u64()
+        self.rng.lock().unwrap_or_else(std::sync::PoisonError::into_inner).next_u64()
     }
 
     /// The current stamps of `scopes`, from the memo where recent enough, else in one bulk read.
@@ -640,19 +524,11 @@ impl<S: KvStore> Cache<S> {
             let memo = self.memo();
             let memo_ms = self.settings.stamp_memo_ms;
             keys.iter()
-                .map(|k| {
-                    memo.get(k)
-                        .filter(|(_, at)| now.saturating_sub(*at) < memo_ms)
-                        .map(|(v, _)| v.clone())
-                })
+                .map(|k| memo.get(k).filter(|(_, at)| now.saturating_sub(*at) < memo_ms).map(|(v, _)| v.clone()))
                 .collect()
         };
-        let missing: Vec<String> = keys
-            .iter()
-            .zip(&values)
-            .filter(|(_, v)| v.is_none())
-            .map(|(k, _)| k.clone())
-            .collect();
+        let missing: Vec<String> =
+            keys.iter().zip(&values).filter(|(_, v)| v.is_none()).map(|(k, _)| k.clone()).collect();
         if !missing.is_empty() {
             let fetched = self.store.get_many(&missing).await?;
             let mut fetched = missing.into_iter().zip(fetched);
@@ -666,55 +542,32 @@ impl<S: KvStore> Cache<S> {
             }
         }
         let mut values = values.into_iter().map(Option::flatten);
-        Ok(scopes
-            .iter()
-            .map(|_| (values.next().flatten(), values.next().flatten()))
-            .collect())
+        Ok(scopes.iter().map(|_| (values.next().flatten(), values.next().flatten())).collect())
     }
 
     /// Records the current stamps of `scopes`, creating those that do not exist yet.
     async fn capture(&self, scopes: &[Scope]) -> Result<Vec<Captured>, CacheError> {
-        Ok(self
-            .capture_marked(scopes)
-            .await?
-            .into_iter()
-            .map(|(c, _)| c)
-            .collect())
+        Ok(self.capture_marked(scopes).await?.into_iter().map(|(c, _)| c).collect())
     }
 
     /// [`capture`](Self::capture), saying of each scope whether its stamps were created now.
     async fn capture_marked(&self, scopes: &[Scope]) -> Result<Vec<(Captured, bool)>, CacheError> {
         let refs: Vec<&Scope> = scopes.iter().collect();
-        let current = self
-            .read_stamps(&refs)
-            .await
-            .inspect_err(|_| self.counters.bump(Counter::StoreError))?;
+        let current = self.read_stamps(&refs).await.inspect_err(|_| self.counters.bump(Counter::StoreError))?;
         let mut captured = Vec::with_capacity(scopes.len());
         for (scope, (hard, any)) in scopes.iter().zip(current) {
             let (hard, any, created) = match (hard, any) {
                 (Some(hard), Some(any)) => (hard, any, false),
                 (Some(hard), None) => {
-                    let any = self
-                        .write_stamp(scope, Mode::Soft, None, StampOrigin::FirstUse)
-                        .await?
-                        .1;
+                    let any = self.write_stamp(scope, Mode::Soft, None, StampOrigin::FirstUse).await?.1;
                     (hard, any, false)
                 }
                 (None, _) => {
-                    let (hard, any) = self
-                        .write_stamp(scope, Mode::Hard, Some(0), StampOrigin::FirstUse)
-                        .await?;
+                    let (hard, any) = self.write_stamp(scope, Mode::Hard, Some(0), StampOrigin::FirstUse).await?;
                     (hard, any, true)
                 }
             };
-            captured.push((
-                Captured {
-                    scope: scope.clone(),
-                    hard,
-                    any,
-                },
-                created,
-            ));
+            captured.push((Captured { scope: scope.clone(), hard, any }, created));
         }
         Ok(captured)
     }
@@ -764,10 +617,7 @@ impl<S: KvStore> Cache<S> {
     fn check_key(&self, key: &str) -> Result<(), CacheError> {
         let max = self.settings.limits.max_key_bytes;
         if key.is_empty() || key.len() > max {
-            return Err(CacheError::KeyLength {
-                len: key.len(),
-                max,
-            });
+            return Err(CacheError::KeyLength { len: key.len(), max });
         }
         Ok(())
     }
@@ -775,20 +625,11 @@ impl<S: KvStore> Cache<S> {
     fn check_tags(&self, tags: &[String]) -> Result<(), CacheError> {
         let limits = &self.settings.limits;
         if tags.len() > limits.max_tags {
-            return Err(CacheError::TooManyTags {
-                count: tags.len(),
-                max: limits.max_tags,
-            });
+            return Err(CacheError::TooManyTags { count: tags.len(), max: limits.max_tags });
         }
         for tag in tags {
-            if tag.is_empty()
-                || tag.len() > limits.max_tag_bytes
-                || tag.chars().any(char::is_control)
-            {
-                return Err(CacheError::InvalidTag {
-                    len: tag.len(),
-                    max: limits.max_tag_bytes,
-                });
+            if tag.is_empty() || tag.len() > limits.max_tag_bytes || tag.chars().any(char::is_control) {
+                return Err(CacheError::InvalidTag { len: tag.len(), max: limits.max_tag_bytes });
             }
         }
         Ok(())
@@ -799,19 +640,11 @@ impl<S: KvStore> Cache<S> {
         self.check_tags(&options.tags)
     }
 
-    fn check_entry(
-        &self,
-        key: &str,
-        value: &Bytes,
-        options: &SetOptions,
-    ) -> Result<(), CacheError> {
+    fn check_entry(&self, key: &str, value: &Bytes, options: &SetOptions) -> Result<(), CacheError> {
         self.check_entry_options(key, options)?;
         let max = self.settings.limits.max_value_bytes;
         if value.len() > max {
-            return Err(CacheError::ValueTooLarge {
-                len: value.len(),
-                max,
-            });
+            return Err(CacheError::ValueTooLarge { len: value.len(), max });
         }
         Ok(())
     }
@@ -820,11 +653,7 @@ impl<S: KvStore> Cache<S> {
 /// The scopes an entry records: everything, its key, its key prefixes, its tags.
 fn scopes_of(key: &str, tags: &[String]) -> Vec<Scope> {
     let mut scopes = vec![Scope::Everything, Scope::Key(key.to_owned())];
-    scopes.extend(
-        segment_prefixes(key)
-            .into_iter()
-            .map(|p| Scope::Prefix(p.to_owned())),
-    );
+    scopes.extend(segment_prefixes(key).into_iter().map(|p| Scope::Prefix(p.to_owned())));
     for tag in tags {
         let scope = Scope::Tag(tag.clone());
         if !scopes.contains(&scope) {

@@ -130,20 +130,12 @@ pub struct Loaded {
 impl Loaded {
     /// A loaded value, stored with the call's options.
     pub fn new(value: impl Into<Bytes>) -> Self {
-        Self {
-            value: value.into(),
-            options: SetOptions::default(),
-            cacheable: true,
-        }
+        Self { value: value.into(), options: SetOptions::default(), cacheable: true }
     }
     /// A value for this caller only: returned, never stored, never handed to callers waiting on
     /// the same key (they load their own) — a private or `no-store` HTTP response, say.
     pub fn uncacheable(value: impl Into<Bytes>) -> Self {
-        Self {
-            value: value.into(),
-            options: SetOptions::default(),
-            cacheable: false,
-        }
+        Self { value: value.into(), options: SetOptions::default(), cacheable: false }
     }
     /// Options learnt from the load; they override the call's (tags are added). Its version
     /// is ignored: the version is fixed by the call.

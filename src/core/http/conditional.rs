@@ -20,9 +20,7 @@ pub fn not_modified(request: &[(String, String)], stored: &[(String, String)]) -
             return false;
         };
         let opaque = |tag: &str| tag.trim().trim_start_matches("W/").to_owned();
-        return candidates
-            .split(',')
-            .any(|c| c.trim() == "*" || opaque(c) == opaque(etag));
+        return candidates.split(',').any(|c| c.trim() == "*" || opaque(c) == opaque(etag));
     }
     match (
         header(request, "if-modified-since").and_then(parse_http_date),
@@ -34,11 +32,4 @@ pub fn not_modified(request: &[(String, String)], stored: &[(String, String)]) -
 }
 
 /// Headers a 304 carries from the stored response (RFC 9110 §15.4.5).
-pub const NOT_MODIFIED_HEADERS: [&str; 6] = [
-    "cache-control",
-    "content-location",
-    "date",
-    "etag",
-    "expires",
-    "vary",
-];
+pub const NOT_MODIFIED_HEADERS: [&str; 6] = ["cache-control", "content-location", "date", "etag", "expires", "vary"];

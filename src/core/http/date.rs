@@ -4,9 +4,7 @@
 use crate::core::clock::Millis;
 
 const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-const MONTHS: [&str; 12] = [
-    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-];
+const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
 /// Parses an HTTP date; `None` for anything malformed (an invalid `Expires` means "already
 /// expired" to callers).
@@ -47,12 +45,7 @@ fn assemble(day: &str, month: &str, year: u32, time: &str) -> Option<Millis> {
     let month = MONTHS.iter().position(|m| *m == month)? as u32 + 1;
     let mut hms = time.split(':').map(|p| p.parse::<u32>().ok());
     let (h, m, s) = (hms.next()??, hms.next()??, hms.next()??);
-    if !(1970..=9999).contains(&year)
-        || !(1..=31).contains(&day)
-        || h > 23
-        || m > 59
-        || s > 60
-        || hms.next().is_some()
+    if !(1970..=9999).contains(&year) || !(1..=31).contains(&day) || h > 23 || m > 59 || s > 60 || hms.next().is_some()
     {
         return None;
     }

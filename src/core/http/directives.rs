@@ -91,9 +91,7 @@ mod tests {
 
     #[test]
     fn parses_the_usual_shapes() {
-        let d = Directives::parse(
-            "Public, S-MaxAge=300 , max-age=\"60\", private=\"a, b\", stale-if-error=86400",
-        );
+        let d = Directives::parse("Public, S-MaxAge=300 , max-age=\"60\", private=\"a, b\", stale-if-error=86400");
         assert!(d.has("public"));
         assert_eq!(d.seconds("s-maxage"), Some(300));
         assert_eq!(d.seconds("max-age"), Some(60));
@@ -102,14 +100,8 @@ mod tests {
         assert_eq!(d.seconds("no-such"), None);
         assert_eq!(Directives::parse("max-age=-1").seconds("max-age"), Some(0));
         assert_eq!(Directives::parse("max-age=1e3").seconds("max-age"), Some(0));
-        assert_eq!(
-            Directives::parse("max-age=99999999999999999999").seconds("max-age"),
-            Some(1 << 31)
-        );
-        assert_eq!(
-            Directives::parse("max-age=5, max-age=10").seconds("max-age"),
-            Some(5)
-        );
+        assert_eq!(Directives::parse("max-age=99999999999999999999").seconds("max-age"), Some(1 << 31));
+        assert_eq!(Directives::parse("max-age=5, max-age=10").seconds("max-age"), Some(5));
         assert!(Directives::parse(" , ,").is_empty());
     }
 

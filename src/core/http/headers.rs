@@ -7,10 +7,7 @@ pub type HeaderList = Vec<(String, String)>;
 /// The first value of `name`.
 #[must_use]
 pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
+    headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
 }
 
 /// Hop-by-hop headers (RFC 9110 §7.6.1), never stored or forwarded.
@@ -27,12 +24,7 @@ const HOP_BY_HOP: [&str; 9] = [
 ];
 
 /// Headers meant for the edge only: read by edgecache, never passed to clients.
-const EDGE_ONLY: [&str; 4] = [
-    "cache-tag",
-    "surrogate-key",
-    "surrogate-control",
-    "cdn-cache-control",
-];
+const EDGE_ONLY: [&str; 4] = ["cache-tag", "surrogate-key", "surrogate-control", "cdn-cache-control"];
 
 /// `headers` without hop-by-hop headers (including those named in `Connection`), edge-only
 /// headers, and `Age` (recomputed on the way out).
@@ -47,10 +39,7 @@ pub fn end_to_end(headers: &[(String, String)]) -> HeaderList {
         .iter()
         .filter(|(n, _)| {
             let n = n.to_ascii_lowercase();
-            !HOP_BY_HOP.contains(&n.as_str())
-                && !EDGE_ONLY.contains(&n.as_str())
-                && n != "age"
-                && !listed.contains(&n)
+            !HOP_BY_HOP.contains(&n.as_str()) && !EDGE_ONLY.contains(&n.as_str()) && n != "age" && !listed.contains(&n)
         })
         .cloned()
         .collect()

@@ -22,9 +22,5 @@ pub fn cache_key(url: &str) -> Option<String> {
         },
     };
     let without_fragment = path_and_query.split('#').next().unwrap_or("/");
-    Some(if without_fragment.is_empty() {
-        "/".to_owned()
-    } else {
-        without_fragment.to_owned()
-    })
+    Some(if without_fragment.is_empty() { "/".to_owned() } else { without_fragment.to_owned() })
 }

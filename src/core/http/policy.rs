@@ -23,12 +23,7 @@ pub struct EdgePolicy {
 
 impl Default for EdgePolicy {
     fn default() -> Self {
-        Self {
-            default_ttl_ms: 0,
-            heuristic_cap_ms: 86_400_000,
-            max_tags: 64,
-            max_tag_bytes: 128,
-        }
+        Self { default_ttl_ms: 0, heuristic_cap_ms: 86_400_000, max_tags: 64, max_tag_bytes: 128 }
     }
 }
 
@@ -84,25 +79,13 @@ pub fn decide(
         return Decision::Bypass("status");
     }
     // RFC 9213: a targeted field replaces Cache-Control for the caches it targets.
-    let (directives, source) = [
-        ("cdn-cache-control", "cdn-cache-control"),
-        ("surrogate-control", "surrogate-control"),
-    ]
-    .iter()
-    .find_map(|(name, source)| header(response, name).map(|v| (Directives::parse(v), *source)))
-    .unwrap_or_else(|| {
-        (
-            Directives::parse(header(response, "cache-control").unwrap_or("")),
-            "cache-control",
-        )
-    });
+    let (directives, source) = [("cdn-cache-control", "cdn-cache-control"), ("surrogate-control", "surrogate-control")]
+        .iter()
+        .find_map(|(name, source)| header(response, name).map(|v| (Directives::parse(v), *source)))
+        .unwrap_or_else(|| (Directives::parse(header(response, "cache-control").unwrap_or("")), "cache-control"));
     let origin_cc = Directives::parse(header(response, "cache-control").unwrap_or(""));
     if directives.has("no-store") || (source == "cache-control" && directives.has("private")) {
-        return Decision::Bypass(if directives.has("no-store") {
-            "no-store"
-        } else {
-            "private"
-        });
+        return Decision::Bypass(if directives.has("no-store") { "no-store" } else { "private" });
     }
     if header(response, "set-cookie").is_some() {
         return Decision::Bypass("set-cookie");
@@ -111,9 +94,7 @@ pub fn decide(
         return Decision::Bypass("vary-star");
     }
     if header(request, "authorization").is_some()
-        && !(origin_cc.has("public")
-            || origin_cc.has("s-maxage")
-            || origin_cc.has("must-revalidate"))
+        && !(origin_cc.has("public") || origin_cc.has("s-maxage") || origin_cc.has("must-revalidate"))
     {
         return Decision::Bypass("authorization");
     }
@@ -141,39 +122,20 @@ pub fn decide(
         Some(ms) => ms,
         None if !HEURISTIC.contains(&status) => return Decision::Bypass("status"),
         None => match header(response, "last-modified").and_then(parse_http_date) {
-            Some(modified) => {
-                (date.unwrap_or(now).saturating_sub(modified) / 10).min(policy.heuristic_cap_ms)
-            }
+            Some(modified) => (date.unwrap_or(now).saturating_sub(modified) / 10).min(policy.heuristic_cap_ms),
             None if policy.default_ttl_ms > 0 => policy.default_ttl_ms,
             None => return Decision::Bypass("no-lifetime"),
         },
     };
-    let age_header = header(response, "age")
-        .and_then(|a| a.trim().parse::<u64>().ok())
-        .unwrap_or(0)
-        * 1000;
+    let age_header = header(response, "age").and_then(|a| a.trim().parse::<u64>().ok()).unwrap_or(0) * 1000;
     let apparent = date.map_or(0, |d| now.saturating_sub(d));
     let age_ms = age_header.max(apparent);
-    let window = |name: &str| {
-        directives
-            .seconds(name)
-            .or_else(|| origin_cc.seconds(name))
-            .unwrap_or(0)
-            * 1000
-    };
+    let window = |name: &str| directives.seconds(name).or_else(|| origin_cc.seconds(name)).unwrap_or(0) * 1000;
     let must_revalidate = directives.has("must-revalidate") || directives.has("proxy-revalidate");
     Decision::Store(Lifetime {
         fresh_ms: lifetime.saturating_sub(age_ms),
-        swr_ms: if must_revalidate {
-            0
-        } else {
-            window("stale-while-revalidate")
-        },
-        sie_ms: if must_revalidate {
-            0
-        } else {
-            window("stale-if-error")
-        },
+        swr_ms: if must_revalidate { 0 } else { window("stale-while-revalidate") },
+        sie_ms: if must_revalidate { 0 } else { window("stale-if-error") },
         age_ms,
         tags,
         source,
@@ -183,10 +145,7 @@ pub fn decide(
 /// Tags from `Cache-Tag` (comma-separated) and `Surrogate-Key` (space-separated), deduplicated.
 fn tags(response: &[(String, String)], policy: &EdgePolicy) -> Result<Vec<String>, &'static str> {
     let mut tags: Vec<String> = Vec::new();
-    let comma = response
-        .iter()
-        .filter(|(n, _)| n.eq_ignore_ascii_case("cache-tag"))
-        .flat_map(|(_, v)| v.split(','));
+    let comma = response.iter().filter(|(n, _)| n.eq_ignore_ascii_case("cache-tag")).flat_map(|(_, v)| v.split(','));
     let space = response
         .iter()
         .filter(|(n, _)| n.eq_ignore_ascii_case("surrogate-key"))
@@ -210,33 +169,18 @@ mod tests {
     use super::*;
 
     fn h(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
-            .collect()
+        pairs.iter().map(|(a, b)| ((*a).to_owned(), (*b).to_owned())).collect()
     }
 
     fn store(status: u16, response: &[(&str, &str)]) -> Lifetime {
-        match decide(
-            &[],
-            status,
-            &h(response),
-            1_000_000_000_000,
-            &EdgePolicy::default(),
-        ) {
+        match decide(&[], status, &h(response), 1_000_000_000_000, &EdgePolicy::default()) {
             Decision::Store(l) => l,
             Decision::Bypass(r) => panic!("bypassed: {r}"),
         }
     }
 
     fn bypass(request: &[(&str, &str)], status: u16, response: &[(&str, &str)]) -> &'static str {
-        match decide(
-            &h(request),
-            status,
-            &h(response),
-            1_000_000_000_000,
-            &EdgePolicy::default(),
-        ) {
+        match decide(&h(request), status, &h(response), 1_000_000_000_000, &EdgePolicy::default()) {
             Decision::Bypass(r) => r,
             Decision::Store(l) => panic!("stored: {l:?}"),
         }
@@ -244,62 +188,24 @@ mod tests {
 
     #[test]
     fn precedence_of_lifetimes() {
+        assert_eq!(store(200, &[("cache-control", "max-age=60, s-maxage=120")]).fresh_ms, 120_000);
         assert_eq!(
-            store(200, &[("cache-control", "max-age=60, s-maxage=120")]).fresh_ms,
-            120_000
-        );
-        assert_eq!(
-            store(
-                200,
-                &[
-                    ("cache-control", "max-age=60"),
-                    ("surrogate-control", "max-age=30")
-                ]
-            )
-            .fresh_ms,
+            store(200, &[("cache-control", "max-age=60"), ("surrogate-control", "max-age=30")]).fresh_ms,
             30_000
         );
         assert_eq!(
-            store(
-                200,
-                &[
-                    ("surrogate-control", "max-age=30"),
-                    ("cdn-cache-control", "max-age=90")
-                ]
-            )
-            .fresh_ms,
+            store(200, &[("surrogate-control", "max-age=30"), ("cdn-cache-control", "max-age=90")]).fresh_ms,
             90_000
         );
         assert_eq!(
-            store(
-                200,
-                &[
-                    ("cache-control", "private"),
-                    ("cdn-cache-control", "max-age=90")
-                ]
-            )
-            .fresh_ms,
+            store(200, &[("cache-control", "private"), ("cdn-cache-control", "max-age=90")]).fresh_ms,
             90_000,
             "targeted field replaces Cache-Control"
         );
         let date = "Sun, 09 Sep 2001 01:46:40 GMT"; // 1_000_000_000 s
+        assert_eq!(store(200, &[("date", date), ("expires", "Sun, 09 Sep 2001 01:47:40 GMT")]).fresh_ms, 60_000);
         assert_eq!(
-            store(
-                200,
-                &[("date", date), ("expires", "Sun, 09 Sep 2001 01:47:40 GMT")]
-            )
-            .fresh_ms,
-            60_000
-        );
-        assert_eq!(
-            store(
-                200,
-                &[
-                    ("cache-control", "max-age=60"),
-                    ("expires", "Thu, 01 Jan 1970 00:00:00 GMT")
-                ]
-            )
-            .fresh_ms,
+            store(200, &[("cache-control", "max-age=60"), ("expires", "Thu, 01 Jan 1970 00:00:00 GMT")]).fresh_ms,
             60_000,
             "max-age beats Expires"
         );
@@ -309,21 +215,8 @@ mod tests {
             "invalid Expires is already expired"
         );
         // Heuristic: 10% of the time since Last-Modified.
-        assert_eq!(
-            store(
-                200,
-                &[
-                    ("date", date),
-                    ("last-modified", "Sun, 09 Sep 2001 01:30:00 GMT")
-                ]
-            )
-            .fresh_ms,
-            100_000
-        );
-        assert_eq!(
-            store(404, &[("cache-control", "max-age=5")]).fresh_ms,
-            5_000
-        );
+        assert_eq!(store(200, &[("date", date), ("last-modified", "Sun, 09 Sep 2001 01:30:00 GMT")]).fresh_ms, 100_000);
+        assert_eq!(store(404, &[("cache-control", "max-age=5")]).fresh_ms, 5_000);
         assert_eq!(
             store(503, &[("cache-control", "max-age=5")]).fresh_ms,
             5_000,
@@ -335,29 +228,14 @@ mod tests {
     fn age_is_taken_off() {
         let l = store(200, &[("cache-control", "max-age=60"), ("age", "20")]);
         assert_eq!((l.fresh_ms, l.age_ms), (40_000, 20_000));
-        assert_eq!(
-            store(200, &[("cache-control", "max-age=60"), ("age", "90")]).fresh_ms,
-            0
-        );
+        assert_eq!(store(200, &[("cache-control", "max-age=60"), ("age", "90")]).fresh_ms, 0);
     }
 
     #[test]
     fn stale_windows_and_must_revalidate() {
-        let l = store(
-            200,
-            &[(
-                "cache-control",
-                "max-age=1, stale-while-revalidate=30, stale-if-error=600",
-            )],
-        );
+        let l = store(200, &[("cache-control", "max-age=1, stale-while-revalidate=30, stale-if-error=600")]);
         assert_eq!((l.swr_ms, l.sie_ms), (30_000, 600_000));
-        let l = store(
-            200,
-            &[(
-                "cache-control",
-                "max-age=1, must-revalidate, stale-if-error=600",
-            )],
-        );
+        let l = store(200, &[("cache-control", "max-age=1, must-revalidate, stale-if-error=600")]);
         assert_eq!((l.swr_ms, l.sie_ms), (0, 0));
         let l = store(200, &[("cache-control", "no-cache, stale-if-error=60")]);
         assert_eq!(l.fresh_ms, 0, "no-cache: stored, always revalidated");
@@ -365,97 +243,31 @@ mod tests {
 
     #[test]
     fn what_is_never_stored() {
-        assert_eq!(
-            bypass(&[], 200, &[("cache-control", "no-store, max-age=60")]),
-            "no-store"
-        );
-        assert_eq!(
-            bypass(&[], 200, &[("cache-control", "private, max-age=60")]),
-            "private"
-        );
-        assert_eq!(
-            bypass(
-                &[],
-                200,
-                &[
-                    ("cdn-cache-control", "no-store"),
-                    ("cache-control", "max-age=60")
-                ]
-            ),
-            "no-store"
-        );
-        assert_eq!(
-            bypass(
-                &[],
-                200,
-                &[("cache-control", "max-age=60"), ("set-cookie", "a=b")]
-            ),
-            "set-cookie"
-        );
-        assert_eq!(
-            bypass(
-                &[],
-                200,
-                &[("cache-control", "max-age=60"), ("vary", "accept, *")]
-            ),
-            "vary-star"
-        );
-        assert_eq!(
-            bypass(
-                &[("authorization", "Bearer x")],
-                200,
-                &[("cache-control", "max-age=60")]
-            ),
-            "authorization"
-        );
-        assert_eq!(
-            store(200, &[("cache-control", "public, max-age=60")]).fresh_ms,
-            60_000
-        );
-        assert_eq!(
-            bypass(&[], 206, &[("cache-control", "max-age=60")]),
-            "status"
-        );
+        assert_eq!(bypass(&[], 200, &[("cache-control", "no-store, max-age=60")]), "no-store");
+        assert_eq!(bypass(&[], 200, &[("cache-control", "private, max-age=60")]), "private");
+        assert_eq!(bypass(&[], 200, &[("cdn-cache-control", "no-store"), ("cache-control", "max-age=60")]), "no-store");
+        assert_eq!(bypass(&[], 200, &[("cache-control", "max-age=60"), ("set-cookie", "a=b")]), "set-cookie");
+        assert_eq!(bypass(&[], 200, &[("cache-control", "max-age=60"), ("vary", "accept, *")]), "vary-star");
+        assert_eq!(bypass(&[("authorization", "Bearer x")], 200, &[("cache-control", "max-age=60")]), "authorization");
+        assert_eq!(store(200, &[("cache-control", "public, max-age=60")]).fresh_ms, 60_000);
+        assert_eq!(bypass(&[], 206, &[("cache-control", "max-age=60")]), "status");
         assert_eq!(bypass(&[], 500, &[]), "status");
         assert_eq!(bypass(&[], 200, &[]), "no-lifetime");
-        let too_many: String = (0..65)
-            .map(|i| format!("t{i}"))
-            .collect::<Vec<_>>()
-            .join(",");
-        assert_eq!(
-            bypass(
-                &[],
-                200,
-                &[("cache-control", "max-age=60"), ("cache-tag", &too_many)]
-            ),
-            "too-many-tags"
-        );
+        let too_many: String = (0..65).map(|i| format!("t{i}")).collect::<Vec<_>>().join(",");
+        assert_eq!(bypass(&[], 200, &[("cache-control", "max-age=60"), ("cache-tag", &too_many)]), "too-many-tags");
     }
 
     #[test]
     fn tags_from_both_headers() {
-        let l = store(
-            200,
-            &[
-                ("cache-control", "max-age=60"),
-                ("cache-tag", "a, b,,a"),
-                ("surrogate-key", "b c  d"),
-            ],
-        );
+        let l = store(200, &[("cache-control", "max-age=60"), ("cache-tag", "a, b,,a"), ("surrogate-key", "b c  d")]);
         assert_eq!(l.tags, ["a", "b", "c", "d"]);
     }
 
     #[test]
     fn default_ttl_applies_only_without_anything_explicit() {
-        let policy = EdgePolicy {
-            default_ttl_ms: 30_000,
-            ..EdgePolicy::default()
-        };
+        let policy = EdgePolicy { default_ttl_ms: 30_000, ..EdgePolicy::default() };
         let d = decide(&[], 200, &[], 0, &policy);
         assert!(matches!(d, Decision::Store(ref l) if l.fresh_ms == 30_000));
-        assert!(matches!(
-            decide(&[], 500, &[], 0, &policy),
-            Decision::Bypass("status")
-        ));
+        assert!(matches!(decide(&[], 500, &[], 0, &policy), Decision::Bypass("status")));
     }
 }

@@ -16,19 +16,12 @@ pub struct CacheStatus {
 impl CacheStatus {
     /// Served from the cache without going forward.
     pub fn hit(ttl_secs: i64) -> Self {
-        Self {
-            hit: true,
-            ttl: Some(ttl_secs),
-            ..Self::default()
-        }
+        Self { hit: true, ttl: Some(ttl_secs), ..Self::default() }
     }
     /// Went forward to the origin: `uri-miss`, `vary-miss`, `miss`, `stale`, `method`, `bypass`,
     /// `request`.
     pub fn forward(why: &'static str) -> Self {
-        Self {
-            fwd: Some(why),
-            ..Self::default()
-        }
+        Self { fwd: Some(why), ..Self::default() }
     }
     /// Marks a stale hit that also went forward (stale-if-error, stale-while-revalidate).
     pub fn and_forward(mut self, why: &'static str) -> Self {
@@ -91,9 +84,7 @@ impl CacheStatus {
             out.push_str("; collapsed");
         }
         if let Some(detail) = &self.detail {
-            let token = detail
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+            let token = detail.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
             if token {
                 out.push_str(&format!("; detail={detail}"));
             } else {

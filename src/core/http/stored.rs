@@ -30,10 +30,7 @@ pub struct NotAResponse;
 impl StoredResponse {
     /// Captures the request-header values `Vary` names.
     #[must_use]
-    pub fn vary_of(
-        request: &[(String, String)],
-        response: &[(String, String)],
-    ) -> Vec<(String, Option<String>)> {
+    pub fn vary_of(request: &[(String, String)], response: &[(String, String)]) -> Vec<(String, Option<String>)> {
         header(response, "vary")
             .map(|v| {
                 v.split(',')
@@ -51,9 +48,7 @@ impl StoredResponse {
     /// Whether `request` selects this stored response under its `Vary`.
     #[must_use]
     pub fn matches(&self, request: &[(String, String)]) -> bool {
-        self.vary
-            .iter()
-            .all(|(name, value)| header(request, name) == value.as_deref())
+        self.vary.iter().all(|(name, value)| header(request, name) == value.as_deref())
     }
 
     /// The stored form.
@@ -86,10 +81,8 @@ mod tests {
     #[test]
     fn round_trips_and_matches_vary() {
         let request = vec![("Accept-Language".to_owned(), "de".to_owned())];
-        let headers = vec![
-            ("vary".to_owned(), "Accept-Language, X-Absent".to_owned()),
-            ("etag".to_owned(), "\"1\"".to_owned()),
-        ];
+        let headers =
+            vec![("vary".to_owned(), "Accept-Language, X-Absent".to_owned()), ("etag".to_owned(), "\"1\"".to_owned())];
         let stored = StoredResponse {
             status: 200,
             vary: StoredResponse::vary_of(&request, &headers),

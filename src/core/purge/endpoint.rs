@@ -109,27 +109,14 @@ impl<G: ReplayGuard> PurgeEndpoint<G> {
         body: &[u8],
         now: Millis,
     ) -> Result<Receipt, PurgeError> {
-        let verified = verify(
-            &self.secrets,
-            headers,
-            body,
-            now / 1000,
-            &self.verify_limits,
-        )?;
-        if self
-            .guard
-            .seen(&verified.id, now)
-            .await
-            .map_err(PurgeError::ReplayGuard)?
-        {
+        let verified = verify(&self.secrets, headers, body, now / 1000, &self.verify_limits)?;
+        if self.guard.seen(&verified.id, now).await.map_err(PurgeError::ReplayGuard)? {
             return Err(PurgeError::AlreadyApplied);
         }
         let request = PurgeRequest::parse(body, &self.request_limits)?;
         let scopes = request.scopes(self.url_key)?;
-        let invalidation = Invalidation::of(scopes)
-            .mode_of(request.mode)
-            .by(self.actor.clone())
-            .id(verified.id.clone());
+        let invalidation =
+            Invalidation::of(scopes).mode_of(request.mode).by(self.actor.clone()).id(verified.id.clone());
         let applied = cache.invalidate(invalidation).await.map_err(|e| match e {
             CacheError::InvalidPrefix(_) => item_error("prefixes", &e),
             CacheError::InvalidTag { .. } => item_error("tags", &e),
@@ -139,10 +126,7 @@ impl<G: ReplayGuard> PurgeEndpoint<G> {
         // Remember the id until its timestamp can no longer pass the tolerance check. A failure
         // here leaves a (harmless, idempotent) re-application possible, not a lost purge.
         let until = (verified.timestamp + self.verify_limits.tolerance_secs + 1) * 1000;
-        let _ = self
-            .guard
-            .remember(&verified.id, now, until.max(now + 1))
-            .await;
+        let _ = self.guard.remember(&verified.id, now, until.max(now + 1)).await;
         Ok(Receipt {
             id: verified.id,
             applied_at: applied.record.at,
@@ -156,8 +140,5 @@ impl<G: ReplayGuard> PurgeEndpoint<G> {
 }
 
 fn item_error(field: &str, error: &CacheError) -> PurgeError {
-    PurgeError::InvalidItem {
-        field: field.into(),
-        reason: error.to_string(),
-    }
+    PurgeError::InvalidItem { field: field.into(), reason: error.to_string() }
 }

@@ -198,10 +198,7 @@ impl PurgeError {
     #[must_use]
     pub fn http_status(&self) -> u16 {
         match self {
-            Self::TimestampTooOld(_)
-            | Self::TimestampTooNew(_)
-            | Self::NoV1Signature
-            | Self::SignatureMismatch => 401,
+            Self::TimestampTooOld(_) | Self::TimestampTooNew(_) | Self::NoV1Signature | Self::SignatureMismatch => 401,
             Self::AlreadyApplied => 409,
             Self::BodyTooLarge { .. } => 413,
             Self::BodyNotJson

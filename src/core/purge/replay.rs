@@ -40,36 +40,23 @@ impl MemoryReplayGuard {
     /// A guard remembering at most `capacity` ids.
     #[must_use]
     pub fn new(capacity: usize) -> Self {
-        Self {
-            capacity: capacity.max(1),
-            ids: Mutex::default(),
-        }
+        Self { capacity: capacity.max(1), ids: Mutex::default() }
     }
 }
 
 impl ReplayGuard for MemoryReplayGuard {
     async fn seen(&self, id: &str, now: Millis) -> Result<bool, StoreError> {
-        let ids = self
-            .ids
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let ids = self.ids.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         Ok(ids.get(id).is_some_and(|until| *until > now))
     }
 
     async fn remember(&self, id: &str, now: Millis, until: Millis) -> Result<(), StoreError> {
-        let mut ids = self
-            .ids
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut ids = self.ids.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if ids.len() >= self.capacity {
             ids.retain(|_, until| *until > now);
         }
         if ids.len() >= self.capacity {
-            if let Some(oldest) = ids
-                .iter()
-                .min_by_key(|(_, until)| **until)
-                .map(|(id, _)| id.clone())
-            {
+            if let Some(oldest) = ids.iter().min_by_key(|(_, until)| **until).map(|(id, _)| id.clone()) {
                 ids.remove(&oldest);
             }
         }
@@ -102,12 +89,6 @@ impl<S: KvStore> ReplayGuard for KvReplayGuard<S> {
 
     async fn remember(&self, id: &str, now: Millis, until: Millis) -> Result<(), StoreError> {
         let ttl = KvTtl::covering_ms(until.saturating_sub(now));
-        self.store
-            .put(
-                &self.keys.replay(id),
-                Bytes::from_static(b"1"),
-                PutOptions::new(ttl),
-            )
-            .await
+        self.store.put(&self.keys.replay(id), Bytes::from_static(b"1"), PutOptions::new(ttl)).await
     }
 }

@@ -27,11 +27,7 @@ pub struct RequestLimits {
 
 impl Default for RequestLimits {
     fn default() -> Self {
-        Self {
-            max_items: 100,
-            max_key_bytes: 2048,
-            max_tag_bytes: 128,
-        }
+        Self { max_items: 100, max_key_bytes: 2048, max_tag_bytes: 128 }
     }
 }
 
@@ -102,10 +98,7 @@ impl PurgeRequest {
     #[must_use]
     pub fn to_json(&self) -> String {
         let mut object = Map::new();
-        for (name, list) in LISTS
-            .iter()
-            .zip([&self.keys, &self.urls, &self.tags, &self.prefixes])
-        {
+        for (name, list) in LISTS.iter().zip([&self.keys, &self.urls, &self.tags, &self.prefixes]) {
             if !list.is_empty() {
                 object.insert((*name).into(), Value::from(list.clone()));
             }
@@ -130,17 +123,11 @@ impl PurgeRequest {
         for (field, value) in object {
             match field.as_str() {
                 "keys" | "urls" | "tags" | "prefixes" => {
-                    let max_len = if field == "tags" {
-                        limits.max_tag_bytes
-                    } else {
-                        limits.max_key_bytes
-                    };
+                    let max_len = if field == "tags" { limits.max_tag_bytes } else { limits.max_key_bytes };
                     let list = string_list(&field, value, limits.max_items, max_len)?;
                     *request.list_mut(&field) = list;
                 }
-                "everything" => {
-                    request.everything = value.as_bool().ok_or(PurgeError::WrongType(field))?
-                }
+                "everything" => request.everything = value.as_bool().ok_or(PurgeError::WrongType(field))?,
                 "mode" => {
                     request.mode = match value.as_str() {
                         Some("hard") => Mode::Hard,
@@ -167,28 +154,18 @@ impl PurgeRequest {
     }
 
     fn scope_count(&self) -> usize {
-        self.keys.len()
-            + self.urls.len()
-            + self.tags.len()
-            + self.prefixes.len()
-            + usize::from(self.everything)
+        self.keys.len() + self.urls.len() + self.tags.len() + self.prefixes.len() + usize::from(self.everything)
     }
 
     /// The scopes to invalidate; `url_key` maps a URL to its cache key.
-    pub fn scopes(
-        &self,
-        url_key: impl Fn(&str) -> Result<String, String>,
-    ) -> Result<Vec<Scope>, PurgeError> {
+    pub fn scopes(&self, url_key: impl Fn(&str) -> Result<String, String>) -> Result<Vec<Scope>, PurgeError> {
         let mut scopes = Vec::with_capacity(self.scope_count());
         if self.everything {
             scopes.push(Scope::Everything);
         }
         scopes.extend(self.keys.iter().cloned().map(Scope::Key));
         for url in &self.urls {
-            let key = url_key(url).map_err(|reason| PurgeError::InvalidItem {
-                field: "urls".into(),
-                reason,
-            })?;
+            let key = url_key(url).map_err(|reason| PurgeError::InvalidItem { field: "urls".into(), reason })?;
             scopes.push(Scope::Key(key));
         }
         scopes.extend(self.tags.iter().cloned().map(Scope::Tag));
@@ -197,12 +174,7 @@ impl PurgeRequest {
     }
 }
 
-fn string_list(
-    field: &str,
-    value: Value,
-    max_items: usize,
-    max_len: usize,
-) -> Result<Vec<String>, PurgeError> {
+fn string_list(field: &str, value: Value, max_items: usize, max_len: usize) -> Result<Vec<String>, PurgeError> {
     let Value::Array(items) = value else {
         return Err(PurgeError::WrongType(field.into()));
     };
@@ -210,20 +182,13 @@ fn string_list(
         return Err(PurgeError::EmptyList(field.into()));
     }
     if items.len() > max_items {
-        return Err(PurgeError::ListTooLong {
-            field: field.into(),
-            len: items.len(),
-            max: max_items,
-        });
+        return Err(PurgeError::ListTooLong { field: field.into(), len: items.len(), max: max_items });
     }
     items
         .into_iter()
         .map(|item| match item {
             Value::String(s) if !s.is_empty() && s.len() <= max_len => Ok(s),
-            Value::String(_) => Err(PurgeError::ItemTooLong {
-                field: field.into(),
-                max: max_len,
-            }),
+            Value::String(_) => Err(PurgeError::ItemTooLong { field: field.into(), max: max_len }),
             _ => Err(PurgeError::WrongType(field.into())),
         })
         .collect()

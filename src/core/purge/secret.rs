@@ -26,13 +26,8 @@ pub struct Secret {
 impl Secret {
     /// Parses `whsec_<base64>`; the decoded key must be 24–64 bytes.
     pub fn parse(text: &str) -> Result<Self, SecretError> {
-        let encoded = text
-            .trim()
-            .strip_prefix(PREFIX)
-            .ok_or(SecretError::MissingPrefix)?;
-        let key = STANDARD
-            .decode(encoded)
-            .map_err(|_| SecretError::InvalidBase64)?;
+        let encoded = text.trim().strip_prefix(PREFIX).ok_or(SecretError::MissingPrefix)?;
+        let key = STANDARD.decode(encoded).map_err(|_| SecretError::InvalidBase64)?;
         if !(MIN_BYTES..=MAX_BYTES).contains(&key.len()) {
             return Err(SecretError::WrongLength(key.len()));
         }
@@ -60,11 +55,7 @@ impl Secret {
     /// A short, non-reversible identifier for logs: the first 8 hex digits of SHA-256(key).
     #[must_use]
     pub fn fingerprint(&self) -> String {
-        Sha256::digest(&self.key)
-            .iter()
-            .take(4)
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        Sha256::digest(&self.key).iter().take(4).map(|b| format!("{b:02x}")).collect()
     }
 }
 
@@ -87,10 +78,7 @@ pub struct Secrets(Vec<Secret>);
 impl Secrets {
     /// Parses one or more space-separated secrets; at least one, at most 8.
     pub fn parse(text: &str) -> Result<Self, SecretError> {
-        let secrets = text
-            .split_whitespace()
-            .map(Secret::parse)
-            .collect::<Result<Vec<_>, _>>()?;
+        let secrets = text.split_whitespace().map(Secret::parse).collect::<Result<Vec<_>, _>>()?;
         Self::new(secrets)
     }
 
@@ -135,15 +123,9 @@ mod tests {
         let s = Secret::parse("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
         assert_eq!(s.key().len(), 24);
         assert_eq!(s.expose(), "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
-        assert_eq!(
-            Secret::parse("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),
-            Err(SecretError::MissingPrefix)
-        );
+        assert_eq!(Secret::parse("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"), Err(SecretError::MissingPrefix));
         assert_eq!(Secret::parse("whsec_!!!"), Err(SecretError::InvalidBase64));
-        assert_eq!(
-            Secret::parse("whsec_c2hvcnQ="),
-            Err(SecretError::WrongLength(5))
-        );
+        assert_eq!(Secret::parse("whsec_c2hvcnQ="), Err(SecretError::WrongLength(5)));
         assert_eq!(Secrets::parse("  "), Err(SecretError::None));
     }
 
@@ -152,10 +134,7 @@ mod tests {
         let text = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
         let secrets = Secrets::parse(text).unwrap();
         let shown = format!("{secrets:?} {:?}", secrets.primary());
-        assert!(
-            !shown.contains("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),
-            "{shown}"
-        );
+        assert!(!shown.contains("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"), "{shown}");
         let err = Secret::parse("whsec_c2VjcmV0LXNob3J0").unwrap_err();
         assert!(!format!("{err} {err:?}").contains("c2VjcmV0"));
     }

@@ -37,11 +37,7 @@ pub struct VerifyLimits {
 
 impl Default for VerifyLimits {
     fn default() -> Self {
-        Self {
-            tolerance_secs: 300,
-            max_body_bytes: 64 * 1024,
-            max_signatures: 8,
-        }
+        Self { tolerance_secs: 300, max_body_bytes: 64 * 1024, max_signatures: 8 }
     }
 }
 
@@ -105,22 +101,13 @@ pub fn verify(
         return Err(PurgeError::TimestampTooNew(timestamp - now_secs));
     }
     if body.len() > limits.max_body_bytes {
-        return Err(PurgeError::BodyTooLarge {
-            len: body.len(),
-            max: limits.max_body_bytes,
-        });
+        return Err(PurgeError::BodyTooLarge { len: body.len(), max: limits.max_body_bytes });
     }
     let candidates = v1_signatures(signature, limits.max_signatures)?;
     for secret in secrets.iter() {
         let expected = mac(secret, id, timestamp, body);
-        if candidates
-            .iter()
-            .any(|candidate| expected.clone().verify_slice(candidate).is_ok())
-        {
-            return Ok(Verified {
-                id: id.to_owned(),
-                timestamp,
-            });
+        if candidates.iter().any(|candidate| expected.clone().verify_slice(candidate).is_ok()) {
+            return Ok(Verified { id: id.to_owned(), timestamp });
         }
     }
     Err(PurgeError::SignatureMismatch)
@@ -138,8 +125,7 @@ fn header(value: Option<&str>, which: Header) -> Result<&str, PurgeError> {
 }
 
 fn check_id(id: &str) -> Result<(), PurgeError> {
-    let ok =
-        !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_graphic() && b != b'.');
+    let ok = !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_graphic() && b != b'.');
     if ok {
         Ok(())
     } else {
@@ -174,9 +160,7 @@ fn v1_signatures(header: &str, max: usize) -> Result<Vec<Vec<u8>>, PurgeError> {
         if value.is_empty() {
             return Err(PurgeError::EmptySignature);
         }
-        let decoded = STANDARD
-            .decode(value)
-            .map_err(|_| PurgeError::InvalidBase64)?;
+        let decoded = STANDARD.decode(value).map_err(|_| PurgeError::InvalidBase64)?;
         if decoded.len() != 32 {
             return Err(PurgeError::WrongSignatureLength(decoded.len()));
         }

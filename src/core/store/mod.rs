@@ -73,10 +73,7 @@ pub struct PutOptions {
 impl PutOptions {
     /// A write that expires after `ttl`.
     pub fn new(ttl: KvTtl) -> Self {
-        Self {
-            ttl,
-            metadata: None,
-        }
+        Self { ttl, metadata: None }
     }
 
     /// Attaches metadata (at most [`MAX_METADATA_BYTES`]).
@@ -101,10 +98,7 @@ pub struct ListOptions {
 impl ListOptions {
     /// Lists keys starting with `prefix`.
     pub fn prefix(prefix: impl Into<String>) -> Self {
-        Self {
-            prefix: prefix.into(),
-            ..Self::default()
-        }
+        Self { prefix: prefix.into(), ..Self::default() }
     }
 
     /// Continues from a previous page.
@@ -226,10 +220,7 @@ pub(crate) fn validate_put(key: &str, options: &PutOptions) -> Result<(), StoreE
     validate_key(key)?;
     if let Some(meta) = &options.metadata {
         if meta.len() > MAX_METADATA_BYTES {
-            return Err(StoreError::Rejected(format!(
-                "metadata of {} bytes exceeds {MAX_METADATA_BYTES}",
-                meta.len()
-            )));
+            return Err(StoreError::Rejected(format!("metadata of {} bytes exceeds {MAX_METADATA_BYTES}", meta.len())));
         }
     }
     Ok(())
@@ -237,10 +228,7 @@ pub(crate) fn validate_put(key: &str, options: &PutOptions) -> Result<(), StoreE
 
 pub(crate) fn validate_key(key: &str) -> Result<(), StoreError> {
     if key.is_empty() || key.len() > MAX_KEY_BYTES || key == "." || key == ".." {
-        return Err(StoreError::Rejected(format!(
-            "invalid key of {} bytes",
-            key.len()
-        )));
+        return Err(StoreError::Rejected(format!("invalid key of {} bytes", key.len())));
     }
     Ok(())
 }

@@ -9,9 +9,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytes::Bytes;
 
-use super::{
-    validate_key, validate_put, KvStore, ListOptions, ListPage, ListedKey, PutOptions, StoreError,
-};
+use super::{validate_key, validate_put, KvStore, ListOptions, ListPage, ListedKey, PutOptions, StoreError};
 use crate::core::clock::{Clock, Millis};
 use crate::core::stamp::SplitMix64;
 
@@ -97,14 +95,10 @@ impl State {
         if self.pending.iter().all(|p| p.visible_at > now) {
             return;
         }
-        let (due, waiting): (Vec<_>, Vec<_>) =
-            self.pending.drain(..).partition(|p| p.visible_at <= now);
+        let (due, waiting): (Vec<_>, Vec<_>) = self.pending.drain(..).partition(|p| p.visible_at <= now);
         self.pending = waiting;
         for p in due {
-            let newer = self
-                .visible
-                .get(&p.key)
-                .is_none_or(|cur| p.version.written > cur.written);
+            let newer = self.visible.get(&p.key).is_none_or(|cur| p.version.written > cur.written);
             if newer {
                 self.visible.insert(p.key, p.version);
             }
@@ -129,20 +123,9 @@ impl State {
 
     fn write(&mut self, key: &str, item: Option<(Bytes, Millis, Option<String>)>, now: Millis) {
         self.seq += 1;
-        let delay = if self.max_delay == 0 {
-            0
-        } else {
-            self.rng.next_u64() % (self.max_delay + 1)
-        };
-        let version = Version {
-            item,
-            written: (now, self.seq),
-        };
-        self.pending.push(Pending {
-            key: key.to_owned(),
-            version,
-            visible_at: now + delay,
-        });
+        let delay = if self.max_delay == 0 { 0 } else { self.rng.next_u64() % (self.max_delay + 1) };
+        let version = Version { item, written: (now, self.seq) };
+        self.pending.push(Pending { key: key.to_owned(), version, visible_at: now + delay });
         self.settle(now);
     }
 }
@@ -171,9 +154,7 @@ pub struct SimulatedKv {
 
 impl std::fmt::Debug for SimulatedKv {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SimulatedKv")
-            .field("max_delay", &self.lock().max_delay)
-            .finish()
+        f.debug_struct("SimulatedKv").field("max_delay", &self.lock().max_delay).finish()
     }
 }
 
@@ -191,10 +172,7 @@ impl SimulatedKv {
             failures: FailurePlan::default(),
             counts: [0; OPS],
         };
-        Self {
-            clock: Arc::new(clock),
-            state: Arc::new(Mutex::new(state)),
-        }
+        Self { clock: Arc::new(clock), state: Arc::new(Mutex::new(state)) }
     }
 
     /// Makes the next `times` calls of `op` fail (`None`: every call until [`heal`](Self::heal)).
@@ -237,9 +215,7 @@ impl SimulatedKv {
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -256,9 +232,7 @@ impl KvStore for SimulatedKv {
         let now = self.clock.now_ms();
         let mut state = self.lock();
         state.begin(StoreOp::GetMany, now)?;
-        keys.iter()
-            .map(|key| validate_key(key).map(|()| state.read(key, now)))
-            .collect()
+        keys.iter().map(|key| validate_key(key).map(|()| state.read(key, now))).collect()
     }
 
     async fn put(&self, key: &str, value: Bytes, options: PutOptions) -> Result<(), StoreError> {
@@ -305,17 +279,9 @@ impl KvStore for SimulatedKv {
                 more = true;
                 break;
             }
-            keys.push(ListedKey {
-                name: name.clone(),
-                expires_at: Some(*expires_at),
-                metadata: metadata.clone(),
-            });
+            keys.push(ListedKey { name: name.clone(), expires_at: Some(*expires_at), metadata: metadata.clone() });
         }
-        let cursor = if more {
-            keys.last().map(|k| k.name.clone())
-        } else {
-            None
-        };
+        let cursor = if more { keys.last().map(|k| k.name.clone()) } else { None };
         Ok(ListPage { keys, cursor })
     }
 }
@@ -343,15 +309,9 @@ mod tests {
             saw_lag |= block_on(kv.get(&key)).unwrap().as_deref() != Some(&b"new"[..]);
             clock.advance(5_000);
             // Whatever order the two writes arrived in, the later one wins.
-            assert_eq!(
-                block_on(kv.get(&key)).unwrap().as_deref(),
-                Some(&b"new"[..])
-            );
+            assert_eq!(block_on(kv.get(&key)).unwrap().as_deref(), Some(&b"new"[..]));
         }
-        assert!(
-            saw_lag,
-            "a 5 s delay bound never delayed a write in 50 tries"
-        );
+        assert!(saw_lag, "a 5 s delay bound never delayed a write in 50 tries");
     }
 
     #[test]
@@ -361,10 +321,7 @@ mod tests {
         block_on(kv.put("k", "v".into(), opts())).unwrap();
         block_on(kv.delete("k")).unwrap();
         assert_eq!(block_on(kv.get("k")).unwrap(), None);
-        assert!(block_on(kv.list(ListOptions::prefix("")))
-            .unwrap()
-            .keys
-            .is_empty());
+        assert!(block_on(kv.list(ListOptions::prefix(""))).unwrap().keys.is_empty());
     }
 
     #[test]
@@ -376,10 +333,7 @@ mod tests {
         assert!(block_on(kv.put("k", "v".into(), opts())).is_ok());
         kv.fail(StoreOp::List, None);
         for _ in 0..3 {
-            assert!(matches!(
-                block_on(kv.list(ListOptions::default())),
-                Err(StoreError::Unavailable(_))
-            ));
+            assert!(matches!(block_on(kv.list(ListOptions::default())), Err(StoreError::Unavailable(_))));
         }
         kv.heal();
         assert!(block_on(kv.list(ListOptions::default())).is_ok());

@@ -48,11 +48,7 @@ impl<S> Tiered<S> {
             below,
             budget,
             clock: Box::new(clock),
-            lru: RefCell::new(Lru {
-                slots: HashMap::new(),
-                bytes: 0,
-                tick: 0,
-            }),
+            lru: RefCell::new(Lru { slots: HashMap::new(), bytes: 0, tick: 0 }),
         }
     }
 
@@ -68,24 +64,12 @@ impl<S> Tiered<S> {
         let mut lru = self.lru.borrow_mut();
         lru.tick += 1;
         let used = lru.tick;
-        if let Some(old) = lru.slots.insert(
-            key.to_owned(),
-            Slot {
-                value: value.clone(),
-                expires_at,
-                used,
-            },
-        ) {
+        if let Some(old) = lru.slots.insert(key.to_owned(), Slot { value: value.clone(), expires_at, used }) {
             lru.bytes -= key.len() + old.value.len();
         }
         lru.bytes += size;
         while lru.bytes > self.budget {
-            let Some(oldest) = lru
-                .slots
-                .iter()
-                .min_by_key(|(_, s)| s.used)
-                .map(|(k, _)| k.clone())
-            else {
+            let Some(oldest) = lru.slots.iter().min_by_key(|(_, s)| s.used).map(|(k, _)| k.clone()) else {
                 break;
             };
             if let Some(gone) = lru.slots.remove(&oldest) {
@@ -174,8 +158,7 @@ mod tests {
         }
         assert_eq!(below.count(StoreOp::Get), 0);
         for i in 0..50 {
-            block_on(tiered.put(&format!("n:0/e/k{i}"), Bytes::from(vec![0; 100]), opts()))
-                .unwrap();
+            block_on(tiered.put(&format!("n:0/e/k{i}"), Bytes::from(vec![0; 100]), opts())).unwrap();
         }
         assert!(tiered.memory_bytes() <= 1000);
         // Stamps and other keys are never held.
