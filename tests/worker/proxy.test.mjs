@@ -160,9 +160,9 @@ test("stale-while-revalidate serves stale at once and refreshes in the backgroun
   assert.equal(stale.body, "swr 1");
   assert.equal(stale.status.hit, true);
   assert.equal(stale.status.detail, "stale-while-revalidate");
-  for (let i = 0; i < 50 && origin.hits("/swr") < 2; i++) await sleep(20);
+  for (let i = 0; i < 250 && origin.hits("/swr") < 2; i++) await sleep(20);
   assert.equal(origin.hits("/swr"), 2, "the refresh reached the origin");
-  await sleep(50);
+  await sleep(300); // the refresh stores after the origin answers
   const fresh = await get("/swr");
   assert.equal(fresh.body, "swr 2");
   assert.equal(fresh.status.hit, true);
@@ -203,8 +203,8 @@ test("a hard tag purge makes the next request a miss with new content; a soft on
   const stale = await get("/tagged");
   assert.equal(stale.body, "tagged 2", stale.status.raw);
   assert.equal(stale.status.detail, "stale-while-revalidate");
-  for (let i = 0; i < 50 && origin.hits("/tagged") < 3; i++) await sleep(20);
-  await sleep(50);
+  for (let i = 0; i < 250 && origin.hits("/tagged") < 3; i++) await sleep(20);
+  await sleep(300);
   assert.equal((await get("/tagged")).body, "tagged 3");
 });
 
