@@ -58,7 +58,7 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$wbg_version
 else
   say "wasm-bindgen-cli $wbg_version present"
 fi
-if [ "$(worker-build --version 2>/dev/null | awk '{print $2}')" != "0.8.7" ]; then
+if [ "$(worker-build --version 2>/dev/null | awk '{print $NF}')" != "0.8.7" ]; then
   say "installing worker-build 0.8.7 (3-6 min)"
   cargo install worker-build --version 0.8.7 --locked --quiet
 else
