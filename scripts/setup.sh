@@ -64,3 +64,10 @@ if [ "$(worker-build --version 2>/dev/null | awk '{print $NF}')" != "0.8.7" ]; t
 else
   say "worker-build 0.8.7 present"
 fi
+if [ "$(wasm-pack --version 2>/dev/null | awk '{print $NF}')" != "0.15.1" ]; then
+  # The npm wasm-pack package downloads from GitHub; cargo builds it here instead.
+  say "installing wasm-pack 0.15.1 (2-3 min)"
+  cargo install wasm-pack --version 0.15.1 --locked --quiet
+else
+  say "wasm-pack 0.15.1 present"
+fi

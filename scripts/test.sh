@@ -56,4 +56,20 @@ grep -E 'Total Upload' target/dry-run.txt
 wasm_gz=$(gzip -9 -c build/index_bg.wasm | wc -c)
 js_gz=$(gzip -9 -c build/index.js | wc -c)
 say "worker bundle: build/index_bg.wasm $(wc -c <build/index_bg.wasm) B ($wasm_gz B gzipped), build/index.js $(wc -c <build/index.js) B ($js_gz B gzipped), total gzipped $((wasm_gz + js_gz)) B"
+say "npm package: build (nodejs, web, bundler), then Node tests of the built package"
+scripts/build-npm.sh
+status=0
+node --test --test-concurrency=1 tests/js/*.test.mjs >target/js-tests.txt 2>&1 || status=$?
+grep -E '^(ok|not ok) |^# (tests|pass|fail)' target/js-tests.txt || true
+js_passed=$(awk '/^# pass/ {print $3}' target/js-tests.txt)
+if [ "$status" -ne 0 ] || [ "${js_passed:-0}" -eq 0 ]; then
+  say "npm package tests FAILED (exit $status, ${js_passed:-0} passed); full output in target/js-tests.txt"
+  grep -vE '^#\s+at ' target/js-tests.txt | tail -60
+  exit 1
+fi
+say "TypeScript: tsc --noEmit --strict on tests/js/usage.ts against the built declarations"
+tsc --noEmit --strict --target es2022 --lib es2022,esnext.disposable,dom --module nodenext --moduleResolution nodenext tests/js/usage.ts
+for target in nodejs web bundler; do
+  say "npm package ($target): pkg/$target/edgecache_bg.wasm $(wc -c <pkg/$target/edgecache_bg.wasm) B, $(gzip -9 -c pkg/$target/edgecache_bg.wasm | wc -c) B gzipped"
+done
 say "all passed"

@@ -38,6 +38,10 @@
 #![warn(missing_docs)]
 
 pub mod core;
+#[cfg(feature = "js")]
+pub mod js;
+#[cfg(any(feature = "worker", feature = "js"))]
+pub mod js_clock;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod native;
 #[cfg(feature = "worker")]

@@ -124,10 +124,10 @@ impl KeySpace {
         Some(format!("{}e/{member}", self.root))
     }
 
-    /// A log record key; newer records sort first.
+    /// A log record key; newer records sort first (by time, then by `seq` within one writer).
     #[must_use]
-    pub fn log(&self, at: u64, random: u64) -> String {
-        format!("{}l/{:016x}-{random:016x}", self.root, u64::MAX - at)
+    pub fn log(&self, at: u64, seq: u64, random: u64) -> String {
+        format!("{}l/{:016x}{:016x}-{random:016x}", self.root, u64::MAX - at, u64::MAX - seq)
     }
 
     /// Where a purge request id is remembered (ids are short printable ASCII, but are escaped
@@ -200,7 +200,8 @@ mod tests {
         assert_eq!(ks.stamps(&Scope::Everything)[0], "site:3/s/*/h");
         assert_eq!(ks.index("t/1", "k", 0), "site:3/i/t%2F1/k@v0");
         assert_eq!(ks.entry_of_index("t/1", "site:3/i/t%2F1/k@v0").as_deref(), Some("site:3/e/k@v0"));
-        assert!(ks.log(10, 1) < ks.log(9, 1), "newer log records sort first");
+        assert!(ks.log(10, 1, 1) < ks.log(9, 1, 1), "newer log records sort first");
+        assert!(ks.log(10, 2, 9) < ks.log(10, 1, 1), "and later ones of the same millisecond");
     }
 
     #[test]

@@ -6,11 +6,11 @@ use bytes::Bytes;
 use worker::Response;
 
 use super::http::{header_list, raw_method, respond_error, respond_json};
-use super::kv::JsClock;
 use super::state::State;
 use crate::core::http::header;
 use crate::core::purge::{verify, SignedHeaders, VerifyLimits};
 use crate::core::Clock;
+use crate::js_clock::JsClock;
 
 /// Answers a request under `/_edgecache/`.
 pub async fn handle(mut request: worker::Request, state: Rc<State>) -> worker::Result<Response> {

@@ -70,13 +70,3 @@ impl KvStore for WorkerKv {
         Ok(ListPage { keys, cursor: if page.list_complete { None } else { page.cursor } })
     }
 }
-
-/// The platform clock (`Date.now()`).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct JsClock;
-
-impl crate::core::Clock for JsClock {
-    fn now_ms(&self) -> u64 {
-        js_sys::Date::now() as u64
-    }
-}

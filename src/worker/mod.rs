@@ -10,7 +10,7 @@ mod proxy;
 mod state;
 
 pub use config::{Config, ConfigError};
-pub use kv::{JsClock, WorkerKv};
+pub use kv::WorkerKv;
 
 use worker::{event, Context, Env, Request, Response};
 

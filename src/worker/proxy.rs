@@ -10,7 +10,6 @@ use futures_util::future::{select, Either};
 use worker::{Context, Delay, Fetch, Headers, Response, ResponseBuilder};
 
 use super::http::{fill_headers, header_list, origin_request, respond, respond_error};
-use super::kv::JsClock;
 use super::state::State;
 use crate::core::http::{
     cache_key, decide, end_to_end, header, not_modified, set_header, CacheStatus, Decision, HeaderList, StoredResponse,
@@ -20,6 +19,7 @@ use crate::core::{
     CacheError, Clock, EntryMeta, Fetched, Hit, Invalidation, LoadError, Loaded, Lookup, MissReason, SetOptions,
     Source, StaleUse,
 };
+use crate::js_clock::JsClock;
 
 /// What the origin fetch learnt, for `Cache-Status`.
 #[derive(Default)]

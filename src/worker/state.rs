@@ -8,10 +8,11 @@ use std::time::Duration;
 use worker::Env;
 
 use super::config::{Config, ConfigError};
-use super::kv::{JsClock, WorkerKv};
+use super::kv::WorkerKv;
 use crate::core::http::{cache_key, EdgePolicy};
 use crate::core::purge::{KvReplayGuard, PurgeEndpoint};
 use crate::core::{Cache, CacheBuilder, Tiered};
+use crate::js_clock::{random_seed, JsClock};
 
 /// The store the worker's cache uses: in-isolate memory over Workers KV.
 pub type EdgeStore = Tiered<WorkerKv>;
@@ -43,7 +44,7 @@ pub fn state(env: &Env, config: Config) -> Result<Rc<State>, ConfigError> {
     let kv =
         env.kv("CACHE").map_err(|e| ConfigError { setting: "CACHE", reason: format!("KV binding missing: {e}") })?;
     let store = Tiered::new(WorkerKv(kv.clone()), config.memory_budget, JsClock);
-    let seed = (js_sys::Math::random() * 9_007_199_254_740_992.0) as u64;
+    let seed = random_seed();
     let cache = CacheBuilder::new(store, JsClock)
         .namespace(config.namespace.clone())
         .generation(config.deploy_version.clone())

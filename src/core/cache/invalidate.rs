@@ -113,7 +113,8 @@ impl<S: KvStore> Cache<S> {
         let Ok(json) = serde_json::to_vec(record) else {
             return false;
         };
-        let key = self.keys.log(record.at, self.random());
+        let seq = self.log_seq.fetch_add(1, Ordering::SeqCst);
+        let key = self.keys.log(record.at, seq, self.random());
         let ttl = PutOptions::new(KvTtl::covering_ms(self.settings.log_ttl_ms));
         let written = self.store.put(&key, Bytes::from(json), ttl).await.is_ok();
         if !written {

@@ -96,6 +96,7 @@ pub struct Cache<S> {
     rng: Mutex<SplitMix64>,
     flights: Flights,
     epoch: AtomicU64,
+    log_seq: AtomicU64,
     counters: Counters,
 }
 
@@ -124,6 +125,7 @@ impl<S: KvStore> Cache<S> {
             rng: Mutex::new(SplitMix64::new(seed)),
             flights: Flights::default(),
             epoch: AtomicU64::new(0),
+            log_seq: AtomicU64::new(0),
             counters: Counters::default(),
         }
     }

@@ -1,0 +1,137 @@
+//! Live invalidation from the edge: poll the worker's public `GET /_edgecache/tags` and
+//! invalidate locally every tag whose purge stamp changed since the last poll.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+
+use js_sys::{Function, Promise, Reflect};
+use serde::Deserialize;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::{spawn_local, JsFuture};
+
+use super::error::error;
+use super::sleep;
+
+/// What following needs of a cache.
+pub(crate) trait Invalidate {
+    fn invalidate_tags<'a>(&'a self, tags: Vec<String>) -> Pin<Box<dyn Future<Output = bool> + 'a>>;
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct FollowOptions {
+    tags: Vec<String>,
+    interval: Option<f64>,
+}
+
+#[derive(Default)]
+struct Progress {
+    stopped: Cell<bool>,
+    polls: Cell<u32>,
+    failures: Cell<u32>,
+    invalidations: Cell<u32>,
+    seen: RefCell<HashMap<String, Option<String>>>,
+}
+
+/// A running `followEdge`: `stop()` ends it; counters say what it did.
+#[wasm_bindgen]
+pub struct FollowHandle {
+    progress: Rc<Progress>,
+}
+
+#[wasm_bindgen]
+impl FollowHandle {
+    /// Stops polling (after the poll under way, if any).
+    pub fn stop(&self) {
+        self.progress.stopped.set(true);
+    }
+    /// Polls answered so far.
+    #[wasm_bindgen(getter)]
+    pub fn polls(&self) -> u32 {
+        self.progress.polls.get()
+    }
+    /// Polls that failed (network, non-200, bad JSON); following goes on.
+    #[wasm_bindgen(getter)]
+    pub fn failures(&self) -> u32 {
+        self.progress.failures.get()
+    }
+    /// Local invalidations made because the edge purged a tag.
+    #[wasm_bindgen(getter)]
+    pub fn invalidations(&self) -> u32 {
+        self.progress.invalidations.get()
+    }
+}
+
+pub(crate) fn start(cache: Rc<dyn Invalidate>, url: String, options: JsValue) -> Result<FollowHandle, JsValue> {
+    let options: FollowOptions = serde_wasm_bindgen::from_value(options)
+        .map_err(|e| error("invalid_option", format!("followEdge options: {e}")))?;
+    if options.tags.is_empty() || options.tags.len() > 100 {
+        return Err(error("invalid_option", "followEdge needs 1-100 tags"));
+    }
+    let interval = options.interval.unwrap_or(5.0);
+    if !(interval.is_finite() && interval >= 0.05) {
+        return Err(error("invalid_option", "interval must be at least 0.05 seconds"));
+    }
+    let base = url.trim_end_matches('/').to_owned();
+    let query: String = options
+        .tags
+        .iter()
+        .map(|t| js_sys::encode_uri_component(t).as_string().unwrap_or_default())
+        .collect::<Vec<_>>()
+        .join(",");
+    let endpoint = format!("{base}/_edgecache/tags?t={query}");
+    let progress = Rc::new(Progress::default());
+    let running = progress.clone();
+    spawn_local(async move {
+        while !running.stopped.get() {
+            match poll(&endpoint).await {
+                Ok(stamps) => {
+                    running.polls.set(running.polls.get() + 1);
+                    let changed: Vec<String> = {
+                        let mut seen = running.seen.borrow_mut();
+                        let mut changed = Vec::new();
+                        for (tag, stamp) in stamps {
+                            // The first sight of a tag is the baseline; a later change is a purge.
+                            if let Some(previous) = seen.insert(tag.clone(), stamp.clone()) {
+                                if previous != stamp {
+                                    changed.push(tag);
+                                }
+                            }
+                        }
+                        changed
+                    };
+                    if !changed.is_empty() && cache.invalidate_tags(changed).await {
+                        running.invalidations.set(running.invalidations.get() + 1);
+                    }
+                }
+                Err(_) => running.failures.set(running.failures.get() + 1),
+            }
+            let _ = sleep((interval * 1000.0) as u64).await;
+        }
+    });
+    Ok(FollowHandle { progress })
+}
+
+async fn poll(endpoint: &str) -> Result<Vec<(String, Option<String>)>, JsValue> {
+    let global = js_sys::global();
+    let fetch: Function = Reflect::get(&global, &"fetch".into())?.dyn_into()?;
+    let response = JsFuture::from(Promise::resolve(&fetch.call1(&global, &endpoint.into())?)).await?;
+    let ok = Reflect::get(&response, &"ok".into())?.as_bool().unwrap_or(false);
+    if !ok {
+        return Err(JsValue::from_str("tags endpoint did not answer 200"));
+    }
+    let json: Function = Reflect::get(&response, &"json".into())?.dyn_into()?;
+    let body = JsFuture::from(Promise::resolve(&json.call0(&response)?)).await?;
+    let tags = Reflect::get(&body, &"tags".into())?;
+    let entries = js_sys::Object::entries(&tags.dyn_into()?);
+    Ok(entries
+        .iter()
+        .filter_map(|pair| {
+            let pair: js_sys::Array = pair.dyn_into().ok()?;
+            Some((pair.get(0).as_string()?, pair.get(1).as_string()))
+        })
+        .collect())
+}

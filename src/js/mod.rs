@@ -1,0 +1,490 @@
+//! The npm package front (feature `js`, built with wasm-pack): `EdgeCache` for browsers, Node and
+//! JS workers over the same core as the edge, plus `signPurge` / `verifyPurge`.
+
+mod error;
+mod follow;
+mod purge;
+mod store;
+mod value;
+
+use std::rc::Rc;
+use std::time::Duration;
+
+use js_sys::{Function, Object, Promise, Reflect};
+use serde::Deserialize;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::{future_to_promise, JsFuture};
+
+use crate::core::{
+    Cache, CacheBuilder, Fetched, Hit, Invalidation, LoadError, Loaded, Lookup, Mode, SetOptions, Source, StaleReason,
+};
+use crate::js_clock::{random_seed, JsClock};
+use error::{cache_error, error};
+use store::AnyStore;
+
+pub use follow::FollowHandle;
+pub use purge::{sign_purge, verify_purge};
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &'static str = r#"
+/** Where an EdgeCache keeps its data: "memory" (default), a Map, or any object with async
+ * get/put/delete/list shaped like Workers KV (a KV binding in a JS worker, your own store). */
+export type StoreOption = "memory" | Map<string, unknown> | {
+  get(key: string, options?: { type: "arrayBuffer" }): Promise<ArrayBuffer | Uint8Array | string | null> | ArrayBuffer | Uint8Array | string | null;
+  put(key: string, value: Uint8Array, options: { expirationTtl: number; metadata?: unknown }): Promise<void> | void;
+  delete(key: string): Promise<void> | void;
+  list(options: { prefix: string; cursor?: string; limit: number }): Promise<{ keys: { name: string; expiration?: number; metadata?: unknown }[]; list_complete: boolean; cursor?: string }>;
+};
+export interface EdgeCacheOptions {
+  /** 1-32 of [A-Za-z0-9_-]; caches with different namespaces share nothing. Default "edgecache". */
+  namespace?: string;
+  /** Seconds a value stays fresh when set without a ttl. Default 300. */
+  defaultTtl?: number;
+  /** Default stale-while-revalidate window, seconds. */
+  staleWhileRevalidate?: number;
+  /** Default stale-if-error window, seconds. */
+  staleIfError?: number;
+  /** The store. Default "memory". */
+  store?: StoreOption;
+  /** Budget of the memory store in bytes (least recently used out first). Default 16 MiB. */
+  maxBytes?: number;
+  /** Seconds tag stamps are reused before re-reading a shared store. Default 1. */
+  stampMemo?: number;
+}
+export type Value = string | Uint8Array | unknown;
+export interface SetOptions {
+  /** Seconds fresh (fractions allowed). */
+  ttl?: number;
+  staleWhileRevalidate?: number;
+  staleIfError?: number;
+  tags?: string[];
+  /** Explicit version: reads must ask for the same one. */
+  version?: number;
+}
+export interface GetOptions { version?: number }
+export interface Entry<T = Value> {
+  value: T;
+  status: "fresh" | "stale";
+  /** Why it is stale. */
+  staleReason?: "expired" | "soft_invalidated";
+  /** Whether a stale value may be served while refreshing (else only when loading fails). */
+  serveWhileRevalidating?: boolean;
+  tags: string[];
+  version: number;
+  storedAt: number;
+  freshUntil: number;
+}
+export interface Fetched<T = Value> extends Omit<Entry<T>, "status"> {
+  /** cached: a fresh hit; loaded: this call ran the loader; coalesced: it waited for another
+   * call's load; stale: the loader failed and a stale value stood in. */
+  source: "cached" | "loaded" | "coalesced" | "stale";
+  /** Why a loaded value was not stored, if it was not. */
+  notStored?: string;
+}
+export interface InvalidateOptions { soft?: boolean; by?: string }
+export interface Invalidated { at: number; writes: number; logged: boolean }
+export interface Stats { hits: number; stale_hits: number; misses: number; loads: number; coalesced: number; invalidations: number; corrupt: number; store_errors: number }
+export interface LogRecord { at: number; scopes: { kind: string; value?: string }[]; mode: "hard" | "soft"; actor: string; request_id?: string; new_version?: number }
+export interface FollowOptions { tags: string[]; /** Seconds between polls. Default 5. */ interval?: number }
+"#;
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct CacheOptions {
+    namespace: Option<String>,
+    default_ttl: Option<f64>,
+    stale_while_revalidate: Option<f64>,
+    stale_if_error: Option<f64>,
+    #[serde(with = "serde_wasm_bindgen::preserve", default)]
+    store: JsValue,
+    max_bytes: Option<f64>,
+    stamp_memo: Option<f64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct JsSetOptions {
+    ttl: Option<f64>,
+    stale_while_revalidate: Option<f64>,
+    stale_if_error: Option<f64>,
+    #[serde(default)]
+    tags: Vec<String>,
+    version: Option<f64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct JsGetOptions {
+    version: Option<f64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct JsInvalidateOptions {
+    #[serde(default)]
+    soft: bool,
+    by: Option<String>,
+}
+
+fn options<T: for<'de> Deserialize<'de> + Default>(value: Option<Object>, what: &str, allowed: &[&str]) -> Result<T, JsValue> {
+    let Some(value) = value.map(JsValue::from).filter(|v| !v.is_undefined() && !v.is_null()) else {
+        return Ok(T::default());
+    };
+    // Checked here, not by serde: a preserved field turns its unknown-field check off.
+    if let Some(object) = value.dyn_ref::<Object>() {
+        for key in Object::keys(object).iter().filter_map(|k| k.as_string()) {
+            if !allowed.contains(&key.as_str()) {
+                return Err(error(
+                    "invalid_option",
+                    format!("{what}: unknown field `{key}`, expected one of {allowed:?}"),
+                ));
+            }
+        }
+    }
+    serde_wasm_bindgen::from_value(value).map_err(|e| error("invalid_option", format!("{what}: {e}")))
+}
+
+const CACHE_FIELDS: &[&str] =
+    &["namespace", "defaultTtl", "staleWhileRevalidate", "staleIfError", "store", "maxBytes", "stampMemo"];
+const SET_FIELDS: &[&str] = &["ttl", "staleWhileRevalidate", "staleIfError", "tags", "version"];
+const GET_FIELDS: &[&str] = &["version"];
+const INVALIDATE_FIELDS: &[&str] = &["soft", "by"];
+
+fn seconds(value: Option<f64>, name: &str) -> Result<Option<Duration>, JsValue> {
+    match value {
+        None => Ok(None),
+        Some(s) if (0.0..=31_536_000_000.0).contains(&s) => Ok(Some(Duration::from_secs_f64(s))),
+        Some(s) => Err(error("invalid_option", format!("{name} must be a number of seconds ≥ 0, not {s}"))),
+    }
+}
+
+fn version(value: Option<f64>) -> Result<u64, JsValue> {
+    match value {
+        None => Ok(0),
+        Some(v) if v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v <= 9_007_199_254_740_991.0 => Ok(v as u64),
+        Some(v) => Err(error("invalid_option", format!("version must be a whole number ≥ 0, not {v}"))),
+    }
+}
+
+impl JsSetOptions {
+    fn into_core(self) -> Result<SetOptions, JsValue> {
+        let mut options = SetOptions::new().tags(self.tags).version(version(self.version)?);
+        if let Some(ttl) = seconds(self.ttl, "ttl")? {
+            options = options.ttl(ttl);
+        }
+        if let Some(w) = seconds(self.stale_while_revalidate, "staleWhileRevalidate")? {
+            options = options.stale_while_revalidate(w);
+        }
+        if let Some(w) = seconds(self.stale_if_error, "staleIfError")? {
+            options = options.stale_if_error(w);
+        }
+        Ok(options)
+    }
+}
+
+fn set(target: &Object, key: &str, value: &JsValue) {
+    let _ = Reflect::set(target, &key.into(), value);
+}
+
+fn entry_object(hit: &Hit) -> Result<Object, JsValue> {
+    let out = Object::new();
+    set(&out, "value", &value::decode(&hit.value)?);
+    let tags: js_sys::Array = hit.meta.tags.iter().map(|t| JsValue::from_str(t)).collect();
+    set(&out, "tags", &tags);
+    set(&out, "version", &(hit.meta.version as f64).into());
+    set(&out, "storedAt", &(hit.meta.stored_at as f64).into());
+    set(&out, "freshUntil", &(hit.meta.fresh_until as f64).into());
+    Ok(out)
+}
+
+fn stale_reason(reason: StaleReason) -> &'static str {
+    match reason {
+        StaleReason::SoftInvalidated => "soft_invalidated",
+        _ => "expired",
+    }
+}
+
+struct Inner {
+    cache: Cache<AnyStore>,
+}
+
+/// A cache with TTLs, tags, versions and fenced single-flight loads, over a pluggable store.
+#[wasm_bindgen]
+pub struct EdgeCache {
+    inner: Rc<Inner>,
+}
+
+fn promise<F>(future: F) -> Promise
+where
+    F: std::future::Future<Output = Result<JsValue, JsValue>> + 'static,
+{
+    future_to_promise(future)
+}
+
+#[wasm_bindgen]
+impl EdgeCache {
+    /// A cache; throws `EdgeCacheError` with code `invalid_option` on bad options.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        #[wasm_bindgen(unchecked_param_type = "EdgeCacheOptions")] options: Option<Object>,
+    ) -> Result<EdgeCache, JsValue> {
+        let options: CacheOptions = self::options(options, "EdgeCache options", CACHE_FIELDS)?;
+        let max_bytes = match options.max_bytes {
+            None => 16 << 20,
+            Some(b) if (1024.0..=4_294_967_295.0).contains(&b) => b as usize,
+            Some(b) => return Err(error("invalid_option", format!("maxBytes must be from 1024 to 2^32-1, not {b}"))),
+        };
+        let store = if options.store.is_undefined() || options.store.as_string().as_deref() == Some("memory") {
+            store::memory(max_bytes)
+        } else if let Some(map) = options.store.dyn_ref::<js_sys::Map>() {
+            AnyStore::Map(map.clone())
+        } else if options.store.is_object() {
+            AnyStore::Kv(options.store.clone())
+        } else {
+            return Err(error("invalid_option", "store must be \"memory\", a Map, or a Workers-KV-like object"));
+        };
+        let mut builder = CacheBuilder::new(store, JsClock)
+            .seed(random_seed())
+            // Safe in JS workers too: a waiter is never woken from another request's context.
+            .wait_by_polling(
+                |ms| {
+                    Box::pin(async move {
+                        let _ = sleep(ms).await;
+                    })
+                },
+                Duration::from_millis(5),
+                Duration::from_secs(30),
+            );
+        if let Some(ns) = options.namespace {
+            builder = builder.namespace(ns);
+        }
+        if let Some(ttl) = seconds(options.default_ttl, "defaultTtl")? {
+            builder = builder.default_ttl(ttl);
+        }
+        if let Some(w) = seconds(options.stale_while_revalidate, "staleWhileRevalidate")? {
+            builder = builder.default_stale_while_revalidate(w);
+        }
+        if let Some(w) = seconds(options.stale_if_error, "staleIfError")? {
+            builder = builder.default_stale_if_error(w);
+        }
+        if let Some(memo) = seconds(options.stamp_memo, "stampMemo")? {
+            builder = builder.stamp_memo(memo);
+        }
+        let cache = builder.build().map_err(|e| cache_error(&e))?;
+        Ok(EdgeCache { inner: Rc::new(Inner { cache }) })
+    }
+
+    /// The entry at `key`, or `undefined`.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Entry | undefined>")]
+    pub fn get(&self, key: String, #[wasm_bindgen(unchecked_param_type = "GetOptions")] options: Option<Object>) -> Promise {
+        let inner = self.inner.clone();
+        promise(async move {
+            let options: JsGetOptions = self::options(options, "get options", GET_FIELDS)?;
+            let lookup = inner.cache.get_version(&key, version(options.version)?).await.map_err(|e| cache_error(&e))?;
+            Ok(match lookup {
+                Lookup::Fresh(hit) => {
+                    let out = entry_object(&hit)?;
+                    set(&out, "status", &"fresh".into());
+                    out.into()
+                }
+                Lookup::Stale(hit, reason, usable) => {
+                    let out = entry_object(&hit)?;
+                    set(&out, "status", &"stale".into());
+                    set(&out, "staleReason", &stale_reason(reason).into());
+                    set(&out, "serveWhileRevalidating", &(usable == crate::core::StaleUse::WhileRevalidating).into());
+                    out.into()
+                }
+                Lookup::Miss(_) => JsValue::UNDEFINED,
+            })
+        })
+    }
+
+    /// Stores `value` (a string, `Uint8Array` or JSON-serialisable value).
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn set(
+        &self,
+        key: String,
+        #[wasm_bindgen(unchecked_param_type = "Value")] value: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "SetOptions")] options: Option<Object>,
+    ) -> Promise {
+        let inner = self.inner.clone();
+        promise(async move {
+            let options = self::options::<JsSetOptions>(options, "set options", SET_FIELDS)?.into_core()?;
+            let bytes = value::encode(&value)?;
+            inner.cache.set(&key, bytes, options).await.map_err(|e| cache_error(&e))?;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
+    /// The fresh value at `key`, or `loader()`'s (awaited), stored. Concurrent calls for one key
+    /// make one load; a purge during the load leaves the stored value invalid.
+    #[wasm_bindgen(js_name = getOrSet, unchecked_return_type = "Promise<Fetched>")]
+    pub fn get_or_set(
+        &self,
+        key: String,
+        #[wasm_bindgen(unchecked_param_type = "() => Value | Promise<Value>")] loader: Function,
+        #[wasm_bindgen(unchecked_param_type = "SetOptions")] options: Option<Object>,
+    ) -> Promise {
+        let inner = self.inner.clone();
+        promise(async move {
+            let options = self::options::<JsSetOptions>(options, "getOrSet options", SET_FIELDS)?.into_core()?;
+            let load = || async move {
+                let result = loader.call0(&JsValue::NULL).map_err(|e| LoadError::new(describe(&e)))?;
+                let value =
+                    JsFuture::from(Promise::resolve(&result)).await.map_err(|e| LoadError::new(describe(&e)))?;
+                let bytes = value::encode(&value).map_err(|e| LoadError::new(describe(&e)))?;
+                Ok(Loaded::new(bytes))
+            };
+            let Fetched { hit, source } =
+                inner.cache.get_or_set(&key, options, load).await.map_err(|e| cache_error(&e))?;
+            let out = entry_object(&hit)?;
+            let (source, not_stored) = match source {
+                Source::Cached => ("cached", None),
+                Source::Coalesced => ("coalesced", None),
+                Source::StaleOnError(_) => ("stale", None),
+                Source::Loaded { not_stored } => ("loaded", not_stored.map(|e| e.to_string())),
+            };
+            set(&out, "source", &source.into());
+            if let Some(reason) = not_stored {
+                set(&out, "notStored", &reason.into());
+            }
+            Ok(out.into())
+        })
+    }
+
+    /// Removes every version of `key` (a hard key invalidation).
+    #[wasm_bindgen(unchecked_return_type = "Promise<Invalidated>")]
+    pub fn delete(&self, key: String) -> Promise {
+        self.invalidate(Invalidation::key(key), None)
+    }
+
+    /// Invalidates every entry tagged `tag`; `{ soft: true }` keeps them servable as stale.
+    #[wasm_bindgen(js_name = invalidateTag, unchecked_return_type = "Promise<Invalidated>")]
+    pub fn invalidate_tag(
+        &self,
+        tag: String,
+        #[wasm_bindgen(unchecked_param_type = "InvalidateOptions")] options: Option<Object>,
+    ) -> Promise {
+        self.invalidate(Invalidation::tag(tag), options)
+    }
+
+    /// Invalidates every version of `key`.
+    #[wasm_bindgen(js_name = invalidateKey, unchecked_return_type = "Promise<Invalidated>")]
+    pub fn invalidate_key(
+        &self,
+        key: String,
+        #[wasm_bindgen(unchecked_param_type = "InvalidateOptions")] options: Option<Object>,
+    ) -> Promise {
+        self.invalidate(Invalidation::key(key), options)
+    }
+
+    /// Invalidates every key under `prefix` (which must end in "/" or ":").
+    #[wasm_bindgen(js_name = invalidatePrefix, unchecked_return_type = "Promise<Invalidated>")]
+    pub fn invalidate_prefix(
+        &self,
+        prefix: String,
+        #[wasm_bindgen(unchecked_param_type = "InvalidateOptions")] options: Option<Object>,
+    ) -> Promise {
+        self.invalidate(Invalidation::prefix(prefix), options)
+    }
+
+    /// Invalidates everything.
+    #[wasm_bindgen(js_name = invalidateAll, unchecked_return_type = "Promise<Invalidated>")]
+    pub fn invalidate_all(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "InvalidateOptions")] options: Option<Object>,
+    ) -> Promise {
+        self.invalidate(Invalidation::everything(), options)
+    }
+
+    fn invalidate(&self, request: Invalidation, options: Option<Object>) -> Promise {
+        let inner = self.inner.clone();
+        promise(async move {
+            let options: JsInvalidateOptions = self::options(options, "invalidate options", INVALIDATE_FIELDS)?;
+            let request = request
+                .mode_of(if options.soft { Mode::Soft } else { Mode::Hard })
+                .by(options.by.unwrap_or_else(|| "js".into()));
+            let applied = inner.cache.invalidate(request).await.map_err(|e| cache_error(&e))?;
+            let out = Object::new();
+            set(&out, "at", &(applied.record.at as f64).into());
+            set(&out, "writes", &(applied.writes as f64).into());
+            set(&out, "logged", &applied.logged.into());
+            Ok(out.into())
+        })
+    }
+
+    /// Invalidates every version of `key` and returns its new managed version.
+    #[wasm_bindgen(js_name = bumpVersion, unchecked_return_type = "Promise<number>")]
+    pub fn bump_version(&self, key: String) -> Promise {
+        let inner = self.inner.clone();
+        promise(async move { Ok((inner.cache.bump_version(&key).await.map_err(|e| cache_error(&e))? as f64).into()) })
+    }
+
+    /// Counters of what this instance did.
+    #[wasm_bindgen(unchecked_return_type = "Stats")]
+    pub fn stats(&self) -> Result<JsValue, JsValue> {
+        serde_wasm_bindgen::to_value(&self.inner.cache.stats()).map_err(|e| error("cache_error", e))
+    }
+
+    /// The invalidation log, newest first.
+    #[wasm_bindgen(unchecked_return_type = "Promise<LogRecord[]>")]
+    pub fn log(&self, limit: Option<u32>) -> Promise {
+        let inner = self.inner.clone();
+        promise(async move {
+            let page = inner.cache.log(limit.unwrap_or(100) as usize, None).await.map_err(|e| cache_error(&e))?;
+            let json = serde_json::to_string(&page.records).map_err(|e| error("cache_error", e))?;
+            js_sys::JSON::parse(&json)
+        })
+    }
+
+    /// Polls the edge's `GET /_edgecache/tags` every `interval` seconds and invalidates, here,
+    /// the tags the origin purged there. Returns a handle with `stop()`.
+    #[wasm_bindgen(js_name = followEdge)]
+    pub fn follow_edge(
+        &self,
+        url: String,
+        #[wasm_bindgen(unchecked_param_type = "FollowOptions")] options: Option<Object>,
+    ) -> Result<FollowHandle, JsValue> {
+        follow::start(self.inner_cache(), url, options.map_or(JsValue::UNDEFINED, JsValue::from))
+    }
+}
+
+impl EdgeCache {
+    fn inner_cache(&self) -> Rc<dyn follow::Invalidate> {
+        self.inner.clone()
+    }
+}
+
+impl follow::Invalidate for Inner {
+    fn invalidate_tags<'a>(
+        &'a self,
+        tags: Vec<String>,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = bool> + 'a>> {
+        Box::pin(async move {
+            let mut request = Invalidation::of([]).by("followEdge");
+            for tag in tags {
+                request = request.and_tag(tag);
+            }
+            self.cache.invalidate(request).await.is_ok()
+        })
+    }
+}
+
+fn describe(e: &JsValue) -> String {
+    e.as_string()
+        .or_else(|| Reflect::get(e, &"message".into()).ok().and_then(|m| m.as_string()))
+        .unwrap_or_else(|| "the loader threw".into())
+}
+
+/// Resolves after `ms` milliseconds (setTimeout, in browsers, Node and workers alike).
+pub(crate) fn sleep(ms: u64) -> JsFuture {
+    let promise = Promise::new(&mut |resolve, _| {
+        let global = js_sys::global();
+        if let Ok(set_timeout) = Reflect::get(&global, &"setTimeout".into()).and_then(|f| f.dyn_into::<Function>()) {
+            let _ = set_timeout.call2(&global, &resolve, &JsValue::from_f64(ms as f64));
+        } else {
+            let _ = resolve.call0(&JsValue::NULL);
+        }
+    });
+    JsFuture::from(promise)
+}

@@ -1,0 +1,191 @@
+// The npm package as a user meets it: the built `nodejs` target imported by path, in Node.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createRequire } from "node:module";
+import { Webhook } from "standardwebhooks";
+
+const require = createRequire(import.meta.url);
+const { EdgeCache, signPurge, verifyPurge } = require("../../pkg/nodejs/edgecache.js");
+const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function throwsCode(promiseOrFn, code) {
+  try {
+    await (typeof promiseOrFn === "function" ? promiseOrFn() : promiseOrFn);
+  } catch (error) {
+    assert.equal(error.name, "EdgeCacheError", String(error));
+    assert.ok(error instanceof Error);
+    assert.equal(error.code, code, error.message);
+    return error;
+  }
+  assert.fail(`expected an EdgeCacheError with code ${code}`);
+}
+
+test("values come back as they were given: strings, Uint8Arrays, JSON", async () => {
+  const cache = new EdgeCache();
+  await cache.set("s", "héllo", { ttl: 60 });
+  await cache.set("b", new Uint8Array([0, 255, 7]), { ttl: 60 });
+  await cache.set("j", { a: [1, "two", null], n: 3.5 }, { ttl: 60 });
+  assert.equal((await cache.get("s")).value, "héllo");
+  assert.deepEqual((await cache.get("b")).value, new Uint8Array([0, 255, 7]));
+  assert.deepEqual((await cache.get("j")).value, { a: [1, "two", null], n: 3.5 });
+  assert.equal(await cache.get("absent"), undefined);
+  const entry = await cache.get("s");
+  assert.equal(entry.status, "fresh");
+  assert.ok(entry.freshUntil > entry.storedAt);
+});
+
+test("TTLs (fractions of a second included) and stale windows", async () => {
+  const cache = new EdgeCache();
+  await cache.set("k", "v", { ttl: 0.05, staleWhileRevalidate: 10 });
+  await sleep(80);
+  const stale = await cache.get("k");
+  assert.equal(stale.status, "stale");
+  assert.equal(stale.staleReason, "expired");
+  assert.equal(stale.serveWhileRevalidating, true);
+  await cache.set("gone", "v", { ttl: 0.05 });
+  await sleep(80);
+  assert.equal(await cache.get("gone"), undefined);
+});
+
+test("tags, keys, prefixes and everything, hard and soft; versions", async () => {
+  const cache = new EdgeCache({ stampMemo: 0 });
+  await cache.set("article:1", "a1", { tags: ["articles"], staleWhileRevalidate: 60 });
+  await cache.set("article:2", "a2", { tags: ["articles"] });
+  await cache.set("user:1", "u1");
+  await cache.invalidateTag("articles", { soft: true });
+  assert.equal((await cache.get("article:1")).staleReason, "soft_invalidated");
+  assert.equal(await cache.get("article:2"), undefined, "soft without a stale window is gone");
+  await cache.invalidateTag("articles");
+  assert.equal(await cache.get("article:1"), undefined);
+  await cache.set("blog/a", "x");
+  await cache.invalidatePrefix("blog/");
+  assert.equal(await cache.get("blog/a"), undefined);
+  await throwsCode(cache.invalidatePrefix("blo"), "invalid_prefix");
+  await cache.set("v", "one", { version: 1 });
+  assert.equal((await cache.get("v", { version: 1 })).value, "one");
+  assert.equal(await cache.get("v", { version: 2 }), undefined);
+  assert.equal(await cache.bumpVersion("v"), 1);
+  assert.equal(await cache.get("v", { version: 1 }), undefined);
+  await cache.delete("user:1");
+  assert.equal(await cache.get("user:1"), undefined);
+  await cache.set("z", "z");
+  await cache.invalidateAll();
+  assert.equal(await cache.get("z"), undefined);
+  const log = await cache.log(10);
+  assert.ok(log.length >= 6);
+  assert.equal(log[0].scopes[0].kind, "everything");
+  assert.equal(cache.stats().invalidations, log.length);
+});
+
+test("getOrSet: one load for concurrent callers, sources, stale on error", async () => {
+  const cache = new EdgeCache();
+  let loads = 0;
+  const loader = async () => {
+    loads++;
+    await sleep(30);
+    return { page: "hello" };
+  };
+  const results = await Promise.all(Array.from({ length: 20 }, () => cache.getOrSet("hot", loader, { ttl: 60, tags: ["t"] })));
+  assert.equal(loads, 1);
+  assert.deepEqual(results[0].value, { page: "hello" });
+  assert.equal(results.filter((r) => r.source === "coalesced").length, 19);
+  assert.equal((await cache.getOrSet("hot", loader)).source, "cached");
+  await cache.set("old", "stale value", { ttl: 0.01, staleIfError: 60 });
+  await sleep(30);
+  const rescued = await cache.getOrSet("old", () => { throw new Error("origin down"); });
+  assert.equal(rescued.source, "stale");
+  assert.equal(rescued.value, "stale value");
+  const failed = await throwsCode(cache.getOrSet("nothing", async () => { throw new Error("origin down"); }), "load_failed");
+  assert.match(failed.message, /origin down/);
+  assert.equal((await cache.getOrSet("sync", () => "plain value")).value, "plain value");
+});
+
+test("getOrSet is fenced: a purge during the load keeps the loaded value out of the cache", async () => {
+  const cache = new EdgeCache();
+  let release;
+  const pending = cache.getOrSet("article:1", () => new Promise((r) => (release = r)), { tags: ["articles"] });
+  while (!release) await sleep(1);
+  await cache.invalidateTag("articles");
+  release("old content");
+  const result = await pending;
+  assert.equal(result.value, "old content");
+  assert.match(result.notStored, /raced/);
+  assert.equal(await cache.get("article:1"), undefined);
+});
+
+test("bad inputs throw EdgeCacheError with a code", async () => {
+  assert.throws(() => new EdgeCache({ namespace: "no spaces" }), (e) => e.code === "invalid_option");
+  assert.throws(() => new EdgeCache({ ttl: 5 }), (e) => e.code === "invalid_option" && /unknown field/.test(e.message));
+  assert.throws(() => new EdgeCache({ defaultTtl: -1 }), (e) => e.code === "invalid_option");
+  assert.throws(() => new EdgeCache({ store: 42 }), (e) => e.code === "invalid_option");
+  const cache = new EdgeCache();
+  await throwsCode(cache.set("k", undefined), "invalid_value");
+  await throwsCode(cache.set("k", () => 1), "invalid_value");
+  await throwsCode(cache.set("k", "v", { ttl: "60" }), "invalid_option");
+  await throwsCode(cache.set("k", "v", { tags: Array.from({ length: 65 }, (_, i) => `t${i}`) }), "too_many_tags");
+  await throwsCode(cache.set("k", "v", { tags: [""] }), "invalid_tag");
+  await throwsCode(cache.set("", "v"), "invalid_key");
+  await throwsCode(cache.set("big", "x".repeat(1_100_000)), "value_too_large");
+  await throwsCode(cache.get("k", { version: 1.5 }), "invalid_option");
+});
+
+test("a bounded memory store evicts instead of growing", async () => {
+  const cache = new EdgeCache({ maxBytes: 64 * 1024 });
+  for (let i = 0; i < 200; i++) await cache.set(`k${i}`, "x".repeat(1000));
+  assert.equal(await cache.get("k0"), undefined, "the oldest was evicted");
+  assert.equal((await cache.get("k199")).value.length, 1000);
+});
+
+test("a Map and a Workers-KV-shaped object plug in as stores", async () => {
+  const map = new Map();
+  const onMap = new EdgeCache({ store: map });
+  await onMap.set("k", "v", { tags: ["t"] });
+  assert.equal((await onMap.get("k")).value, "v");
+  assert.ok([...map.keys()].some((k) => k.includes("/e/k@v0")), "entries live in the Map");
+  await onMap.invalidateTag("t");
+  assert.equal(await onMap.get("k"), undefined);
+
+  const calls = [];
+  const data = new Map();
+  const kvLike = {
+    async get(key, options) { calls.push("get"); assert.equal(options.type, "arrayBuffer"); return data.get(key) ?? null; },
+    async put(key, value, options) { calls.push("put"); assert.ok(options.expirationTtl >= 60); data.set(key, value); },
+    async delete(key) { calls.push("delete"); data.delete(key); },
+    async list({ prefix }) { calls.push("list"); return { keys: [...data.keys()].filter((k) => k.startsWith(prefix)).sort().map((name) => ({ name })), list_complete: true }; },
+  };
+  const onKv = new EdgeCache({ store: kvLike });
+  await onKv.set("k", { json: true }, { tags: ["t"] });
+  assert.deepEqual((await onKv.get("k")).value, { json: true });
+  await onKv.invalidateTag("t", { by: "test" });
+  assert.equal(await onKv.get("k"), undefined);
+  assert.equal((await onKv.log())[0].actor, "test");
+  assert.ok(calls.includes("put") && calls.includes("get") && calls.includes("list"));
+
+  const broken = new EdgeCache({ store: { get() { throw new Error("KV down"); }, put() {}, delete() {}, list() {} } });
+  await throwsCode(broken.get("k"), "store_unavailable");
+  const loaded = await broken.getOrSet("k", () => "from origin");
+  assert.equal(loaded.value, "from origin", "a failing store falls through to the loader");
+});
+
+test("signPurge and verifyPurge interoperate with npm standardwebhooks both ways", () => {
+  const body = JSON.stringify({ tags: ["articles"] });
+  const headers = signPurge(SECRET, body, {});
+  assert.match(headers["webhook-id"], /^msg_/);
+  assert.deepEqual(new Webhook(SECRET).verify(body, headers), { tags: ["articles"] });
+  const id = "msg_js";
+  const now = new Date();
+  const theirs = {
+    "webhook-id": id,
+    "webhook-timestamp": String(Math.floor(now.getTime() / 1000)),
+    "webhook-signature": new Webhook(SECRET).sign(id, now, body),
+  };
+  assert.deepEqual(verifyPurge(SECRET, theirs, body, {}), { id, timestamp: Math.floor(now.getTime() / 1000) });
+  assert.deepEqual(verifyPurge(SECRET, new Headers(theirs), new TextEncoder().encode(body), {}).id, id);
+  assert.throws(() => verifyPurge(SECRET, theirs, body + " ", {}), (e) => e.code === "signature_mismatch");
+  assert.throws(() => verifyPurge(SECRET, { ...theirs, "webhook-timestamp": "123abc" }, body, {}), (e) => e.code === "invalid_timestamp");
+  assert.throws(() => verifyPurge(SECRET, theirs, body, { now: Math.floor(now.getTime() / 1000) + 1000 }), (e) => e.code === "timestamp_too_old");
+  assert.throws(() => signPurge("not-a-secret", body, {}), (e) => e.code === "invalid_secret");
+  assert.throws(() => signPurge(SECRET, 42, {}), (e) => e.code === "invalid_body");
+  assert.throws(() => signPurge(SECRET, body, { id: "has.dot" }), (e) => e.code === "invalid_id");
+});

@@ -1,0 +1,33 @@
+// Type-checked with `tsc --noEmit --strict` against the built package's declarations: every
+// option and result a user writes against must type-check, and misuse must not.
+import { EdgeCache, signPurge, verifyPurge, type Entry, type Fetched, type Stats } from "../../pkg/nodejs/edgecache.js";
+
+async function usage(): Promise<void> {
+  const cache = new EdgeCache({ namespace: "app", defaultTtl: 60, staleWhileRevalidate: 30, maxBytes: 1 << 20, store: new Map() });
+  const plain = new EdgeCache();
+  await plain.set("greeting", "hello");
+  await cache.set("article:1", { title: "Hello" }, { ttl: 120, tags: ["articles"], version: 2 });
+  const entry: Entry | undefined = await cache.get("article:1", { version: 2 });
+  if (entry && entry.status === "stale") {
+    const why: "expired" | "soft_invalidated" | undefined = entry.staleReason;
+    void why;
+  }
+  const fetched: Fetched = await cache.getOrSet("article:2", async () => ({ title: "Two" }), { tags: ["articles"] });
+  const source: "cached" | "loaded" | "coalesced" | "stale" = fetched.source;
+  await cache.invalidateTag("articles", { soft: true });
+  await cache.invalidatePrefix("article:");
+  await cache.invalidateKey("article:1");
+  await cache.invalidateAll();
+  const version: number = await cache.bumpVersion("article:1");
+  const stats: Stats = cache.stats();
+  const follower = cache.followEdge("https://example.com", { tags: ["articles"], interval: 5 });
+  follower.stop();
+  const headers = signPurge("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", JSON.stringify({ tags: ["articles"] }));
+  const verified: { id: string; timestamp: number } = verifyPurge("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", headers, "{}");
+  // @ts-expect-error: ttl is a number of seconds
+  await cache.set("k", "v", { ttl: "60" });
+  // @ts-expect-error: unknown option
+  new EdgeCache({ ttl: 5 });
+  void [source, version, stats, verified];
+}
+void usage;
