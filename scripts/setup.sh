@@ -71,3 +71,14 @@ if [ "$(wasm-pack --version 2>/dev/null | awk '{print $NF}')" != "0.15.1" ]; the
 else
   say "wasm-pack 0.15.1 present"
 fi
+
+# Debian's Chromium and ChromeDriver, for the browser runs of the wasm suite (and the www e2e).
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+  say "installing Debian's chromium and chromium-driver (apt)"
+  sudo_cmd=""
+  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium chromium-driver >/dev/null
+else
+  say "chromium $(chromium --version 2>/dev/null | awk '{print $2}') present"
+fi

@@ -67,6 +67,22 @@ if [ "$status" -ne 0 ] || [ "${js_passed:-0}" -eq 0 ]; then
   grep -vE '^#\s+at ' target/js-tests.txt | tail -60
   exit 1
 fi
+say "wasm-bindgen-test: the same suite (tests/wasm.rs) in Node and in headless Chromium"
+wasm_suite() {
+  local where=$1; shift
+  local log="target/wasm-tests-$where.txt" status=0
+  "$@" >"$log" 2>&1 || status=$?
+  grep -E '^test result' "$log" || true
+  local passed
+  passed=$(grep -oE '^test result: ok\. [0-9]+ passed' "$log" | grep -oE '[0-9]+' | head -1)
+  if [ "$status" -ne 0 ] || [ "${passed:-0}" -eq 0 ]; then
+    say "wasm suite in $where FAILED or ran no tests (exit $status)"; tail -40 "$log"; exit 1
+  fi
+  say "wasm suite in $where: ${passed} passed"
+}
+wasm_suite node wasm-pack test --node -- --features js --test wasm
+wasm_suite chromium env WASM_BINDGEN_USE_BROWSER=1 wasm-pack test --headless --chrome -- --features js --test wasm
+
 say "TypeScript: tsc --noEmit --strict on tests/js/usage.ts against the built declarations"
 tsc --noEmit --strict --target es2022 --lib es2022,esnext.disposable,dom --module nodenext --moduleResolution nodenext tests/js/usage.ts
 for target in nodejs web bundler; do

@@ -1,4 +1,5 @@
 //! Behaviour of the cache API, one property per test.
+#![cfg(not(target_arch = "wasm32"))] // native suites; tests/wasm.rs is the wasm one
 
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};

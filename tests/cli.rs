@@ -1,6 +1,7 @@
 //! The `edgecache` command against a stand-in purge endpoint (the core's `PurgeEndpoint` behind
 //! a minimal HTTP/1.1 server on loopback): receipts, exit codes, and secrets kept off the
 //! command line.
+#![cfg(not(target_arch = "wasm32"))] // native suites; tests/wasm.rs is the wasm one
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};

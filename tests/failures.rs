@@ -1,5 +1,6 @@
 //! Failure injection: store errors on every operation surface as typed errors or misses, never
 //! panics, and a purge whose write failed is never reported or logged as applied.
+#![cfg(not(target_arch = "wasm32"))] // native suites; tests/wasm.rs is the wasm one
 
 use std::time::Duration;
 

@@ -2,6 +2,7 @@
 //! npm `standardwebhooks` packages (installed by `scripts/setup.sh`) sign, edgecache verifies;
 //! edgecache (library and CLI) signs, both libraries verify. Known answers come from running
 //! the libraries now, never from values typed in here.
+#![cfg(not(target_arch = "wasm32"))] // native suites; tests/wasm.rs is the wasm one
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};

@@ -5,6 +5,7 @@
 //! Run 1 (one instance, strongly consistent `MemoryStore`): every answer must equal the model's.
 //! Run 2 (two instances sharing an eventually consistent `SimulatedKv`): an answer may lag the
 //! model, but only within the documented bound (propagation delay + stamp memo interval).
+#![cfg(not(target_arch = "wasm32"))] // native suites; tests/wasm.rs is the wasm one
 
 use std::future::Future;
 use std::pin::Pin;

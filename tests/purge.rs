@@ -1,5 +1,6 @@
 //! The signed purge endpoint: every bad-input class is a distinct, typed rejection with a
 //! reason code, and nothing is applied; good requests apply once, with a receipt.
+#![cfg(not(target_arch = "wasm32"))] // native suites; tests/wasm.rs is the wasm one
 
 use base64::Engine as _;
 use edgecache::core::purge::{

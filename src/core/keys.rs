@@ -186,7 +186,7 @@ fn fit(escaped: &str, budget: usize) -> String {
     out
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use proptest::prelude::*;

@@ -126,7 +126,11 @@ struct JsInvalidateOptions {
     by: Option<String>,
 }
 
-fn options<T: for<'de> Deserialize<'de> + Default>(value: Option<Object>, what: &str, allowed: &[&str]) -> Result<T, JsValue> {
+fn options<T: for<'de> Deserialize<'de> + Default>(
+    value: Option<Object>,
+    what: &str,
+    allowed: &[&str],
+) -> Result<T, JsValue> {
     let Some(value) = value.map(JsValue::from).filter(|v| !v.is_undefined() && !v.is_null()) else {
         return Ok(T::default());
     };
@@ -276,7 +280,11 @@ impl EdgeCache {
 
     /// The entry at `key`, or `undefined`.
     #[wasm_bindgen(unchecked_return_type = "Promise<Entry | undefined>")]
-    pub fn get(&self, key: String, #[wasm_bindgen(unchecked_param_type = "GetOptions")] options: Option<Object>) -> Promise {
+    pub fn get(
+        &self,
+        key: String,
+        #[wasm_bindgen(unchecked_param_type = "GetOptions")] options: Option<Object>,
+    ) -> Promise {
         let inner = self.inner.clone();
         promise(async move {
             let options: JsGetOptions = self::options(options, "get options", GET_FIELDS)?;

@@ -1,0 +1,105 @@
+//! The npm front's suite, run by `wasm-pack test --node` and `wasm-pack test --headless --chrome`
+//! (the same tests in both: `WASM_BINDGEN_USE_BROWSER` selects the browser, see scripts/test.sh).
+#![cfg(all(target_arch = "wasm32", feature = "js"))]
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use edgecache::core::{CacheBuilder, Invalidation, Loaded, Lookup, MemoryStore, SetOptions, Source};
+use edgecache::js::EdgeCache;
+use edgecache::js_clock::JsClock;
+use js_sys::{Object, Promise, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::*;
+
+async fn resolve(promise: Promise) -> Result<JsValue, JsValue> {
+    JsFuture::from(promise).await
+}
+
+fn field(object: &JsValue, name: &str) -> JsValue {
+    Reflect::get(object, &name.into()).unwrap()
+}
+
+fn object(pairs: &[(&str, JsValue)]) -> Object {
+    let out = Object::new();
+    for (k, v) in pairs {
+        Reflect::set(&out, &(*k).into(), v).unwrap();
+    }
+    out
+}
+
+#[wasm_bindgen_test]
+async fn set_get_and_tag_invalidation_through_the_js_api() {
+    let cache = EdgeCache::new(None).unwrap();
+    let tags = js_sys::Array::of1(&"articles".into());
+    resolve(cache.set("k".into(), "v".into(), Some(object(&[("tags", tags.into()), ("ttl", 60.into())]))))
+        .await
+        .unwrap();
+    let entry = resolve(cache.get("k".into(), None)).await.unwrap();
+    assert_eq!(field(&entry, "value").as_string().as_deref(), Some("v"));
+    assert_eq!(field(&entry, "status").as_string().as_deref(), Some("fresh"));
+    resolve(cache.invalidate_tag("articles".into(), None)).await.unwrap();
+    assert!(resolve(cache.get("k".into(), None)).await.unwrap().is_undefined());
+}
+
+#[wasm_bindgen_test]
+async fn values_keep_their_kind() {
+    let cache = EdgeCache::new(None).unwrap();
+    let bytes = js_sys::Uint8Array::from(&[1u8, 2, 3][..]);
+    resolve(cache.set("b".into(), bytes.into(), None)).await.unwrap();
+    let json = js_sys::JSON::parse("{\"a\":[1,2]}").unwrap();
+    resolve(cache.set("j".into(), json, None)).await.unwrap();
+    let b = field(&resolve(cache.get("b".into(), None)).await.unwrap(), "value");
+    assert_eq!(js_sys::Uint8Array::new(&b).to_vec(), vec![1, 2, 3]);
+    let j = field(&resolve(cache.get("j".into(), None)).await.unwrap(), "value");
+    assert_eq!(js_sys::JSON::stringify(&j).unwrap().as_string().as_deref(), Some("{\"a\":[1,2]}"));
+}
+
+#[wasm_bindgen_test]
+async fn a_map_store_works() {
+    let map = js_sys::Map::new();
+    let cache = EdgeCache::new(Some(object(&[("store", map.clone().into())]))).unwrap();
+    resolve(cache.set("k".into(), "v".into(), None)).await.unwrap();
+    assert!(map.size() > 0);
+    assert_eq!(field(&resolve(cache.get("k".into(), None)).await.unwrap(), "value").as_string().as_deref(), Some("v"));
+}
+
+#[wasm_bindgen_test]
+async fn bad_options_reject_with_a_code() {
+    let error = match EdgeCache::new(Some(object(&[("nope", 1.into())]))) {
+        Err(e) => e,
+        Ok(_) => panic!("accepted an unknown option"),
+    };
+    assert_eq!(field(&error, "code").as_string().as_deref(), Some("invalid_option"));
+    let cache = EdgeCache::new(None).unwrap();
+    let rejected = resolve(cache.set("k".into(), JsValue::UNDEFINED, None)).await.unwrap_err();
+    assert_eq!(field(&rejected, "code").as_string().as_deref(), Some("invalid_value"));
+}
+
+#[wasm_bindgen_test]
+async fn single_flight_and_fencing_in_wasm() {
+    let cache = CacheBuilder::new(MemoryStore::new(JsClock), JsClock).build().unwrap();
+    let loads = Rc::new(Cell::new(0));
+    let (release, wait) = futures::channel::oneshot::channel::<()>();
+    let wait = futures::future::FutureExt::shared(wait);
+    let callers: Vec<_> = (0..10)
+        .map(|_| {
+            let (loads, wait) = (loads.clone(), wait.clone());
+            cache.get_or_set("k", SetOptions::new().tag("t"), move || async move {
+                loads.set(loads.get() + 1);
+                wait.await.ok();
+                Ok(Loaded::new("v"))
+            })
+        })
+        .collect();
+    let purge_then_release = async {
+        cache.invalidate(Invalidation::tag("t")).await.unwrap();
+        release.send(()).unwrap();
+    };
+    let (results, ()) = futures::future::join(futures::future::join_all(callers), purge_then_release).await;
+    assert_eq!(loads.get(), 1);
+    assert_eq!(results.iter().filter(|r| r.as_ref().unwrap().source == Source::Coalesced).count(), 9);
+    // The purge landed during the load: nothing valid was stored.
+    assert!(matches!(cache.get("k").await.unwrap(), Lookup::Miss(_)));
+}
