@@ -12,6 +12,7 @@ EDGE_PORT=${EDGE_PORT:-8787}
 
 scripts/setup.sh
 scripts/build-worker.sh
+TARGETS=web scripts/build-npm.sh
 export PATH="$PWD/node_modules/.bin:$PATH" WRANGLER_SEND_METRICS=false WRANGLER_SEND_ERROR_REPORTS=false CLOUDFLARE_CF_FETCH_ENABLED=false
 
 # A dev secret, made once and shared by the worker (.dev.vars, read by wrangler dev) and Django.
@@ -67,6 +68,7 @@ cat <<MSG
        ../../.venv/bin/python manage.py edit_article hello-edge --title "Edited")       # purges the edge
     curl -s  http://127.0.0.1:${EDGE_PORT}/articles/hello-edge                          # miss: "Edited"
   Or edit an article in the Django admin: http://127.0.0.1:${ORIGIN_PORT}/admin/ (admin / edgecache-demo)
+  Browser demo (npm package + IndexedDB + followEdge): http://127.0.0.1:${EDGE_PORT}/www/
   Control: /_edgecache/stats, /_edgecache/tags?t=articles, POST /_edgecache/purge (signed)
 
   Ctrl-C stops everything.

@@ -85,6 +85,15 @@ wasm_suite chromium env WASM_BINDGEN_USE_BROWSER=1 wasm-pack test --headless --c
 
 say "TypeScript: tsc --noEmit --strict on tests/js/usage.ts against the built declarations"
 tsc --noEmit --strict --target es2022 --lib es2022,esnext.disposable,dom --module nodenext --moduleResolution nodenext tests/js/usage.ts
+say "www/ in headless Chromium (playwright-core) through the worker in front of the Django origin"
+status=0
+node --test tests/www/*.test.mjs >target/www-tests.txt 2>&1 || status=$?
+grep -E '^(ok|not ok) |^# (pass|fail)' target/www-tests.txt || true
+www_passed=$(awk '/^# pass/ {print $3}' target/www-tests.txt)
+if [ "$status" -ne 0 ] || [ "${www_passed:-0}" -eq 0 ]; then
+  say "www tests FAILED (exit $status)"; grep -vE '^#\s+at ' target/www-tests.txt | tail -40; exit 1
+fi
+say "screenshot: target/www.png"
 for target in nodejs web bundler; do
   say "npm package ($target): pkg/$target/edgecache_bg.wasm $(wc -c <pkg/$target/edgecache_bg.wasm) B, $(gzip -9 -c pkg/$target/edgecache_bg.wasm | wc -c) B gzipped"
 done

@@ -657,3 +657,17 @@ fn a_tag_first_used_by_another_fill_is_not_mistaken_for_a_purge() {
     .unwrap();
     assert_eq!(b.source, Source::Loaded { not_stored: None });
 }
+
+#[test]
+fn tag_stamps_change_on_purges_only() {
+    let (cache, _) = cache();
+    let tags = ["t".to_owned()];
+    assert_eq!(block_on(cache.tag_stamps(&tags)).unwrap(), [None]);
+    block_on(cache.set("k", "v", SetOptions::new().tag("t"))).unwrap();
+    assert_eq!(block_on(cache.tag_stamps(&tags)).unwrap(), [None], "first use is not a purge");
+    block_on(cache.invalidate(Invalidation::tag("t").soft())).unwrap();
+    let after_soft = block_on(cache.tag_stamps(&tags)).unwrap();
+    assert!(after_soft[0].is_some());
+    block_on(cache.invalidate(Invalidation::tag("t"))).unwrap();
+    assert_ne!(block_on(cache.tag_stamps(&tags)).unwrap(), after_soft);
+}

@@ -23,6 +23,22 @@ use error::{cache_error, error};
 use store::AnyStore;
 
 pub use follow::FollowHandle;
+
+#[wasm_bindgen(module = "/src/js/idb.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = indexedDbStore)]
+    fn idb_store(name: &str) -> JsValue;
+}
+
+/// A browser store in IndexedDB (database `edgecache-{name}`), shaped like Workers KV: pass it
+/// as `store` and cached values survive reloads.
+#[wasm_bindgen(js_name = indexedDbStore, unchecked_return_type = "StoreOption")]
+pub fn indexed_db_store(name: &str) -> Result<JsValue, JsValue> {
+    if Reflect::get(&js_sys::global(), &"indexedDB".into()).map_or(true, |v| v.is_undefined()) {
+        return Err(error("unsupported", "IndexedDB is not available here (a browser is needed)"));
+    }
+    Ok(idb_store(name))
+}
 pub use purge::{sign_purge, verify_purge};
 
 #[wasm_bindgen(typescript_custom_section)]

@@ -6,7 +6,7 @@ import { createRequire } from "node:module";
 import { startOrigin, startWorker, purge, sleep } from "../worker/harness.mjs";
 
 const require = createRequire(import.meta.url);
-const { EdgeCache } = require("../../pkg/nodejs/edgecache.js");
+const { EdgeCache } = require("../../pkg/npm");
 
 let origin;
 let edge;

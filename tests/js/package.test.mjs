@@ -5,7 +5,8 @@ import { createRequire } from "node:module";
 import { Webhook } from "standardwebhooks";
 
 const require = createRequire(import.meta.url);
-const { EdgeCache, signPurge, verifyPurge } = require("../../pkg/nodejs/edgecache.js");
+// Resolved through pkg/npm/package.json "exports", as `require("edgecache")` would be.
+const { EdgeCache, signPurge, verifyPurge } = require("../../pkg/npm");
 const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 

@@ -1,6 +1,6 @@
 // Type-checked with `tsc --noEmit --strict` against the built package's declarations: every
 // option and result a user writes against must type-check, and misuse must not.
-import { EdgeCache, signPurge, verifyPurge, type Entry, type Fetched, type Stats } from "../../pkg/nodejs/edgecache.js";
+import { EdgeCache, signPurge, verifyPurge, type Entry, type Fetched, type Stats } from "../../pkg/npm/nodejs/edgecache.js";
 
 async function usage(): Promise<void> {
   const cache = new EdgeCache({ namespace: "app", defaultTtl: 60, staleWhileRevalidate: 30, maxBytes: 1 << 20, store: new Map() });

@@ -3,45 +3,24 @@
 // PyPI standardwebhooks) makes the next request a miss with the new content.
 import { test, after, before } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { execFileSync } from "node:child_process";
 import path from "node:path";
-import net from "node:net";
 import { fileURLToPath } from "node:url";
-import { startWorker, cacheStatus, sleep, SECRET } from "./harness.mjs";
+import { startWorker, startDjango, cacheStatus, SECRET } from "./harness.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const django = path.join(root, "examples/django");
-const python = process.env.EDGECACHE_PYTHON ?? path.join(root, ".venv/bin/python");
-const dir = mkdtempSync(path.join(tmpdir(), "edgecache-django-"));
-const env = { ...process.env, DEMO_DB: path.join(dir, "db.sqlite3"), DJANGO_DEBUG: "1", EDGECACHE_PURGE_SECRET: SECRET };
-let server;
+let origin;
 let edge;
 
-const freePort = () => new Promise((resolve) => {
-  const s = net.createServer().listen(0, "127.0.0.1", () => { const { port } = s.address(); s.close(() => resolve(port)); });
-});
-
 before(async () => {
-  execFileSync(python, ["manage.py", "migrate", "--noinput", "-v", "0"], { cwd: django, env });
-  // Seeding purges nothing: there is no edge yet.
-  execFileSync(python, ["manage.py", "seed_articles"], { cwd: django, env: { ...env, EDGECACHE_PURGE_SECRET: "" }, stdio: "ignore" });
-  const port = await freePort();
-  server = spawn(python, ["manage.py", "runserver", `127.0.0.1:${port}`, "--noreload"], { cwd: django, env, stdio: "ignore" });
-  const originUrl = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
-    try { if ((await fetch(`${originUrl}/`)).ok) break; } catch { /* not up yet */ }
-    await sleep(100);
-  }
-  edge = await startWorker(originUrl, {}, { port: 0 });
-  env.EDGECACHE_PURGE_URL = `${edge.url}/_edgecache/purge`;
+  origin = await startDjango();
+  edge = await startWorker(origin.url, {}, { port: 0 });
+  origin.env.EDGECACHE_PURGE_URL = `${edge.url}/_edgecache/purge`;
 });
 
 after(async () => {
   await edge?.close();
-  server?.kill();
-  rmSync(dir, { recursive: true, force: true });
+  origin?.close();
 });
 
 async function page(p) {
@@ -60,7 +39,7 @@ test("saving an article in Django purges it at the edge: the next request is a m
   assert.equal((await page("/")).status.hit, true, listing.status.raw);
   const other = await page("/articles/fencing");
 
-  execFileSync(python, ["manage.py", "edit_article", "hello-edge", "--title", "Edited at the origin"], { cwd: django, env });
+  origin.manage("edit_article", "hello-edge", "--title", "Edited at the origin");
 
   const after = await page("/articles/hello-edge");
   assert.equal(after.status.fwd, "miss", after.status.raw);

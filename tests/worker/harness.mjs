@@ -1,6 +1,10 @@
 // Test harness: the built worker (build/index.js) in real workerd through Miniflare 4, with a
 // real local KV namespace, in front of a scripted origin on loopback.
 import http from "node:http";
+import net from "node:net";
+import { spawn, execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Miniflare } from "miniflare";
@@ -114,4 +118,39 @@ export function cacheStatus(response) {
     }),
   );
   return { raw: value, hit: params.hit === true, fwd: params.fwd, fwdStatus: params["fwd-status"] && Number(params["fwd-status"]), stored: params.stored === true, collapsed: params.collapsed === true, detail: params.detail, ttl: params.ttl && Number(params.ttl) };
+}
+
+/** The Django example (examples/django) on a free port with a fresh database and the sample
+ * articles; `manage(...args)` runs a management command against the same database. */
+export async function startDjango(extraEnv = {}) {
+  const django = path.join(root, "examples/django");
+  const python = process.env.EDGECACHE_PYTHON ?? path.join(root, ".venv/bin/python");
+  const dir = mkdtempSync(path.join(tmpdir(), "edgecache-django-"));
+  const env = { ...process.env, DEMO_DB: path.join(dir, "db.sqlite3"), DJANGO_DEBUG: "1", EDGECACHE_PURGE_SECRET: SECRET, ...extraEnv };
+  const manage = (...args) => execFileSync(python, ["manage.py", ...args], { cwd: django, env }).toString();
+  manage("migrate", "--noinput", "-v", "0");
+  // Seeding purges nothing: there is no edge yet.
+  execFileSync(python, ["manage.py", "seed_articles"], { cwd: django, env: { ...env, EDGECACHE_PURGE_SECRET: "" }, stdio: "ignore" });
+  const port = await freePort();
+  const server = spawn(python, ["manage.py", "runserver", `127.0.0.1:${port}`, "--noreload"], { cwd: django, env, stdio: "ignore" });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) {
+    try { if ((await fetch(`${url}/`)).ok) break; } catch { /* not up yet */ }
+    await sleep(100);
+  }
+  return {
+    url,
+    env,
+    python,
+    dir: django,
+    manage,
+    close: () => { server.kill(); rmSync(dir, { recursive: true, force: true }); },
+  };
+}
+
+/** A TCP port nobody listens on right now. */
+export function freePort() {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, "127.0.0.1", () => { const { port } = s.address(); s.close(() => resolve(port)); });
+  });
 }

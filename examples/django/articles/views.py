@@ -2,6 +2,9 @@
 carries, so a purge of `article:{slug}` reaches every page that shows the article."""
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
 from django.utils.html import escape
 
 from .models import Article
@@ -55,3 +58,18 @@ def api_list(request):
 def api_detail(request, slug: str):
     article = get_object_or_404(Article.objects.select_related("author"), slug=slug)
     return _cacheable(JsonResponse(_json(article)), article.page_tags())
+
+
+@csrf_exempt
+@require_POST
+def api_edit(request, slug: str):
+    """The demo's "change this article" button: retitles it, which purges the edge (post_save).
+
+    Unauthenticated and CSRF-exempt because it is a local demo; never do this in production.
+    """
+    article = get_object_or_404(Article, slug=slug)
+    article.title = f"{article.title.split(' (edited')[0]} (edited {timezone.now():%H:%M:%S})"
+    article.save()
+    response = JsonResponse(_json(article))
+    response["Cache-Control"] = "no-store"
+    return response

@@ -13,7 +13,7 @@ use crate::core::entry::Envelope;
 use crate::core::error::CacheError;
 use crate::core::freshness::{judge, Freshness};
 use crate::core::keys::{segment_prefixes, Scope, SEGMENT_SEPARATORS};
-use crate::core::stamp::stamp_version;
+use crate::core::stamp::{stamp_time, stamp_version};
 use crate::core::store::{KvStore, KvTtl, ListOptions, PutOptions};
 
 /// Progress of one sweep page.
@@ -44,13 +44,14 @@ impl<S: KvStore> Cache<S> {
         Ok(applied.record.new_version.unwrap_or_default())
     }
 
-    /// The current any-purge stamps of `tags` (changed by every purge of the tag, hard or soft;
-    /// `None` for a tag never used), read through the memo. Clients that remember these learn
-    /// of purges by polling.
+    /// The current purge stamps of `tags`: changed by every purge of the tag, hard or soft;
+    /// `None` for a tag never purged (stamps made on a tag's first use are not purges). Read
+    /// through the memo. Clients that remember these learn of purges by polling.
     pub async fn tag_stamps(&self, tags: &[String]) -> Result<Vec<Option<String>>, CacheError> {
         let scopes: Vec<Scope> = tags.iter().cloned().map(Scope::Tag).collect();
         let refs: Vec<&Scope> = scopes.iter().collect();
-        Ok(self.read_stamps(&refs).await?.into_iter().map(|(_, any)| any).collect())
+        let stamps = self.read_stamps(&refs).await?;
+        Ok(stamps.into_iter().map(|(_, any)| any.filter(|s| stamp_time(s) != Some(0))).collect())
     }
 
     /// The managed version of `key` (0 until first bumped).
