@@ -20,6 +20,9 @@ done
 
 # One package for all three: Node gets the CommonJS build, browsers the ES module that loads its
 # wasm with init(), bundlers and JS workers the ES module that imports the wasm.
+for target in nodejs web bundler; do
+  [ -f "pkg/$target/edgecache.js" ] || { echo "[npm] pkg/$target missing: not assembling pkg/npm"; exit 0; }
+done
 rm -rf pkg/npm && mkdir -p pkg/npm
 for target in nodejs web bundler; do
   mkdir -p "pkg/npm/$target"

@@ -13,7 +13,7 @@
 //! | `testing` | `core::SimulatedKv`: an eventually consistent, failure-injecting store for tests | ready |
 //! | `cli` (default) | the `edgecache` purge/sign/verify CLI (native only) | ready |
 //! | `worker` | `edgecache::worker`: the Cloudflare Worker front (caching reverse proxy over Workers KV) | ready |
-//! | `js` | the npm package front (wasm-bindgen `EdgeCache`, JS stores) | planned |
+//! | `js` | `edgecache::js`: the npm package front (`EdgeCache`, JS stores, `followEdge`, `signPurge`) | ready |
 //!
 //! ## Example
 //!
