@@ -103,3 +103,58 @@ async fn single_flight_and_fencing_in_wasm() {
     // The purge landed during the load: nothing valid was stored.
     assert!(matches!(cache.get("k").await.unwrap(), Lookup::Miss(_)));
 }
+
+#[wasm_bindgen(inline_js = r#"
+export function kvLike() {
+  const data = new Map();
+  return {
+    calls: [],
+    async get(key) { this.calls.push("get"); return data.get(key) ?? null; },
+    async put(key, value, options) { this.calls.push("put"); if (!(options.expirationTtl >= 60)) throw new Error("ttl"); data.set(key, value); },
+    async delete(key) { this.calls.push("delete"); data.delete(key); },
+    async list({ prefix }) { this.calls.push("list"); return { keys: [...data.keys()].filter((k) => k.startsWith(prefix)).sort().map((name) => ({ name })), list_complete: true }; },
+  };
+}
+export function hasIndexedDb() { return typeof indexedDB !== "undefined"; }
+"#)]
+extern "C" {
+    #[wasm_bindgen(js_name = kvLike)]
+    fn kv_like() -> JsValue;
+    #[wasm_bindgen(js_name = hasIndexedDb)]
+    fn has_indexed_db() -> bool;
+}
+
+#[wasm_bindgen_test]
+async fn a_workers_kv_shaped_store_works() {
+    let kv = kv_like();
+    let cache = EdgeCache::new(Some(object(&[("store", kv.clone())]))).unwrap();
+    let tags = js_sys::Array::of1(&"t".into());
+    resolve(cache.set("k".into(), "v".into(), Some(object(&[("tags", tags.into())])))).await.unwrap();
+    assert_eq!(field(&resolve(cache.get("k".into(), None)).await.unwrap(), "value").as_string().as_deref(), Some("v"));
+    resolve(cache.invalidate_tag("t".into(), None)).await.unwrap();
+    assert!(resolve(cache.get("k".into(), None)).await.unwrap().is_undefined());
+    let calls = js_sys::Array::from(&field(&kv, "calls"));
+    assert!(calls.includes(&"put".into(), 0) && calls.includes(&"get".into(), 0));
+}
+
+/// In a browser, IndexedDB round-trips; where there is none (Node), asking for it is a typed
+/// error rather than a broken store.
+#[wasm_bindgen_test]
+async fn the_indexed_db_store_or_a_clear_refusal() {
+    let store = edgecache::js::indexed_db_store("wasm-suite");
+    if !has_indexed_db() {
+        let error = store.unwrap_err();
+        assert_eq!(field(&error, "code").as_string().as_deref(), Some("unsupported"));
+        return;
+    }
+    // Two caches on one database (two tabs, say), stamps not memoised so each sees the other's
+    // purges at once.
+    let cache = EdgeCache::new(Some(object(&[("store", store.unwrap()), ("stampMemo", 0.into())]))).unwrap();
+    resolve(cache.set("k".into(), "in indexeddb".into(), None)).await.unwrap();
+    let again_store = edgecache::js::indexed_db_store("wasm-suite").unwrap();
+    let again = EdgeCache::new(Some(object(&[("store", again_store), ("stampMemo", 0.into())]))).unwrap();
+    let value = field(&resolve(again.get("k".into(), None)).await.unwrap(), "value");
+    assert_eq!(value.as_string().as_deref(), Some("in indexeddb"), "a second cache on the same database sees it");
+    resolve(again.delete("k".into())).await.unwrap();
+    assert!(resolve(cache.get("k".into(), None)).await.unwrap().is_undefined());
+}
