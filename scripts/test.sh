@@ -7,6 +7,21 @@ cd "$(dirname "$0")/.."
 
 say() { printf '\033[1m[test]\033[0m %s\n' "$*"; }
 
+# Runs a node:test suite; fails if it fails or passes nothing.
+node_suite() {
+  local name=$1; shift
+  local log="target/$name-tests.txt" status=0
+  node --test --test-concurrency=1 "$@" >"$log" 2>&1 || status=$?
+  grep -E '^(ok|not ok) |^# (tests|pass|fail)' "$log" || true
+  local passed
+  passed=$(awk '/^# pass/ {print $3}' "$log")
+  if [ "$status" -ne 0 ] || [ "${passed:-0}" -eq 0 ]; then
+    say "$name tests FAILED (exit $status, ${passed:-0} passed); full output in $log"
+    grep -vE '^#\s+at ' "$log" | tail -60
+    exit 1
+  fi
+}
+
 scripts/setup.sh
 
 say "core builds for wasm32-unknown-unknown"
@@ -40,15 +55,7 @@ say "worker: build, then end-to-end tests in workerd (Miniflare 4) with real loc
 scripts/build-worker.sh
 export PATH="$PWD/node_modules/.bin:$PATH" WRANGLER_SEND_METRICS=false WRANGLER_SEND_ERROR_REPORTS=false CLOUDFLARE_CF_FETCH_ENABLED=false
 say "node $(node --version) (from node_modules), $(wrangler --version 2>/dev/null | tail -1)"
-status=0
-node --test --test-concurrency=1 tests/worker/*.test.mjs >target/worker-tests.txt 2>&1 || status=$?
-grep -E '^(ok|not ok) |^# (tests|pass|fail)' target/worker-tests.txt || true
-worker_passed=$(awk '/^# pass/ {print $3}' target/worker-tests.txt)
-if [ "$status" -ne 0 ] || [ "${worker_passed:-0}" -eq 0 ]; then
-  say "worker tests FAILED (exit $status, ${worker_passed:-0} passed); full output in target/worker-tests.txt"
-  grep -vE '^#\s+at ' target/worker-tests.txt | tail -60
-  exit 1
-fi
+node_suite worker tests/worker/*.test.mjs
 
 say "wrangler deploy --dry-run"
 wrangler deploy --dry-run --outdir target/dry-run >target/dry-run.txt 2>&1 || { cat target/dry-run.txt; exit 1; }
@@ -58,15 +65,7 @@ js_gz=$(gzip -9 -c build/index.js | wc -c)
 say "worker bundle: build/index_bg.wasm $(wc -c <build/index_bg.wasm) B ($wasm_gz B gzipped), build/index.js $(wc -c <build/index.js) B ($js_gz B gzipped), total gzipped $((wasm_gz + js_gz)) B"
 say "npm package: build (nodejs, web, bundler), then Node tests of the built package"
 scripts/build-npm.sh
-status=0
-node --test --test-concurrency=1 tests/js/*.test.mjs >target/js-tests.txt 2>&1 || status=$?
-grep -E '^(ok|not ok) |^# (tests|pass|fail)' target/js-tests.txt || true
-js_passed=$(awk '/^# pass/ {print $3}' target/js-tests.txt)
-if [ "$status" -ne 0 ] || [ "${js_passed:-0}" -eq 0 ]; then
-  say "npm package tests FAILED (exit $status, ${js_passed:-0} passed); full output in target/js-tests.txt"
-  grep -vE '^#\s+at ' target/js-tests.txt | tail -60
-  exit 1
-fi
+node_suite npm tests/js/*.test.mjs
 say "wasm-bindgen-test: the same suite (tests/wasm.rs) in Node and in headless Chromium"
 wasm_suite() {
   local where=$1; shift
@@ -86,13 +85,7 @@ wasm_suite chromium env WASM_BINDGEN_USE_BROWSER=1 wasm-pack test --headless --c
 say "TypeScript: tsc --noEmit --strict on tests/js/usage.ts against the built declarations"
 tsc --noEmit --strict --target es2022 --lib es2022,esnext.disposable,dom --module nodenext --moduleResolution nodenext tests/js/usage.ts
 say "www/ in headless Chromium (playwright-core) through the worker in front of the Django origin"
-status=0
-node --test tests/www/*.test.mjs >target/www-tests.txt 2>&1 || status=$?
-grep -E '^(ok|not ok) |^# (pass|fail)' target/www-tests.txt || true
-www_passed=$(awk '/^# pass/ {print $3}' target/www-tests.txt)
-if [ "$status" -ne 0 ] || [ "${www_passed:-0}" -eq 0 ]; then
-  say "www tests FAILED (exit $status)"; grep -vE '^#\s+at ' target/www-tests.txt | tail -40; exit 1
-fi
+node_suite www tests/www/*.test.mjs
 say "screenshot: target/www.png"
 for target in nodejs web bundler; do
   say "npm package ($target): pkg/$target/edgecache_bg.wasm $(wc -c <pkg/$target/edgecache_bg.wasm) B, $(gzip -9 -c pkg/$target/edgecache_bg.wasm | wc -c) B gzipped"

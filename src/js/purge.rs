@@ -42,13 +42,9 @@ fn body_bytes(body: &JsValue) -> Result<Vec<u8>, JsValue> {
 pub fn sign_purge(
     secrets_text: &str,
     #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] body: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "{ id?: string; timestamp?: number }")] options: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "{ id?: string; timestamp?: number }")] options: Option<Object>,
 ) -> Result<JsValue, JsValue> {
-    let options: SignOptions = if options.is_undefined() || options.is_null() {
-        SignOptions::default()
-    } else {
-        serde_wasm_bindgen::from_value(options).map_err(|e| error("invalid_option", e))?
-    };
+    let options: SignOptions = super::options(options, "signPurge options", &["id", "timestamp"])?;
     let secrets = secrets(secrets_text)?;
     let body = body_bytes(&body)?;
     let id = options.id.unwrap_or_else(|| {
@@ -74,13 +70,9 @@ pub fn verify_purge(
     secrets_text: &str,
     #[wasm_bindgen(unchecked_param_type = "Headers | Record<string, string>")] headers: JsValue,
     #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] body: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "{ now?: number; tolerance?: number }")] options: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "{ now?: number; tolerance?: number }")] options: Option<Object>,
 ) -> Result<JsValue, JsValue> {
-    let options: VerifyOptions = if options.is_undefined() || options.is_null() {
-        VerifyOptions::default()
-    } else {
-        serde_wasm_bindgen::from_value(options).map_err(|e| error("invalid_option", e))?
-    };
+    let options: VerifyOptions = super::options(options, "verifyPurge options", &["now", "tolerance"])?;
     let secrets = secrets(secrets_text)?;
     let body = body_bytes(&body)?;
     let header = |name: &str| -> Option<String> {
