@@ -1,5 +1,5 @@
 # The two commands of the README, plus the checks CI adds.
-.PHONY: test run lint setup
+.PHONY: test run lint setup bench
 
 ## make test: install what the tests need (idempotent), then run every test
 test:
@@ -15,3 +15,7 @@ lint:
 
 setup:
 	@scripts/setup.sh
+
+## make bench: benchmarks against the peers; writes BENCHMARKS.md (not part of make test)
+bench:
+	@bench/run.sh

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# `make bench`: builds what it measures, runs the benchmarks and writes BENCHMARKS.md.
+# So far: the npm package in Node against its peers, and bundle sizes (issue 6 adds the worker
+# under load, purge cost, stampede and the plots). Not part of `make test`: figures, not tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh >/dev/null
+scripts/build-worker.sh
+scripts/build-npm.sh
+export PATH="$PWD/node_modules/.bin:$PATH"
+mkdir -p target
+echo "[bench] npm package in Node vs Map, lru-cache, bentocache, keyv (takes a few minutes)"
+BENCH_OUT=target/bench-node.md node --expose-gc bench/node.mjs >/dev/null
+{
+  echo "# Benchmarks"
+  echo
+  echo "Written by \`make bench\` on $(date -u +%Y-%m-%d). Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -m);"
+  version() { node -p "JSON.parse(require('fs').readFileSync('node_modules/$1/package.json', 'utf8')).version"; }
+  echo "node $(node --version), $(rustc --version | cut -d' ' -f1-2); lru-cache $(version lru-cache),"
+  echo "bentocache $(version bentocache), keyv $(version keyv)."
+  echo "Shared, noisy machine: medians of rounds with min–max; compare ratios measured in the same run."
+  echo
+  echo "Status: first figures, before any optimisation. Sections 2–4 (the worker under load in"
+  echo "workerd, purge cost, stampede) and the plots are still to come (issue 6)."
+  echo
+  echo "## 1. The npm package in Node"
+  cat target/bench-node.md
+  echo
+  echo "## 5. Size"
+  echo
+  echo "| artifact | bytes | gzipped | target |"
+  echo "|---|---|---|---|"
+  echo "| npm wasm (pkg/web/edgecache_bg.wasm) | $(wc -c <pkg/web/edgecache_bg.wasm) | $(gzip -9 -c pkg/web/edgecache_bg.wasm | wc -c) | ≤ 102,400 |"
+  echo "| worker bundle (build/index_bg.wasm + build/index.js) | $(( $(wc -c <build/index_bg.wasm) + $(wc -c <build/index.js) )) | $(( $(gzip -9 -c build/index_bg.wasm | wc -c) + $(gzip -9 -c build/index.js | wc -c) )) | ≤ 307,200 |"
+} > BENCHMARKS.md
+echo "[bench] wrote BENCHMARKS.md"
