@@ -11,6 +11,10 @@ export PATH="$PWD/node_modules/.bin:$PATH"
 mkdir -p target
 echo "[bench] npm package in Node vs Map, lru-cache, bentocache, keyv (takes a few minutes)"
 BENCH_OUT=target/bench-node.md node --expose-gc bench/node.mjs >/dev/null
+echo "[bench] purge cost and stampedes against the worker in workerd"
+BENCH_OUT=target/bench-edge.md BENCH_SVG=BENCHMARKS.svg node bench/edge.mjs >/dev/null 2>&1
+echo "[bench] signature verification cost"
+verify=$(cargo run --quiet --release --example verify_cost)
 {
   echo "# Benchmarks"
   echo
@@ -20,11 +24,17 @@ BENCH_OUT=target/bench-node.md node --expose-gc bench/node.mjs >/dev/null
   echo "bentocache $(version bentocache), keyv $(version keyv)."
   echo "Shared, noisy machine: medians of rounds with min–max; compare ratios measured in the same run."
   echo
-  echo "Status: first figures, before any optimisation. Sections 2–4 (the worker under load in"
-  echo "workerd, purge cost, stampede) and the plots are still to come (issue 6)."
+  echo "Status: first figures, before any optimisation. Section 2 (the worker under load from wrk"
+  echo "against a pass-through and a plain-JS caching worker) is still to come (issue 6)."
   echo
   echo "## 1. The npm package in Node"
   cat target/bench-node.md
+  cat target/bench-edge.md
+  echo
+  read -r v_med v_min v_max <<<"$verify"
+  echo "Signature verification (\`cargo run --release --example verify_cost\`, two secrets configured, the second one signing): **${v_med} µs** median (${v_min}–${v_max}); target ≤ 50 µs."
+  echo
+  echo "![purge time and stampede p99](BENCHMARKS.svg)"
   echo
   echo "## 5. Size"
   echo

@@ -46,6 +46,7 @@ export async function startWorker(originUrl, vars = {}, { flakyKv = false, port 
   const bindings = { ORIGIN_URL: originUrl, PURGE_SECRETS: SECRET, STAMP_MEMO_MS: "0", ...vars };
   for (const [k, v] of Object.entries(bindings)) if (v === undefined) delete bindings[k];
   let kvMode = "ok";
+  const kvOps = {};
   const main = {
     name: "edgecache",
     modules: true,
@@ -59,12 +60,18 @@ export async function startWorker(originUrl, vars = {}, { flakyKv = false, port 
     name: "flaky-kv",
     modules: true,
     kvNamespaces: ["INNER"],
-    serviceBindings: { CONTROL: () => new Response(kvMode) },
+    serviceBindings: {
+      CONTROL: (request) => {
+        const op = new URL(request.url).pathname.slice(1);
+        kvOps[op] = (kvOps[op] ?? 0) + 1;
+        return new Response(kvMode);
+      },
+    },
     script: `
       class FlakyKV {
         constructor(env) { this.inner = env.INNER; this.control = env.CONTROL; }
         async check(op) {
-          const mode = await (await this.control.fetch("http://control/")).text();
+          const mode = await (await this.control.fetch("http://control/" + op)).text();
           if (mode === "fail-all" || (mode === "fail-writes" && (op === "put" || op === "delete")))
             throw new Error("KV unavailable (injected " + op + " failure)");
         }
@@ -84,6 +91,9 @@ export async function startWorker(originUrl, vars = {}, { flakyKv = false, port 
     url: url.toString().replace(/\/$/, ""),
     fetch,
     setKv: (mode) => { kvMode = mode; },
+    /** KV operations by kind since the last reset (flakyKv only). */
+    kvOps: () => ({ ...kvOps }),
+    resetKvOps: () => { for (const k of Object.keys(kvOps)) delete kvOps[k]; },
     close: () => mf.dispose(),
   };
 }
