@@ -6,7 +6,8 @@ use std::time::Instant;
 use edgecache::core::purge::{sign, verify, PurgeRequest, Secrets, SignedHeaders, VerifyLimits};
 
 fn main() {
-    let secrets = Secrets::parse("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD").unwrap();
+    let secrets =
+        Secrets::parse("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD").unwrap();
     let body = PurgeRequest::new().tag("articles").tag("article:hello").tag("author:7").to_json();
     // Signed with the second secret, so a rotation's worst case (both secrets tried) is measured.
     let second = Secrets::parse("whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD").unwrap();
