@@ -74,12 +74,7 @@ fn stand_in(secrets: &str) -> (String, Arc<Cache<MemoryStore>>) {
     let endpoint = PurgeEndpoint::new(Secrets::parse(secrets).unwrap(), MemoryReplayGuard::new(100));
     let served = cache.clone();
     let url = serve(move |req| {
-        let header = |name: &str| req.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
-        let headers = SignedHeaders {
-            id: header("webhook-id"),
-            timestamp: header("webhook-timestamp"),
-            signature: header("webhook-signature"),
-        };
+        let headers = SignedHeaders::from_list(&req.headers);
         match block_on(endpoint.handle(&served, &headers, &req.body, clock.now_ms())) {
             Ok(receipt) => (200, serde_json::to_string(&receipt).unwrap()),
             Err(e) => (e.http_status(), serde_json::json!({"error": e.code(), "message": e.to_string()}).to_string()),

@@ -8,6 +8,17 @@ use std::sync::Arc;
 /// Milliseconds since the Unix epoch.
 pub type Millis = u64;
 
+/// `d` in whole milliseconds, saturating (durations beyond u64 milliseconds are "forever").
+///
+/// ```
+/// use edgecache::core::duration_ms;
+/// assert_eq!(duration_ms(std::time::Duration::from_secs(2)), 2_000);
+/// ```
+#[must_use]
+pub fn duration_ms(d: std::time::Duration) -> Millis {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
 /// A source of the current time, supplied by the front (JS `Date.now()`, the system clock in
 /// native code) or by a test.
 ///

@@ -16,7 +16,7 @@ pub use cache::{
     Applied, Cache, CacheBuilder, Fetched, Hit, Invalidation, Limits, Loaded, LogPage, LogRecord, Lookup, MissReason,
     Mode, SetOptions, Source, Stats, SweepProgress,
 };
-pub use clock::{Clock, ManualClock, Millis};
+pub use clock::{duration_ms, Clock, ManualClock, Millis};
 pub use entry::{DecodeError, EntryMeta};
 pub use error::{CacheError, LoadError};
 pub use freshness::{judge, Freshness, StaleReason, StaleUse};

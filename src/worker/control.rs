@@ -50,11 +50,7 @@ async fn purge(request: &mut worker::Request, state: &State) -> worker::Result<R
         return respond_error(413, "body_too_large", &format!("body of {len} bytes exceeds {limit}"));
     }
     let body = Bytes::from(request.bytes().await.unwrap_or_default());
-    let signed = SignedHeaders {
-        id: header(&headers, "webhook-id"),
-        timestamp: header(&headers, "webhook-timestamp"),
-        signature: header(&headers, "webhook-signature"),
-    };
+    let signed = SignedHeaders::from_list(&headers);
     match state.purge.handle(&state.cache, &signed, &body, JsClock.now_ms()).await {
         Ok(receipt) => {
             worker::console_log!("edgecache purge applied: {}", serde_json::to_string(&receipt).unwrap_or_default());
@@ -70,11 +66,7 @@ async fn purge(request: &mut worker::Request, state: &State) -> worker::Result<R
 /// The invalidation log reveals keys, so it is signed like a purge (over an empty body).
 async fn log(request: &worker::Request, state: &State, url: &worker::Url) -> worker::Result<Response> {
     let headers = header_list(request.headers());
-    let signed = SignedHeaders {
-        id: header(&headers, "webhook-id"),
-        timestamp: header(&headers, "webhook-timestamp"),
-        signature: header(&headers, "webhook-signature"),
-    };
+    let signed = SignedHeaders::from_list(&headers);
     if let Err(e) = verify(&state.config.secrets, &signed, b"", JsClock.now_ms() / 1000, &VerifyLimits::default()) {
         return respond_error(e.http_status(), e.code(), &e.to_string());
     }

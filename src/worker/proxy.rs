@@ -13,7 +13,7 @@ use super::http::{fill_headers, header_list, origin_request, respond, respond_er
 use super::state::State;
 use crate::core::http::{
     cache_key, decide, end_to_end, header, not_modified, set_header, CacheStatus, Decision, HeaderList, StoredResponse,
-    NOT_MODIFIED_HEADERS,
+    EDGE_ONLY, NOT_MODIFIED_HEADERS,
 };
 use crate::core::{
     CacheError, Clock, EntryMeta, Fetched, Hit, Invalidation, LoadError, Loaded, Lookup, MissReason, SetOptions,
@@ -243,12 +243,7 @@ fn store_as(
 }
 
 fn edge_only(headers: &HeaderList) -> impl Iterator<Item = (String, String)> + '_ {
-    headers
-        .iter()
-        .filter(|(n, _)| {
-            matches!(n.as_str(), "cache-tag" | "surrogate-key" | "surrogate-control" | "cdn-cache-control")
-        })
-        .cloned()
+    headers.iter().filter(|(n, _)| EDGE_ONLY.contains(&n.as_str())).cloned()
 }
 
 async fn fetch_with_timeout(request: worker::Request, timeout: Duration) -> Result<Response, LoadError> {

@@ -11,7 +11,7 @@ use super::config::{Config, ConfigError};
 use super::kv::WorkerKv;
 use crate::core::http::{cache_key, EdgePolicy};
 use crate::core::purge::{KvReplayGuard, PurgeEndpoint};
-use crate::core::{Cache, CacheBuilder, Tiered};
+use crate::core::{duration_ms, Cache, CacheBuilder, Tiered};
 use crate::js_clock::{random_seed, JsClock};
 
 /// The store the worker's cache uses: in-isolate memory over Workers KV.
@@ -62,12 +62,9 @@ pub fn state(env: &Env, config: Config) -> Result<Rc<State>, ConfigError> {
         .map_err(|e| ConfigError { setting: "EDGECACHE_NAMESPACE", reason: e.to_string() })?;
     let guard = KvReplayGuard::new(WorkerKv(kv), cache.key_space().clone());
     let purge = PurgeEndpoint::new(config.secrets.clone(), guard)
-        .staleness_bound_ms(u64::try_from(config.staleness_bound().as_millis()).unwrap_or(u64::MAX))
+        .staleness_bound_ms(duration_ms(config.staleness_bound()))
         .url_key(url_key);
-    let policy = EdgePolicy {
-        default_ttl_ms: u64::try_from(config.default_ttl.as_millis()).unwrap_or(u64::MAX),
-        ..EdgePolicy::default()
-    };
+    let policy = EdgePolicy { default_ttl_ms: duration_ms(config.default_ttl), ..EdgePolicy::default() };
     let state = Rc::new(State { config, cache, purge, policy });
     STATE.with(|s| *s.borrow_mut() = Some((fingerprint, state.clone())));
     Ok(state)

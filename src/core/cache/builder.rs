@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::Cache;
-use crate::core::clock::Clock;
+use crate::core::clock::{duration_ms as ms, Clock};
 use crate::core::error::CacheError;
 use crate::core::keys::KeySpace;
 use crate::core::store::KvStore;
@@ -219,10 +219,6 @@ impl<S: KvStore> CacheBuilder<S> {
             self.settings,
         ))
     }
-}
-
-fn ms(d: Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 fn check_word(name: &str, value: &str, max: usize) -> Result<(), CacheError> {

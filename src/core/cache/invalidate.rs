@@ -33,14 +33,14 @@ impl<S: KvStore> Cache<S> {
     /// hard invalidation first reads its stamp to keep the managed version), then one log
     /// record. An error means the invalidation must be retried; nothing is logged for it.
     pub async fn invalidate(&self, request: Invalidation) -> Result<Applied, CacheError> {
-        self.apply(request, None).await
+        self.apply(request, false).await
     }
 
     /// Invalidates every version of `key` and returns its new managed version (which callers
     /// may put into URLs or ETags).
     pub async fn bump_version(&self, key: &str) -> Result<u64, CacheError> {
         self.check_key(key)?;
-        let applied = self.apply(Invalidation::key(key).by("bump_version"), Some(())).await?;
+        let applied = self.apply(Invalidation::key(key).by("bump_version"), true).await?;
         Ok(applied.record.new_version.unwrap_or_default())
     }
 
@@ -61,7 +61,7 @@ impl<S: KvStore> Cache<S> {
         Ok(hard.as_deref().and_then(stamp_version).unwrap_or(0))
     }
 
-    async fn apply(&self, request: Invalidation, bump: Option<()>) -> Result<Applied, CacheError> {
+    async fn apply(&self, request: Invalidation, bump: bool) -> Result<Applied, CacheError> {
         if request.scopes.is_empty() {
             return Err(CacheError::EmptyInvalidation);
         }
@@ -76,16 +76,15 @@ impl<S: KvStore> Cache<S> {
         for (applied, scope) in request.scopes.iter().enumerate() {
             let incomplete = |source| CacheError::InvalidationIncomplete { applied, total, source };
             let version = match (scope, request.mode) {
-                (Scope::Key(key), Mode::Hard) => {
+                (Scope::Key(_), Mode::Hard) => {
                     // Read past the memo: the version must not go backwards.
                     let stamp = self.store.get(&self.keys.stamps(scope)[0]).await.map_err(incomplete)?;
                     let current = stamp.as_deref().and_then(crate::core::stamp::parse_stamp);
                     let current = current.as_deref().and_then(stamp_version).unwrap_or(0);
-                    let next = if bump.is_some() { current + 1 } else { current };
-                    if bump.is_some() {
+                    let next = if bump { current + 1 } else { current };
+                    if bump {
                         new_version = Some(next);
                     }
-                    let _ = key;
                     Some(next)
                 }
                 _ => None,

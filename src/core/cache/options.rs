@@ -4,13 +4,10 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
+use crate::core::clock::duration_ms as millis;
 use crate::core::entry::{DecodeError, EntryMeta};
 use crate::core::error::CacheError;
 use crate::core::freshness::{StaleReason, StaleUse};
-
-fn millis(d: Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
-}
 
 /// Lifetime, tags, version and validators of a value being stored.
 ///

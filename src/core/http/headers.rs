@@ -24,7 +24,7 @@ const HOP_BY_HOP: [&str; 9] = [
 ];
 
 /// Headers meant for the edge only: read by edgecache, never passed to clients.
-const EDGE_ONLY: [&str; 4] = ["cache-tag", "surrogate-key", "surrogate-control", "cdn-cache-control"];
+pub const EDGE_ONLY: [&str; 4] = ["cache-tag", "surrogate-key", "surrogate-control", "cdn-cache-control"];
 
 /// `headers` without hop-by-hop headers (including those named in `Connection`), edge-only
 /// headers, and `Age` (recomputed on the way out).

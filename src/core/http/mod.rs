@@ -13,7 +13,7 @@ mod stored;
 pub use conditional::{not_modified, NOT_MODIFIED_HEADERS};
 pub use date::{format_http_date, parse_http_date};
 pub use directives::Directives;
-pub use headers::{end_to_end, header, set_header, HeaderList};
+pub use headers::{end_to_end, header, set_header, HeaderList, EDGE_ONLY};
 pub use key::cache_key;
 pub use policy::{decide, Decision, EdgePolicy, Lifetime};
 pub use status::CacheStatus;

@@ -23,6 +23,15 @@ pub struct SignedHeaders<'a> {
     pub signature: Option<&'a str>,
 }
 
+impl<'a> SignedHeaders<'a> {
+    /// The three headers found in a header list (names compared case-insensitively).
+    #[must_use]
+    pub fn from_list(headers: &'a [(String, String)]) -> Self {
+        let get = |name| crate::core::http::header(headers, name);
+        Self { id: get("webhook-id"), timestamp: get("webhook-timestamp"), signature: get("webhook-signature") }
+    }
+}
+
 /// Verification limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]

@@ -3,12 +3,11 @@
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
-use std::ops::Bound;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytes::Bytes;
 
-use super::{validate_key, validate_put, KvStore, ListOptions, ListPage, ListedKey, PutOptions, StoreError};
+use super::{page_of, validate_key, validate_put, KvStore, ListOptions, ListPage, ListedKey, PutOptions, StoreError};
 use crate::core::clock::{Clock, Millis};
 
 struct Item {
@@ -219,31 +218,15 @@ impl KvStore for MemoryStore {
 
     async fn list(&self, options: ListOptions) -> Result<ListPage, StoreError> {
         let now = self.clock.now_ms();
-        let limit = options.effective_limit();
         let mut state = self.lock();
         state.reap(now);
-        let start = match &options.cursor {
-            Some(after) => Bound::Excluded(after.clone()),
-            None => Bound::Included(options.prefix.clone()),
-        };
-        let mut keys = Vec::new();
-        let mut more = false;
-        for (name, item) in state.items.range((start, Bound::Unbounded)) {
-            if !name.starts_with(&options.prefix) {
-                break;
-            }
-            if keys.len() == limit {
-                more = true;
-                break;
-            }
-            keys.push(ListedKey {
-                name: name.clone(),
+        Ok(page_of(&state.items, &options, |name, item| {
+            Some(ListedKey {
+                name: name.to_owned(),
                 expires_at: Some(item.expires_at),
                 metadata: item.metadata.clone(),
-            });
-        }
-        let cursor = if more { keys.last().map(|k| k.name.clone()) } else { None };
-        Ok(ListPage { keys, cursor })
+            })
+        }))
     }
 }
 

@@ -215,6 +215,36 @@ impl<S: KvStore + ?Sized> KvStore for std::sync::Arc<S> {
     }
 }
 
+/// One list page over an ordered map: keys starting with the prefix, after the cursor, at most
+/// the limit; `listed` turns a live value into a listed key (`None` skips it: expired, deleted).
+pub(crate) fn page_of<V>(
+    map: &std::collections::BTreeMap<String, V>,
+    options: &ListOptions,
+    listed: impl Fn(&str, &V) -> Option<ListedKey>,
+) -> ListPage {
+    use std::ops::Bound;
+    let limit = options.effective_limit();
+    let start = match &options.cursor {
+        Some(after) => Bound::Excluded(after.clone()),
+        None => Bound::Included(options.prefix.clone()),
+    };
+    let mut keys = Vec::new();
+    let mut more = false;
+    for (name, value) in map.range((start, Bound::Unbounded)) {
+        if !name.starts_with(&options.prefix) {
+            break;
+        }
+        let Some(key) = listed(name, value) else { continue };
+        if keys.len() == limit {
+            more = true;
+            break;
+        }
+        keys.push(key);
+    }
+    let cursor = if more { keys.last().map(|k| k.name.clone()) } else { None };
+    ListPage { keys, cursor }
+}
+
 /// Checks what Workers KV would refuse, so every store rejects the same requests.
 pub(crate) fn validate_put(key: &str, options: &PutOptions) -> Result<(), StoreError> {
     validate_key(key)?;

@@ -4,12 +4,11 @@
 //! what each cache call costs in KV round trips.
 
 use std::collections::BTreeMap;
-use std::ops::Bound;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytes::Bytes;
 
-use super::{validate_key, validate_put, KvStore, ListOptions, ListPage, ListedKey, PutOptions, StoreError};
+use super::{page_of, validate_key, validate_put, KvStore, ListOptions, ListPage, ListedKey, PutOptions, StoreError};
 use crate::core::clock::{Clock, Millis};
 use crate::core::stamp::SplitMix64;
 
@@ -258,31 +257,12 @@ impl KvStore for SimulatedKv {
         let now = self.clock.now_ms();
         let mut state = self.lock();
         state.begin(StoreOp::List, now)?;
-        let limit = options.effective_limit();
-        let start = match &options.cursor {
-            Some(after) => Bound::Excluded(after.clone()),
-            None => Bound::Included(options.prefix.clone()),
-        };
-        let mut keys = Vec::new();
-        let mut more = false;
-        for (name, version) in state.visible.range((start, Bound::Unbounded)) {
-            if !name.starts_with(&options.prefix) {
-                break;
+        Ok(page_of(&state.visible, &options, |name, version| match &version.item {
+            Some((_, expires_at, metadata)) if *expires_at > now => {
+                Some(ListedKey { name: name.to_owned(), expires_at: Some(*expires_at), metadata: metadata.clone() })
             }
-            let Some((_, expires_at, metadata)) = &version.item else {
-                continue;
-            };
-            if *expires_at <= now {
-                continue;
-            }
-            if keys.len() == limit {
-                more = true;
-                break;
-            }
-            keys.push(ListedKey { name: name.clone(), expires_at: Some(*expires_at), metadata: metadata.clone() });
-        }
-        let cursor = if more { keys.last().map(|k| k.name.clone()) } else { None };
-        Ok(ListPage { keys, cursor })
+            _ => None,
+        }))
     }
 }
 
