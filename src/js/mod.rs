@@ -3,6 +3,7 @@
 
 mod error;
 mod follow;
+mod near;
 mod purge;
 mod store;
 mod value;
@@ -16,10 +17,11 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
 use crate::core::{
-    Cache, CacheBuilder, Fetched, Hit, Invalidation, LoadError, Loaded, Lookup, Mode, SetOptions, Source, StaleReason,
+    Cache, CacheBuilder, Fetched, Invalidation, LoadError, Loaded, Lookup, Mode, SetOptions, Source, StaleReason,
 };
 use crate::js_clock::{random_seed, JsClock};
 use error::{cache_error, error};
+use near::{entry_object, Near};
 use store::AnyStore;
 
 pub use follow::FollowHandle;
@@ -206,17 +208,6 @@ fn set(target: &Object, key: &str, value: &JsValue) {
     let _ = Reflect::set(target, &key.into(), value);
 }
 
-fn entry_object(hit: &Hit) -> Result<Object, JsValue> {
-    let out = Object::new();
-    set(&out, "value", &value::decode(&hit.value)?);
-    let tags: js_sys::Array = hit.meta.tags.iter().map(|t| JsValue::from_str(t)).collect();
-    set(&out, "tags", &tags);
-    set(&out, "version", &(hit.meta.version as f64).into());
-    set(&out, "storedAt", &(hit.meta.stored_at as f64).into());
-    set(&out, "freshUntil", &(hit.meta.fresh_until as f64).into());
-    Ok(out)
-}
-
 fn stale_reason(reason: StaleReason) -> &'static str {
     match reason {
         StaleReason::SoftInvalidated => "soft_invalidated",
@@ -226,6 +217,32 @@ fn stale_reason(reason: StaleReason) -> &'static str {
 
 struct Inner {
     cache: Cache<AnyStore>,
+    /// The hot memo, over the in-memory store only (a shared store changes behind our back).
+    near: Option<Near>,
+}
+
+impl Inner {
+    /// Drops what a write to `key` may change in the memo.
+    fn forget(&self, key: &str) {
+        if let Some(near) = &self.near {
+            near.forget(key);
+        }
+    }
+
+    /// Forgets `key`, or everything.
+    fn forget_scope(&self, key: Option<&str>) {
+        match key {
+            Some(key) => self.forget(key),
+            None => self.forget_all(),
+        }
+    }
+
+    /// Empties the memo.
+    fn forget_all(&self) {
+        if let Some(near) = &self.near {
+            near.clear();
+        }
+    }
 }
 
 /// A cache with TTLs, tags, versions and fenced single-flight loads, over a pluggable store.
@@ -254,7 +271,8 @@ impl EdgeCache {
             Some(b) if (1024.0..=4_294_967_295.0).contains(&b) => b as usize,
             Some(b) => return Err(error("invalid_option", format!("maxBytes must be from 1024 to 2^32-1, not {b}"))),
         };
-        let store = if options.store.is_undefined() || options.store.as_string().as_deref() == Some("memory") {
+        let in_memory = options.store.is_undefined() || options.store.as_string().as_deref() == Some("memory");
+        let store = if in_memory {
             store::memory(max_bytes)
         } else if let Some(map) = options.store.dyn_ref::<js_sys::Map>() {
             AnyStore::Map(map.clone())
@@ -291,26 +309,37 @@ impl EdgeCache {
             builder = builder.stamp_memo(memo);
         }
         let cache = builder.build().map_err(|e| cache_error(&e))?;
-        Ok(EdgeCache { inner: Rc::new(Inner { cache }) })
+        let near = in_memory.then(|| near::for_memory_store(max_bytes));
+        Ok(EdgeCache { inner: Rc::new(Inner { cache, near }) })
     }
 
     /// The entry at `key`, or `undefined`.
     #[wasm_bindgen(unchecked_return_type = "Promise<Entry | undefined>")]
     pub fn get(
         &self,
-        key: String,
+        #[wasm_bindgen(unchecked_param_type = "string")] key: JsValue,
         #[wasm_bindgen(unchecked_param_type = "GetOptions")] options: Option<Object>,
     ) -> Promise {
+        // The hot path: a fresh entry the memo holds, answered without leaving JS again.
+        let near = self.inner.near.as_ref().filter(|_| options.is_none());
+        if let Some(near) = near {
+            let hit = near.get(&key);
+            if !hit.is_undefined() {
+                return hit.unchecked_into();
+            }
+        }
+        let generation = near.map(Near::generation);
         let inner = self.inner.clone();
         promise(async move {
             let options: JsGetOptions = self::options(options, "get options", GET_FIELDS)?;
-            let lookup = inner.cache.get_version(&key, version(options.version)?).await.map_err(|e| cache_error(&e))?;
+            let text = key.as_string().ok_or_else(|| error("invalid_key", "keys must be strings"))?;
+            let lookup =
+                inner.cache.get_version(&text, version(options.version)?).await.map_err(|e| cache_error(&e))?;
             Ok(match lookup {
-                Lookup::Fresh(hit) => {
-                    let out = entry_object(&hit)?;
-                    set(&out, "status", &"fresh".into());
-                    out.into()
-                }
+                Lookup::Fresh(hit) => match (&inner.near, generation) {
+                    (Some(near), Some(generation)) => near::remember(near, generation, &key, &hit)?,
+                    _ => entry_object(&hit)?.into(),
+                },
                 Lookup::Stale(hit, reason, usable) => {
                     let out = entry_object(&hit)?;
                     set(&out, "status", &"stale".into());
@@ -331,11 +360,14 @@ impl EdgeCache {
         #[wasm_bindgen(unchecked_param_type = "Value")] value: JsValue,
         #[wasm_bindgen(unchecked_param_type = "SetOptions")] options: Option<Object>,
     ) -> Promise {
+        self.inner.forget(&key);
         let inner = self.inner.clone();
         promise(async move {
             let options = self::options::<JsSetOptions>(options, "set options", SET_FIELDS)?.into_core()?;
             let bytes = value::encode(&value)?;
-            inner.cache.set(&key, bytes, options).await.map_err(|e| cache_error(&e))?;
+            let stored = inner.cache.set(&key, bytes, options).await;
+            inner.forget(&key);
+            stored.map_err(|e| cache_error(&e))?;
             Ok(JsValue::UNDEFINED)
         })
     }
@@ -359,8 +391,11 @@ impl EdgeCache {
                 let bytes = value::encode(&value).map_err(|e| LoadError::new(describe(&e)))?;
                 Ok(Loaded::new(bytes))
             };
-            let Fetched { hit, source } =
-                inner.cache.get_or_set(&key, options, load).await.map_err(|e| cache_error(&e))?;
+            let fetched = inner.cache.get_or_set(&key, options, load).await;
+            if !matches!(fetched, Ok(Fetched { source: Source::Cached, .. })) {
+                inner.forget(&key);
+            }
+            let Fetched { hit, source } = fetched.map_err(|e| cache_error(&e))?;
             let out = entry_object(&hit)?;
             let (source, not_stored) = match source {
                 Source::Cached => ("cached", None),
@@ -379,7 +414,7 @@ impl EdgeCache {
     /// Removes every version of `key` (a hard key invalidation).
     #[wasm_bindgen(unchecked_return_type = "Promise<Invalidated>")]
     pub fn delete(&self, key: String) -> Promise {
-        self.invalidate(Invalidation::key(key), None)
+        self.invalidate(Invalidation::key(key.clone()), None, Some(key))
     }
 
     /// Invalidates every entry tagged `tag`; `{ soft: true }` keeps them servable as stale.
@@ -389,7 +424,7 @@ impl EdgeCache {
         tag: String,
         #[wasm_bindgen(unchecked_param_type = "InvalidateOptions")] options: Option<Object>,
     ) -> Promise {
-        self.invalidate(Invalidation::tag(tag), options)
+        self.invalidate(Invalidation::tag(tag), options, None)
     }
 
     /// Invalidates every version of `key`.
@@ -399,7 +434,7 @@ impl EdgeCache {
         key: String,
         #[wasm_bindgen(unchecked_param_type = "InvalidateOptions")] options: Option<Object>,
     ) -> Promise {
-        self.invalidate(Invalidation::key(key), options)
+        self.invalidate(Invalidation::key(key.clone()), options, Some(key))
     }
 
     /// Invalidates every key under `prefix` (which must end in "/" or ":").
@@ -409,7 +444,7 @@ impl EdgeCache {
         prefix: String,
         #[wasm_bindgen(unchecked_param_type = "InvalidateOptions")] options: Option<Object>,
     ) -> Promise {
-        self.invalidate(Invalidation::prefix(prefix), options)
+        self.invalidate(Invalidation::prefix(prefix), options, None)
     }
 
     /// Invalidates everything.
@@ -418,17 +453,21 @@ impl EdgeCache {
         &self,
         #[wasm_bindgen(unchecked_param_type = "InvalidateOptions")] options: Option<Object>,
     ) -> Promise {
-        self.invalidate(Invalidation::everything(), options)
+        self.invalidate(Invalidation::everything(), options, None)
     }
 
-    fn invalidate(&self, request: Invalidation, options: Option<Object>) -> Promise {
+    /// Applies `request`; `key` when it concerns that key alone (the memo then keeps the rest).
+    fn invalidate(&self, request: Invalidation, options: Option<Object>, key: Option<String>) -> Promise {
+        self.inner.forget_scope(key.as_deref());
         let inner = self.inner.clone();
         promise(async move {
             let options: JsInvalidateOptions = self::options(options, "invalidate options", INVALIDATE_FIELDS)?;
             let request = request
                 .mode_of(if options.soft { Mode::Soft } else { Mode::Hard })
                 .by(options.by.unwrap_or_else(|| "js".into()));
-            let applied = inner.cache.invalidate(request).await.map_err(|e| cache_error(&e))?;
+            let applied = inner.cache.invalidate(request).await;
+            inner.forget_scope(key.as_deref());
+            let applied = applied.map_err(|e| cache_error(&e))?;
             let out = Object::new();
             set(&out, "at", &(applied.record.at as f64).into());
             set(&out, "writes", &(applied.writes as f64).into());
@@ -440,14 +479,22 @@ impl EdgeCache {
     /// Invalidates every version of `key` and returns its new managed version.
     #[wasm_bindgen(js_name = bumpVersion, unchecked_return_type = "Promise<number>")]
     pub fn bump_version(&self, key: String) -> Promise {
+        self.inner.forget_all();
         let inner = self.inner.clone();
-        promise(async move { Ok((inner.cache.bump_version(&key).await.map_err(|e| cache_error(&e))? as f64).into()) })
+        promise(async move {
+            let bumped = inner.cache.bump_version(&key).await;
+            inner.forget_all();
+            Ok((bumped.map_err(|e| cache_error(&e))? as f64).into())
+        })
     }
 
     /// Counters of what this instance did.
     #[wasm_bindgen(unchecked_return_type = "Stats")]
     pub fn stats(&self) -> Result<JsValue, JsValue> {
-        serde_wasm_bindgen::to_value(&self.inner.cache.stats()).map_err(|e| error("cache_error", e))
+        let mut stats = self.inner.cache.stats();
+        // Hits the memo answered never reached the core's counters.
+        stats.hits += self.inner.near.as_ref().map_or(0, |near| near.hits() as u64);
+        serde_wasm_bindgen::to_value(&stats).map_err(|e| error("cache_error", e))
     }
 
     /// The invalidation log, newest first.
@@ -489,7 +536,10 @@ impl follow::Invalidate for Inner {
             for tag in tags {
                 request = request.and_tag(tag);
             }
-            self.cache.invalidate(request).await.is_ok()
+            self.forget_all();
+            let applied = self.cache.invalidate(request).await.is_ok();
+            self.forget_all();
+            applied
         })
     }
 }

@@ -44,3 +44,16 @@ pub fn decode(bytes: &[u8]) -> Result<JsValue, JsValue> {
         _ => Err(error("corrupt_value", "stored value has an unknown kind")),
     }
 }
+
+/// The kind byte of a stored form (`s`, `b` or `j`; 0 when empty).
+pub fn kind(bytes: &[u8]) -> u8 {
+    bytes.first().copied().unwrap_or(0)
+}
+
+/// The JSON text of a stored JSON value.
+pub fn json_text(bytes: &[u8]) -> Option<&str> {
+    match bytes.split_first() {
+        Some((&JSON, body)) => std::str::from_utf8(body).ok(),
+        _ => None,
+    }
+}

@@ -190,3 +190,63 @@ test("signPurge and verifyPurge interoperate with npm standardwebhooks both ways
   assert.throws(() => signPurge(SECRET, 42, {}), (e) => e.code === "invalid_body");
   assert.throws(() => signPurge(SECRET, body, { id: "has.dot" }), (e) => e.code === "invalid_id");
 });
+
+// The in-memory store answers repeated fresh hits from a memo on the JS side (no wasm call);
+// these check it never answers differently from the core.
+test("the hot memo never serves what a write, purge or expiry changed", async () => {
+  const cache = new EdgeCache();
+  const value = async (key) => (await cache.get(key))?.value;
+  await cache.set("k", "v1", { ttl: 60, tags: ["t"] });
+  assert.equal(await value("k"), "v1");
+  assert.equal(await value("k"), "v1", "remembered");
+  const setting = cache.set("k", "v2", { ttl: 60, tags: ["t"] }); // not awaited
+  assert.equal(await value("k"), "v2", "a get issued after set() sees it");
+  await setting;
+  // A lookup that was in flight when a write began is not remembered.
+  const before = cache.get("k");
+  const writing = cache.set("k", "v3", { ttl: 60, staleWhileRevalidate: 60, tags: ["t"] });
+  assert.equal((await before).value, "v2");
+  await writing;
+  assert.equal(await value("k"), "v3");
+  assert.equal(await value("k"), "v3");
+  await cache.invalidateTag("t", { soft: true });
+  assert.equal((await cache.get("k")).status, "stale");
+  await cache.set("k", "v4", { ttl: 60, tags: ["t"] });
+  assert.equal(await value("k"), "v4");
+  await cache.invalidateTag("t");
+  assert.equal(await value("k"), undefined, "a tag purge empties the memo");
+  await cache.set("k", "v5", { ttl: 60 });
+  await cache.set("other", "o", { ttl: 60 });
+  assert.equal(await value("k"), "v5");
+  assert.equal(await value("other"), "o");
+  await cache.delete("k");
+  assert.equal(await value("k"), undefined);
+  assert.equal(await value("other"), "o", "deleting a key keeps the others remembered");
+  await cache.getOrSet("k", () => "loaded", { ttl: 0.05 });
+  assert.equal(await value("k"), "loaded");
+  assert.equal(await value("k"), "loaded");
+  await sleep(80);
+  assert.equal(await value("k"), undefined, "expired while remembered");
+  await cache.set("k", "v6", { ttl: 60 });
+  assert.equal(await value("k"), "v6");
+  assert.equal(await cache.bumpVersion("k"), 1);
+  assert.equal(await value("k"), undefined, "bumpVersion invalidates every version");
+});
+
+test("memo hits hand out their own copies and count as hits", async () => {
+  const cache = new EdgeCache();
+  await cache.set("j", { list: [1, 2] }, { ttl: 60, tags: ["a"] });
+  await cache.set("b", new Uint8Array([1, 2, 3]), { ttl: 60 });
+  for (let i = 0; i < 3; i++) {
+    const j = await cache.get("j");
+    assert.deepEqual(j.value, { list: [1, 2] });
+    assert.deepEqual(j.tags, ["a"]);
+    j.value.list.push(99);
+    j.tags.push("mutated");
+    const b = await cache.get("b");
+    assert.deepEqual(b.value, new Uint8Array([1, 2, 3]));
+    b.value[0] = 42;
+  }
+  assert.equal(cache.stats().hits, 6);
+  await throwsCode(cache.get(42), "invalid_key");
+});

@@ -2,20 +2,23 @@
 //! injected clock.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::BinaryHeap;
+use std::ops::Bound;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytes::Bytes;
+use lru::LruCache;
 
 use super::{page_of, validate_key, validate_put, KvStore, ListOptions, ListPage, ListedKey, PutOptions, StoreError};
 use crate::core::clock::{Clock, Millis};
+
+/// Keys are shared by the map, the expiry queue and the listing order.
+type Key = Arc<str>;
 
 struct Item {
     value: Bytes,
     expires_at: Millis,
     metadata: Option<String>,
-    /// Its place in the recency order.
-    used: u64,
 }
 
 impl Item {
@@ -24,44 +27,34 @@ impl Item {
     }
 }
 
-#[derive(Default)]
 struct State {
-    items: BTreeMap<String, Item>,
+    /// Every item, in a hash map (point reads are the hot path; an ordered map spent most of a
+    /// hit comparing long shared key prefixes) that also keeps the recency order.
+    items: LruCache<Key, Item>,
+    /// Keys in order, for listing: rebuilt after a key is added; keys removed since are skipped.
+    ordered: Option<Vec<Key>>,
     // Expiry queue; an overwritten key leaves an outdated row, skipped when popped.
-    expiries: BinaryHeap<Reverse<(Millis, String)>>,
-    // Recency order, least recently used first (only kept when the store is bounded).
-    recency: BTreeMap<u64, String>,
-    tick: u64,
+    expiries: BinaryHeap<Reverse<(Millis, Key)>>,
     bytes: usize,
 }
 
-impl State {
-    fn remove(&mut self, key: &str) {
-        if let Some(item) = self.items.remove(key) {
-            self.bytes -= item.size(key);
-            self.recency.remove(&item.used);
-        }
+impl Default for State {
+    fn default() -> Self {
+        Self { items: LruCache::unbounded(), ordered: None, expiries: BinaryHeap::new(), bytes: 0 }
     }
+}
 
-    fn touch(&mut self, key: &str, bounded: bool) {
-        if !bounded {
-            return;
-        }
-        self.tick += 1;
-        let tick = self.tick;
-        if let Some(item) = self.items.get_mut(key) {
-            self.recency.remove(&item.used);
-            item.used = tick;
-            self.recency.insert(tick, key.to_owned());
-        }
+impl State {
+    fn remove(&mut self, key: &str) -> Option<Key> {
+        let (key, item) = self.items.pop_entry(key)?;
+        self.bytes -= item.size(&key);
+        Some(key)
     }
 
     fn evict_to(&mut self, max_bytes: usize) {
         while self.bytes > max_bytes {
-            let Some((_, key)) = self.recency.pop_first() else { break };
-            if let Some(item) = self.items.remove(&key) {
-                self.bytes -= item.size(&key);
-            }
+            let Some((key, item)) = self.items.pop_lru() else { break };
+            self.bytes -= item.size(&key);
         }
     }
 
@@ -73,10 +66,16 @@ impl State {
             let Some(Reverse((at, key))) = self.expiries.pop() else {
                 break;
             };
-            if self.items.get(&key).is_some_and(|item| item.expires_at == at) {
+            if self.items.peek(&*key).is_some_and(|item| item.expires_at == at) {
                 self.remove(&key);
             }
         }
+    }
+
+    /// The live value at `key`; a bounded store also marks it most recently used.
+    fn read(&mut self, key: &str, now: Millis, bounded: bool) -> Option<Bytes> {
+        let item = if bounded { self.items.get(key) } else { self.items.peek(key) };
+        item.filter(|item| item.expires_at > now).map(|item| item.value.clone())
     }
 }
 
@@ -162,19 +161,13 @@ impl MemoryStore {
         // single insert/remove), so a poisoned lock is still safe to use.
         self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
-
-    fn read(&self, state: &State, key: &str, now: Millis) -> Option<Bytes> {
-        state.items.get(key).filter(|item| item.expires_at > now).map(|item| item.value.clone())
-    }
 }
 
 impl KvStore for MemoryStore {
     async fn get(&self, key: &str) -> Result<Option<Bytes>, StoreError> {
         validate_key(key)?;
         let now = self.clock.now_ms();
-        let mut state = self.lock();
-        state.touch(key, self.max_bytes.is_some());
-        Ok(self.read(&state, key, now))
+        Ok(self.lock().read(key, now, self.max_bytes.is_some()))
     }
 
     async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Bytes>>, StoreError> {
@@ -183,8 +176,7 @@ impl KvStore for MemoryStore {
         keys.iter()
             .map(|key| {
                 validate_key(key)?;
-                state.touch(key, self.max_bytes.is_some());
-                Ok(self.read(&state, key, now))
+                Ok(state.read(key, now, self.max_bytes.is_some()))
             })
             .collect()
     }
@@ -195,16 +187,21 @@ impl KvStore for MemoryStore {
         let expires_at = now.saturating_add(options.ttl.millis());
         let mut state = self.lock();
         state.reap(now);
-        state.remove(key);
-        let item = Item { value, expires_at, metadata: options.metadata, used: 0 };
-        if self.max_bytes.is_some_and(|max| item.size(key) > max) {
+        let key = match state.remove(key) {
+            Some(existing) => existing,
+            None => {
+                state.ordered = None;
+                Key::from(key)
+            }
+        };
+        let item = Item { value, expires_at, metadata: options.metadata };
+        if self.max_bytes.is_some_and(|max| item.size(&key) > max) {
             return Ok(()); // larger than the whole store: kept nowhere, like an instant eviction
         }
-        state.bytes += item.size(key);
-        state.expiries.push(Reverse((expires_at, key.to_owned())));
-        state.items.insert(key.to_owned(), item);
+        state.bytes += item.size(&key);
+        state.expiries.push(Reverse((expires_at, key.clone())));
+        state.items.push(key, item);
         if let Some(max) = self.max_bytes {
-            state.touch(key, true);
             state.evict_to(max);
         }
         Ok(())
@@ -220,7 +217,19 @@ impl KvStore for MemoryStore {
         let now = self.clock.now_ms();
         let mut state = self.lock();
         state.reap(now);
-        Ok(page_of(&state.items, &options, |name, item| {
+        let State { items, ordered, .. } = &mut *state;
+        let ordered = ordered.get_or_insert_with(|| {
+            let mut keys: Vec<Key> = items.iter().map(|(k, _)| k.clone()).collect();
+            keys.sort_unstable();
+            keys
+        });
+        let from = match options.start() {
+            Bound::Included(first) => ordered.partition_point(|k| &**k < first),
+            Bound::Excluded(after) => ordered.partition_point(|k| &**k <= after),
+            Bound::Unbounded => 0,
+        };
+        let live = ordered[from..].iter().filter_map(|k| items.peek(&**k).map(|item| (&**k, item)));
+        Ok(page_of(live, &options, |name, item| {
             Some(ListedKey {
                 name: name.to_owned(),
                 expires_at: Some(item.expires_at),
@@ -290,6 +299,24 @@ mod tests {
         assert_eq!(seen.len(), 2500);
         assert!(seen.windows(2).all(|w| w[0] < w[1]));
         assert!(seen.iter().all(|k| k.starts_with("p/")));
+    }
+
+    #[test]
+    fn listing_sees_keys_added_and_removed_between_pages() {
+        let store = MemoryStore::bounded(ManualClock::new(0), 1 << 20);
+        for name in ["p/0", "p/1", "p/2", "p/3"] {
+            block_on(store.put(name, Bytes::new(), ttl(60))).unwrap();
+        }
+        let names = |page: ListPage| page.keys.into_iter().map(|k| k.name).collect::<Vec<_>>();
+        let first = block_on(store.list(ListOptions::prefix("p/").limit(2))).unwrap();
+        let cursor = first.cursor.clone();
+        assert_eq!(names(first), ["p/0", "p/1"]);
+        block_on(store.delete("p/2")).unwrap();
+        block_on(store.put("p/1a", Bytes::new(), ttl(60))).unwrap();
+        let rest = block_on(store.list(ListOptions::prefix("p/").limit(2).cursor(cursor))).unwrap();
+        assert_eq!(names(rest), ["p/1a", "p/3"]);
+        block_on(store.delete("p/3")).unwrap();
+        assert_eq!(names(block_on(store.list(ListOptions::prefix("p/"))).unwrap()), ["p/0", "p/1", "p/1a"]);
     }
 
     #[test]

@@ -113,6 +113,14 @@ impl ListOptions {
         self
     }
 
+    /// Where an ordered listing starts: after the cursor, else at the prefix.
+    pub(crate) fn start(&self) -> std::ops::Bound<&str> {
+        match &self.cursor {
+            Some(after) => std::ops::Bound::Excluded(after),
+            None => std::ops::Bound::Included(&self.prefix),
+        }
+    }
+
     pub(crate) fn effective_limit(&self) -> usize {
         if self.limit == 0 {
             MAX_LIST_LIMIT
@@ -215,22 +223,18 @@ impl<S: KvStore + ?Sized> KvStore for std::sync::Arc<S> {
     }
 }
 
-/// One list page over an ordered map: keys starting with the prefix, after the cursor, at most
-/// the limit; `listed` turns a live value into a listed key (`None` skips it: expired, deleted).
-pub(crate) fn page_of<V>(
-    map: &std::collections::BTreeMap<String, V>,
+/// One list page from keys in ascending order, starting at [`ListOptions::start`]: keys with the
+/// prefix, after the cursor, at most the limit; `listed` turns a live value into a listed key
+/// (`None` skips it: expired, deleted).
+pub(crate) fn page_of<'a, V>(
+    ordered: impl Iterator<Item = (&'a str, V)>,
     options: &ListOptions,
-    listed: impl Fn(&str, &V) -> Option<ListedKey>,
+    listed: impl Fn(&str, V) -> Option<ListedKey>,
 ) -> ListPage {
-    use std::ops::Bound;
     let limit = options.effective_limit();
-    let start = match &options.cursor {
-        Some(after) => Bound::Excluded(after.clone()),
-        None => Bound::Included(options.prefix.clone()),
-    };
     let mut keys = Vec::new();
     let mut more = false;
-    for (name, value) in map.range((start, Bound::Unbounded)) {
+    for (name, value) in ordered {
         if !name.starts_with(&options.prefix) {
             break;
         }

@@ -4,6 +4,7 @@
 //! what each cache call costs in KV round trips.
 
 use std::collections::BTreeMap;
+use std::ops::Bound;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytes::Bytes;
@@ -257,7 +258,8 @@ impl KvStore for SimulatedKv {
         let now = self.clock.now_ms();
         let mut state = self.lock();
         state.begin(StoreOp::List, now)?;
-        Ok(page_of(&state.visible, &options, |name, version| match &version.item {
+        let ordered = state.visible.range::<str, _>((options.start(), Bound::Unbounded)).map(|(k, v)| (k.as_str(), v));
+        Ok(page_of(ordered, &options, |name, version| match &version.item {
             Some((_, expires_at, metadata)) if *expires_at > now => {
                 Some(ListedKey { name: name.to_owned(), expires_at: Some(*expires_at), metadata: metadata.clone() })
             }

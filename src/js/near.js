@@ -1,0 +1,74 @@
+// The hot memo of the npm EdgeCache (in-memory store only). It keeps entries the core judged
+// fresh and serves them without entering wasm — the boundary crossings, not the lookup, are what
+// a hit costs. It is exact: an entry is served only until its freshUntil and at most `recheckMs`
+// after the core last saw it (so the store's recency order keeps seeing hot keys); every write
+// or invalidation through the cache drops what it may affect and bumps `generation`, and a
+// lookup that started under an older generation is not remembered.
+const TEXT = 115; // 's'
+const JSON_KIND = 106; // 'j'
+
+export function makeEntry(value, tags, version, storedAt, freshUntil) {
+  return { value, status: "fresh", tags, version, storedAt, freshUntil };
+}
+
+export class Near {
+  constructor(maxEntries, maxChars, recheckMs) {
+    this.slots = new Map();
+    this.maxEntries = maxEntries;
+    this.maxChars = maxChars;
+    this.recheckMs = recheckMs;
+    this.chars = 0;
+    this.generation = 0;
+    this.hits = 0;
+  }
+
+  // A Promise of the entry, or undefined when the core must answer.
+  get(key) {
+    const slot = this.slots.get(key);
+    if (slot === undefined) return undefined;
+    if (Date.now() >= slot.until) {
+      this.drop(key, slot);
+      return undefined;
+    }
+    this.hits++;
+    const value = slot.kind === TEXT ? slot.raw : slot.kind === JSON_KIND ? JSON.parse(slot.raw) : slot.raw.slice();
+    return Promise.resolve(makeEntry(value, slot.tags.slice(), slot.version, slot.storedAt, slot.freshUntil));
+  }
+
+  // Remembers a fresh entry the core returned and gives the caller its entry object.
+  remember(generation, key, kind, value, json, tags, version, storedAt, freshUntil) {
+    const entry = makeEntry(value, tags, version, storedAt, freshUntil);
+    if (generation !== this.generation || typeof key !== "string") return entry;
+    const raw = kind === TEXT ? value : kind === JSON_KIND ? json : value.slice();
+    const chars = key.length + raw.length;
+    if (chars > this.maxChars) return entry;
+    const old = this.slots.get(key);
+    if (old !== undefined) this.drop(key, old);
+    const until = Math.min(freshUntil, Date.now() + this.recheckMs);
+    this.slots.set(key, { kind, raw, tags: tags.slice(), version, storedAt, freshUntil, until, chars });
+    this.chars += chars;
+    // Oldest remembered first out: a hot key comes back within recheckMs anyway.
+    for (const [k, s] of this.slots) {
+      if (this.slots.size <= this.maxEntries && this.chars <= this.maxChars) break;
+      this.drop(k, s);
+    }
+    return entry;
+  }
+
+  drop(key, slot) {
+    this.slots.delete(key);
+    this.chars -= slot.chars;
+  }
+
+  forget(key) {
+    this.generation++;
+    const slot = this.slots.get(key);
+    if (slot !== undefined) this.drop(key, slot);
+  }
+
+  clear() {
+    this.generation++;
+    this.slots.clear();
+    this.chars = 0;
+  }
+}
