@@ -15,6 +15,7 @@
 //! for KV's 512-byte keys keeps a readable head and ends in `~` plus the SHA-256 of the whole
 //! escaped text; `~` never appears unescaped otherwise, so a shortened key cannot equal another.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use sha2::{Digest, Sha256};
@@ -74,7 +75,19 @@ impl KeySpace {
     #[must_use]
     pub fn entry(&self, key: &str, version: u64) -> String {
         let budget = MAX_KEY_BYTES - self.root.len() - "e/@v".len() - 20;
-        format!("{}e/{}@v{version}", self.root, fit(&escape(key), budget))
+        let mut out = self.under("e/", &fit(&escape(key), budget), 24);
+        let _ = write!(out, "@v{version}");
+        out
+    }
+
+    /// `{root}{area}{name}`, with room for `extra` more bytes (keys are built on every call:
+    /// one allocation each, not a `format!` per part).
+    fn under(&self, area: &str, name: &str, extra: usize) -> String {
+        let mut out = String::with_capacity(self.root.len() + area.len() + name.len() + extra);
+        out.push_str(&self.root);
+        out.push_str(area);
+        out.push_str(name);
+        out
     }
 
     /// Every entry key starts with this.
@@ -93,15 +106,22 @@ impl KeySpace {
     /// The hard and any-purge stamp keys of `scope`.
     #[must_use]
     pub fn stamps(&self, scope: &Scope) -> [String; 2] {
-        let name = match scope {
-            Scope::Everything => "*".to_owned(),
-            Scope::Key(k) => format!("k:{}", escape(k)),
-            Scope::Tag(t) => format!("t:{}", escape(t)),
-            Scope::Prefix(p) => format!("p:{}", escape(p)),
+        let (kind, text) = match scope {
+            Scope::Everything => ("*", ""),
+            Scope::Key(k) => ("k:", k.as_str()),
+            Scope::Tag(t) => ("t:", t.as_str()),
+            Scope::Prefix(p) => ("p:", p.as_str()),
         };
+        let escaped = escape(text);
+        let mut name = String::with_capacity(kind.len() + escaped.len());
+        name.push_str(kind);
+        name.push_str(&escaped);
         let budget = MAX_KEY_BYTES - self.root.len() - "s//h".len();
-        let base = format!("{}s/{}", self.root, fit(&name, budget));
-        [format!("{base}/h"), format!("{base}/a")]
+        let mut hard = self.under("s/", &fit(&name, budget), 2);
+        let mut any = hard.clone();
+        hard.push_str("/h");
+        any.push_str("/a");
+        [hard, any]
     }
 
     /// The membership-index key saying the entry `key@v{version}` carries `tag`.
@@ -146,10 +166,14 @@ impl KeySpace {
 
 /// Escapes user text byte-wise; the result contains none of `% / @ ~ *` unescaped.
 #[must_use]
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
+pub fn escape(text: &str) -> Cow<'_, str> {
+    let special = |c: char| matches!(c, '%' | '/' | '@' | '~' | '*') || c.is_control();
+    if !text.chars().any(special) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
     for c in text.chars() {
-        if matches!(c, '%' | '/' | '@' | '~' | '*') || c.is_control() {
+        if special(c) {
             let mut buf = [0u8; 4];
             for b in c.encode_utf8(&mut buf).bytes() {
                 let _ = write!(out, "%{b:02X}");
@@ -158,13 +182,13 @@ pub fn escape(text: &str) -> String {
             out.push(c);
         }
     }
-    out
+    Cow::Owned(out)
 }
 
 /// `escaped` if it fits `budget` bytes, else a readable head, `~` and its SHA-256.
-fn fit(escaped: &str, budget: usize) -> String {
+fn fit(escaped: &str, budget: usize) -> Cow<'_, str> {
     if escaped.len() <= budget {
-        return escaped.to_owned();
+        return Cow::Borrowed(escaped);
     }
     // Cut after whole units (a character or a %XX escape), never inside one.
     let limit = budget.saturating_sub(HASH_SUFFIX_BYTES);
@@ -183,7 +207,7 @@ fn fit(escaped: &str, budget: usize) -> String {
     for b in digest {
         let _ = write!(out, "{b:02x}");
     }
-    out
+    Cow::Owned(out)
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
@@ -237,7 +261,7 @@ mod tests {
         #[test]
         fn escaping_preserves_prefixes(a in ".{0,40}", b in ".{0,40}") {
             let joined = format!("{a}{b}");
-            prop_assert!(escape(&joined).starts_with(&escape(&a)));
+            prop_assert!(escape(&joined).starts_with(&*escape(&a)));
         }
 
         #[test]

@@ -307,6 +307,9 @@ impl EdgeCache {
         }
         if let Some(memo) = seconds(options.stamp_memo, "stampMemo")? {
             builder = builder.stamp_memo(memo);
+        } else if in_memory {
+            // Stamps in wasm memory are read as fast as a memo would answer.
+            builder = builder.stamp_memo(Duration::ZERO);
         }
         let cache = builder.build().map_err(|e| cache_error(&e))?;
         let near = in_memory.then(|| near::for_memory_store(max_bytes));

@@ -507,6 +507,9 @@ impl<S: KvStore> Cache<S> {
     }
 
     fn remember(&self, key: String, value: Option<String>, now: Millis) {
+        if self.settings.stamp_memo_ms == 0 {
+            return; // memo off: a store as fast as the memo (memory) gains nothing from it
+        }
         let mut memo = self.memo();
         if memo.len() >= MEMO_CAPACITY {
             memo.clear();
