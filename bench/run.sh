@@ -1,16 +1,25 @@
 #!/usr/bin/env bash
 # `make bench`: builds what it measures, runs the benchmarks and writes BENCHMARKS.md.
-# So far: the npm package in Node against its peers, and bundle sizes (issue 6 adds the worker
-# under load, purge cost, stampede and the plots). Not part of `make test`: figures, not tests.
+# The npm package in Node against its peers, the worker under load from wrk against a
+# pass-through and a plain-JS caching worker, purge cost, stampedes (with a plot), signature
+# verification and bundle sizes. Not part of `make test`: figures, not tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh >/dev/null
 scripts/build-worker.sh
 scripts/build-npm.sh
 export PATH="$PWD/node_modules/.bin:$PATH"
+if ! command -v wrk >/dev/null; then
+  echo "[bench] installing wrk (apt)"
+  sudo_cmd=""
+  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq wrk >/dev/null
+fi
 mkdir -p target
 echo "[bench] npm package in Node vs Map, lru-cache, bentocache, keyv (takes a few minutes)"
 BENCH_OUT=target/bench-node.md node --expose-gc bench/node.mjs >/dev/null
+echo "[bench] the worker in workerd under load from wrk (about 2 minutes)"
+BENCH_OUT=target/bench-load.md node bench/load.mjs >/dev/null 2>&1
 echo "[bench] purge cost and stampedes against the worker in workerd"
 BENCH_OUT=target/bench-edge.md BENCH_SVG=BENCHMARKS.svg node bench/edge.mjs >/dev/null 2>&1
 echo "[bench] signature verification cost"
@@ -24,11 +33,9 @@ verify=$(cargo run --quiet --release --example verify_cost)
   echo "bentocache $(version bentocache), keyv $(version keyv)."
   echo "Shared, noisy machine: medians of rounds with min–max; compare ratios measured in the same run."
   echo
-  echo "Status: first figures, before any optimisation. Section 2 (the worker under load from wrk"
-  echo "against a pass-through and a plain-JS caching worker) is still to come (issue 6)."
-  echo
   echo "## 1. The npm package in Node"
   cat target/bench-node.md
+  cat target/bench-load.md
   cat target/bench-edge.md
   echo
   read -r v_med v_min v_max <<<"$verify"
