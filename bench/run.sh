@@ -13,6 +13,7 @@ if ! command -v wrk >/dev/null; then
   echo "[bench] installing wrk (apt)"
   sudo_cmd=""
   [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq wrk >/dev/null
 fi
 mkdir -p target

@@ -102,25 +102,6 @@ impl Config {
         })
     }
 
-    /// What identifies this configuration (secrets by fingerprint only), to rebuild isolate
-    /// state when a deploy changes it.
-    pub fn fingerprint(&self) -> String {
-        format!(
-            "{}|{}|{}|{}|{:?}|{}|{:?}|{}|{:?}|{}|{:?}",
-            self.origin,
-            self.secrets.primary().fingerprint(),
-            self.secrets.len(),
-            self.namespace,
-            self.default_ttl,
-            self.deploy_version,
-            self.stamp_memo,
-            self.max_body_bytes,
-            self.origin_timeout,
-            self.memory_budget,
-            self.kv_propagation
-        )
-    }
-
     /// The documented bound on serving purged content: KV propagation + stamp memo.
     pub fn staleness_bound(&self) -> Duration {
         self.kv_propagation + self.stamp_memo

@@ -25,11 +25,7 @@ pub async fn fetch(request: Request, env: Env, ctx: Context) -> worker::Result<R
 }
 
 async fn route(request: Request, env: Env, ctx: &Context) -> worker::Result<Response> {
-    let config = match Config::from_env(&env) {
-        Ok(config) => config,
-        Err(e) => return config_error(&e),
-    };
-    let state = match state::state(&env, config) {
+    let state = match state::state(&env) {
         Ok(state) => state,
         Err(e) => return config_error(&e),
     };

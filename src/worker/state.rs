@@ -1,5 +1,7 @@
-//! What lives for the life of an isolate: the cache (its stamp memo, single-flight table and
-//! in-memory entries), the purge endpoint, the edge policy. Rebuilt if the configuration changes.
+//! What lives for the life of an isolate: the configuration, the cache (its stamp memo,
+//! single-flight table and in-memory entries), the purge endpoint, the edge policy. Bindings are
+//! fixed for an isolate's life (a deploy or a settings change starts new isolates), so they are
+//! read once, not on every request.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -30,17 +32,16 @@ pub struct State {
 }
 
 thread_local! {
-    static STATE: RefCell<Option<(String, Rc<State>)>> = const { RefCell::new(None) };
+    static STATE: RefCell<Option<Rc<State>>> = const { RefCell::new(None) };
 }
 
-/// The isolate's state for `config`, built on first use.
-pub fn state(env: &Env, config: Config) -> Result<Rc<State>, ConfigError> {
-    let fingerprint = config.fingerprint();
-    if let Some(state) =
-        STATE.with(|s| s.borrow().as_ref().filter(|(f, _)| *f == fingerprint).map(|(_, st)| st.clone()))
-    {
+/// The isolate's state, built from `env` on first use (a configuration error is reported on
+/// every request until it is fixed).
+pub fn state(env: &Env) -> Result<Rc<State>, ConfigError> {
+    if let Some(state) = STATE.with(|s| s.borrow().clone()) {
         return Ok(state);
     }
+    let config = Config::from_env(env)?;
     let kv =
         env.kv("CACHE").map_err(|e| ConfigError { setting: "CACHE", reason: format!("KV binding missing: {e}") })?;
     let store = Tiered::new(WorkerKv(kv.clone()), config.memory_budget, JsClock);
@@ -66,7 +67,7 @@ pub fn state(env: &Env, config: Config) -> Result<Rc<State>, ConfigError> {
         .url_key(url_key);
     let policy = EdgePolicy { default_ttl_ms: duration_ms(config.default_ttl), ..EdgePolicy::default() };
     let state = Rc::new(State { config, cache, purge, policy });
-    STATE.with(|s| *s.borrow_mut() = Some((fingerprint, state.clone())));
+    STATE.with(|s| *s.borrow_mut() = Some(state.clone()));
     Ok(state)
 }
 

@@ -20,6 +20,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytes::Bytes;
+use futures_util::future::{join, join_all};
 
 use builder::Settings;
 use flight::{Flights, Role};
@@ -469,18 +470,19 @@ impl<S: KvStore> Cache<S> {
         let ttl = KvTtl::covering_ms(meta.usable_until().saturating_sub(now));
         let envelope = Envelope { meta, captured, value };
         let location = self.keys.entry(key, options.version);
-        self.store
-            .put(&location, envelope.encode(), PutOptions::new(ttl))
-            .await
-            .inspect_err(|_| self.counters.bump(Counter::StoreError))?;
-        // The index serves sweeps and introspection only; a failed index write costs storage
-        // reclamation for this entry until its TTL, never correctness.
-        for tag in &envelope.meta.tags {
-            let index = self.keys.index(tag, key, options.version);
-            if self.store.put(&index, Bytes::new(), PutOptions::new(ttl)).await.is_err() {
-                self.counters.bump(Counter::StoreError);
-            }
+        // The entry and its index keys are written together: one KV round trip of latency, not
+        // one per tag. The index serves sweeps and introspection only; a failed index write
+        // costs storage reclamation for this entry until its TTL, never correctness.
+        let indexes: Vec<String> =
+            envelope.meta.tags.iter().map(|t| self.keys.index(t, key, options.version)).collect();
+        let index_writes =
+            join_all(indexes.iter().map(|index| self.store.put(index, Bytes::new(), PutOptions::new(ttl))));
+        let (stored, indexed) =
+            join(self.store.put(&location, envelope.encode(), PutOptions::new(ttl)), index_writes).await;
+        for _ in indexed.iter().filter(|r| r.is_err()) {
+            self.counters.bump(Counter::StoreError);
         }
+        stored.inspect_err(|_| self.counters.bump(Counter::StoreError))?;
         Ok(Hit { value: envelope.value, meta: envelope.meta })
     }
 
@@ -594,26 +596,33 @@ impl<S: KvStore> Cache<S> {
         let [hard_key, any_key] = self.keys.stamps(scope);
         let ttl = PutOptions::new(KvTtl::covering_ms(self.settings.stamp_ttl_ms));
         let any = new_stamp(stamped_at, self.random());
+        let any_write = self.store.put(&any_key, Bytes::from(any.clone()), ttl.clone());
         let hard = if mode == Mode::Hard {
             let stamp = new_stamp(stamped_at, self.random());
             let hard = match (scope, version) {
                 (Scope::Key(_), Some(v)) => format!("{v}.{stamp}"),
                 _ => stamp,
             };
-            self.store
-                .put(&hard_key, Bytes::from(hard.clone()), ttl.clone())
-                .await
-                .inspect_err(|_| self.counters.bump(Counter::StoreError))?;
+            let hard_write = self.store.put(&hard_key, Bytes::from(hard.clone()), ttl);
+            let written = if origin == StampOrigin::Purge {
+                // In order: a purge whose hard stamp failed must leave entries as they were.
+                match hard_write.await {
+                    Ok(()) => any_write.await,
+                    Err(e) => Err(e),
+                }
+            } else {
+                // A never-used scope: nothing to leave as it was, so one round trip for both.
+                let (hard_written, any_written) = join(hard_write, any_write).await;
+                hard_written.and(any_written)
+            };
+            written.inspect_err(|_| self.counters.bump(Counter::StoreError))?;
             self.remember(hard_key, Some(hard.clone()), now);
             hard
         } else {
+            any_write.await.inspect_err(|_| self.counters.bump(Counter::StoreError))?;
             String::new()
         };
-        self.store
-            .put(&any_key, Bytes::from(any.clone()), ttl)
-            .await
-            .inspect_err(|_| self.counters.bump(Counter::StoreError))?;
-        self.remember(any_key, Some(any.clone()), now);
+        self.remember(any_key.clone(), Some(any.clone()), now);
         Ok((hard, any))
     }
 
