@@ -13,7 +13,30 @@ const CLIENT_CONDITIONS: [&str; 6] =
 
 /// The headers of a platform object as a list (repeated headers arrive joined with ", ").
 pub fn header_list(headers: &Headers) -> HeaderList {
-    headers.entries().map(|(n, v)| (n.to_ascii_lowercase(), v)).collect()
+    // Two boundary crossings for the whole list, not several per header: `Array.from` gives
+    // [name, value] pairs, which join as "name,value" lines (names hold no comma, values no
+    // line break).
+    let joined: String = js_sys::Array::from(headers.0.as_ref()).join("\n").into();
+    joined
+        .lines()
+        .filter_map(|line| line.split_once(','))
+        .map(|(n, v)| (n.to_ascii_lowercase(), v.to_owned()))
+        .collect()
+}
+
+/// Platform headers from a list in three crossings (JSON text, parse, construct), not one per
+/// header.
+pub fn platform_headers<'a>(headers: impl IntoIterator<Item = (&'a str, &'a str)>) -> worker::Result<Headers> {
+    let pairs: Vec<(&str, &str)> = headers.into_iter().collect();
+    let json = serde_json::to_string(&pairs).map_err(|e| worker::Error::RustError(e.to_string()))?;
+    let pairs = js_sys::JSON::parse(&json)?;
+    Ok(Headers(web_sys::Headers::new_with_str_sequence_sequence(&pairs)?))
+}
+
+/// The path of a serialised absolute URL (`https://host/path?q` → `/path?q`), without parsing it.
+pub fn path_of(url: &str) -> &str {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    url[after_scheme..].find('/').map_or("/", |i| &url[after_scheme + i..])
 }
 
 /// The raw request method (worker-rs maps unknown methods to GET).
@@ -30,13 +53,10 @@ pub fn origin_request(
     body: Option<JsValue>,
 ) -> worker::Result<worker::Request> {
     let init = js_sys::Object::new();
-    let platform_headers = Headers::new();
-    for (name, value) in end_to_end(headers) {
-        // Host is the worker's; the platform sets the origin's.
-        if name != "host" {
-            platform_headers.append(&name, &value)?;
-        }
-    }
+    // Host is the worker's; the platform sets the origin's.
+    let kept = end_to_end(headers);
+    let platform_headers =
+        platform_headers(kept.iter().filter(|(name, _)| name != "host").map(|(n, v)| (n.as_str(), v.as_str())))?;
     js_sys::Reflect::set(&init, &"method".into(), &method.into())?;
     js_sys::Reflect::set(&init, &"headers".into(), platform_headers.as_ref())?;
     js_sys::Reflect::set(&init, &"redirect".into(), &"manual".into())?;
@@ -58,10 +78,7 @@ pub fn respond(status: u16, headers: &HeaderList, body: Option<Bytes>) -> worker
     if !(200..=599).contains(&status) {
         return respond_error(502, "bad_origin_status", &format!("origin answered status {status}"));
     }
-    let platform_headers = Headers::new();
-    for (name, value) in headers {
-        platform_headers.append(name, value)?;
-    }
+    let platform_headers = platform_headers(headers.iter().map(|(n, v)| (n.as_str(), v.as_str())))?;
     let builder = ResponseBuilder::new().with_status(status).with_headers(platform_headers);
     Ok(match body {
         Some(body) if !matches!(status, 204 | 205 | 304) => builder.fixed(body.to_vec()),

@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::future::{select, Either};
-use worker::{Context, Delay, Fetch, Headers, Response, ResponseBuilder};
+use worker::{Context, Delay, Fetch, Response, ResponseBuilder};
 
-use super::http::{fill_headers, header_list, origin_request, respond, respond_error};
+use super::http::{fill_headers, header_list, origin_request, platform_headers, respond, respond_error};
 use super::state::State;
 use crate::core::http::{
     cache_key, decide, end_to_end, header, not_modified, set_header, CacheStatus, Decision, HeaderList, StoredResponse,
@@ -31,12 +31,32 @@ struct Outcome {
 }
 
 /// Answers a GET or HEAD through the cache.
-pub async fn cached(request: worker::Request, state: Rc<State>, ctx: &Context, head: bool) -> worker::Result<Response> {
-    let url = request.url()?.to_string();
+pub async fn cached(
+    request: web_sys::Request,
+    url: String,
+    state: Rc<State>,
+    ctx: &Context,
+    head: bool,
+) -> worker::Result<Response> {
     let key = cache_key(&url).unwrap_or_else(|| "/".to_owned());
-    let client = header_list(request.headers());
+    let raw_headers = worker::Headers(request.headers());
+    let lookup = state.cache.get(&key).await;
+    // The hot path: a fresh hit reads only the request headers it depends on, by name (listing
+    // them all costs a hit more than the lookup).
+    if let Ok(Lookup::Fresh(hit)) = &lookup {
+        if let Some(stored) = decode(hit) {
+            let client: HeaderList = stored
+                .request_headers_read()
+                .filter_map(|name| raw_headers.get(name).ok().flatten().map(|value| (name.to_owned(), value)))
+                .collect();
+            if stored.matches(&client) {
+                return serve(&stored, &hit.meta, CacheStatus::hit(secs_until(hit.meta.fresh_until)), &client, head);
+            }
+        }
+    }
+    let client = header_list(&raw_headers);
     let mut kv_failed = false;
-    let (stale, fwd) = match state.cache.get(&key).await {
+    let (stale, fwd) = match lookup {
         Ok(Lookup::Fresh(hit)) => match decode(&hit) {
             Some(stored) if stored.matches(&client) => {
                 let ttl = secs_until(hit.meta.fresh_until);
@@ -130,7 +150,7 @@ pub async fn cached(request: worker::Request, state: Rc<State>, ctx: &Context, h
             }
         },
         // The cache refused (key too long, KV trouble before the load): plain proxying.
-        Err(other) => pass_through(request, state, &format!("cache-error: {other}")).await,
+        Err(other) => pass_through(worker::Request::from(request), state, &format!("cache-error: {other}")).await,
     }
 }
 
@@ -294,11 +314,14 @@ fn forward(response: Response, status: &CacheStatus) -> worker::Result<Response>
     if !(200..=599).contains(&code) {
         return respond_error(502, "bad_origin_status", &format!("origin answered status {code}"));
     }
-    let headers = Headers::new();
-    for (name, value) in end_to_end(&header_list(response.headers())) {
-        headers.append(&name, &value)?;
-    }
-    headers.set("cache-status", &status.header())?;
+    let cache_status = status.header();
+    let kept = end_to_end(&header_list(response.headers()));
+    let headers = platform_headers(
+        kept.iter()
+            .filter(|(name, _)| name != "cache-status")
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .chain([("cache-status", cache_status.as_str())]),
+    )?;
     let (_, body) = response.into_parts();
     Ok(ResponseBuilder::new().with_status(code).with_headers(headers).body(body))
 }

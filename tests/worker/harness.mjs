@@ -42,7 +42,7 @@ export async function startOrigin(routes) {
 /** The built worker in workerd, with `vars` over sensible test defaults. With `flakyKv`, the
  * CACHE binding is a real KV namespace behind a wrapper whose failures the test switches on
  * (`edge.setKv("fail-all" | "fail-writes" | "ok")`); `port` also serves it over HTTP. */
-export async function startWorker(originUrl, vars = {}, { flakyKv = false, port } = {}) {
+export async function startWorker(originUrl, vars = {}, { flakyKv = false, port, inspectorPort } = {}) {
   const bindings = { ORIGIN_URL: originUrl, PURGE_SECRETS: SECRET, STAMP_MEMO_MS: "0", ...vars };
   for (const [k, v] of Object.entries(bindings)) if (v === undefined) delete bindings[k];
   let kvMode = "ok";
@@ -83,7 +83,11 @@ export async function startWorker(originUrl, vars = {}, { flakyKv = false, port 
       }
       export default function (env) { return new FlakyKV(env); }`,
   };
-  const mf = new Miniflare({ workers: flakyKv ? [main, flaky] : [main], ...(port !== undefined ? { host: "127.0.0.1", port } : {}) });
+  const mf = new Miniflare({
+    workers: flakyKv ? [main, flaky] : [main],
+    ...(port !== undefined ? { host: "127.0.0.1", port } : {}),
+    ...(inspectorPort !== undefined ? { inspectorPort } : {}),
+  });
   const url = await mf.ready;
   const fetch = (p, init) => mf.dispatchFetch(`http://edge.test${p}`, init);
   return {

@@ -72,7 +72,8 @@ test("a miss is stored, the next request is a hit; edge-only and hop-by-hop head
     assert.equal(second.res.headers.get(h), null, h);
     assert.equal(first.res.headers.get(h), null, h);
   }
-  assert.equal(second.res.headers.get("age"), "0");
+  // Whole seconds since it was stored: 0, or 1 on a machine slow enough to cross a second.
+  assert.match(second.res.headers.get("age"), /^[01]$/);
 });
 
 test("no-store, private and Set-Cookie responses are never stored", async () => {

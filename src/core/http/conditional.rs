@@ -15,7 +15,8 @@ use super::headers::header;
 /// ```
 #[must_use]
 pub fn not_modified(request: &[(String, String)], stored: &[(String, String)]) -> bool {
-    if let Some(candidates) = header(request, "if-none-match") {
+    let [if_none_match, if_modified_since] = CONDITIONAL_HEADERS;
+    if let Some(candidates) = header(request, if_none_match) {
         let Some(etag) = header(stored, "etag") else {
             return false;
         };
@@ -23,13 +24,16 @@ pub fn not_modified(request: &[(String, String)], stored: &[(String, String)]) -
         return candidates.split(',').any(|c| c.trim() == "*" || opaque(c) == opaque(etag));
     }
     match (
-        header(request, "if-modified-since").and_then(parse_http_date),
+        header(request, if_modified_since).and_then(parse_http_date),
         header(stored, "last-modified").and_then(parse_http_date),
     ) {
         (Some(since), Some(modified)) => modified <= since,
         _ => false,
     }
 }
+
+/// The request headers [`not_modified`] reads.
+pub const CONDITIONAL_HEADERS: [&str; 2] = ["if-none-match", "if-modified-since"];
 
 /// Headers a 304 carries from the stored response (RFC 9110 §15.4.5).
 pub const NOT_MODIFIED_HEADERS: [&str; 6] = ["cache-control", "content-location", "date", "etag", "expires", "vary"];

@@ -1,6 +1,7 @@
 //! A response as the edge stores it: status, end-to-end headers, the request-header values its
 //! `Vary` names, and the body. Encoded as a 4-byte head length, the head as JSON, the body.
 
+use super::conditional::CONDITIONAL_HEADERS;
 use bytes::Bytes;
 
 use super::headers::{header, HeaderList};
@@ -49,6 +50,12 @@ impl StoredResponse {
     #[must_use]
     pub fn matches(&self, request: &[(String, String)]) -> bool {
         self.vary.iter().all(|(name, value)| header(request, name) == value.as_deref())
+    }
+
+    /// The request headers that answering a request from this response reads: the conditional
+    /// ones and those its `Vary` names. A front may fetch just these for a hit.
+    pub fn request_headers_read(&self) -> impl Iterator<Item = &str> {
+        CONDITIONAL_HEADERS.iter().copied().chain(self.vary.iter().map(|(name, _)| name.as_str()))
     }
 
     /// The stored form.

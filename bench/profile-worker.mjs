@@ -1,0 +1,64 @@
+// A CPU profile of the worker inside workerd (through Miniflare's inspector) while it serves
+// in-isolate hits, for finding where a hit's time goes. Prints the top functions by self time.
+// Usage: node bench/profile-worker.mjs [memory|kv] [requests]
+import { startOrigin, startWorker, freePort } from "../tests/worker/harness.mjs";
+
+const mode = process.argv[2] ?? "memory";
+const requests = Number(process.argv[3] ?? 3000);
+const origin = await startOrigin({
+  "/page": (req, res) => {
+    res.writeHead(200, { "content-type": "text/plain", "cache-control": "max-age=3600", "cache-tag": "pages,page:1" });
+    res.end("x".repeat(2048));
+  },
+});
+const inspectorPort = await freePort();
+const edge = await startWorker(origin.url, { STAMP_MEMO_MS: "1000", ...(mode === "kv" ? { MEMORY_BUDGET: "0" } : {}) }, { inspectorPort });
+await (await edge.fetch("/page?hot=1")).arrayBuffer();
+const targets = await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).json();
+const ws = new WebSocket(targets.find((t) => t.title?.includes("edgecache") || true).webSocketDebuggerUrl);
+await new Promise((resolve, reject) => { ws.onopen = resolve; ws.onerror = reject; });
+let id = 0;
+const pending = new Map();
+ws.onmessage = (event) => {
+  const message = JSON.parse(event.data);
+  if (message.id && pending.has(message.id)) { pending.get(message.id)(message.result); pending.delete(message.id); }
+};
+const send = (method, params = {}) => new Promise((resolve) => { const n = ++id; pending.set(n, resolve); ws.send(JSON.stringify({ id: n, method, params })); });
+await send("Profiler.enable");
+await send("Profiler.setSamplingInterval", { interval: 100 });
+await send("Profiler.start");
+for (let i = 0; i < requests; i += 8) {
+  await Promise.all(Array.from({ length: 8 }, () => edge.fetch("/page?hot=1").then((r) => r.arrayBuffer())));
+}
+const { profile } = await send("Profiler.stop");
+ws.close();
+await edge.close();
+await origin.close();
+
+const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+const self = new Map();
+let total = 0;
+profile.samples.forEach((sample, i) => {
+  const node = byId.get(sample);
+  const dt = profile.timeDeltas[i] ?? 0;
+  const name = `${node.callFrame.functionName || "(anonymous)"} ${node.callFrame.url.split("/").pop()}`.slice(0, 120);
+  self.set(name, (self.get(name) ?? 0) + dt);
+  total += dt;
+});
+// Inclusive time of the worker's own Rust functions.
+const parent = new Map();
+for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+const inclusive = new Map();
+profile.samples.forEach((sample, i) => {
+  const seen = new Set();
+  for (let q = sample; q; q = parent.get(q)) {
+    const name = byId.get(q).callFrame.functionName.replace(/::h[0-9a-f]{16}$/, "").slice(0, 110);
+    if (!(process.env.ALL || name.startsWith("edgecache::")) || seen.has(name)) continue;
+    seen.add(name);
+    inclusive.set(name, (inclusive.get(name) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  }
+});
+console.log(`${requests} requests, ${(total / 1000).toFixed(0)} ms sampled (${mode} hits)`);
+for (const [name, t] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 30)) console.log(`${((t / total) * 100).toFixed(1).padStart(5)}% ${name}`);
+console.log("\ninclusive, edgecache functions:");
+for (const [name, t] of [...inclusive].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`${((t / total) * 100).toFixed(1).padStart(5)}% ${name}`);
