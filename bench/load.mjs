@@ -6,88 +6,14 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { writeFileSync } from "node:fs";
-import { Miniflare } from "miniflare";
 import { startOrigin, startWorker, freePort } from "../tests/worker/harness.mjs";
+import { JS_CACHE, PASS_THROUGH, startScript } from "./workers.mjs";
 
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
 const SECONDS = Number(process.env.SECONDS_PER_ROUND ?? 3);
 const CONNECTIONS = 8;
 const BODY = "x".repeat(2048);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-const PASS_THROUGH = `
-export default {
-  async fetch(request, env) {
-    const url = new URL(request.url);
-    return fetch(env.ORIGIN_URL + url.pathname + url.search, { headers: request.headers });
-  },
-};`;
-
-// What a user would write by hand: no RFC 9111 beyond max-age, no single-flight, no fencing.
-const JS_CACHE = `
-const memory = new Map();
-const stamps = new Map();
-const MEMORY_MAX = 10000;
-async function stamp(env, tag, now) {
-  const memo = stamps.get(tag);
-  if (memo && now - memo.at < 1000) return memo.value;
-  const value = (await env.CACHE.get("stamp:" + tag)) ?? "0";
-  stamps.set(tag, { value, at: now });
-  return value;
-}
-async function valid(env, entry, now) {
-  if (entry.expires <= now) return false;
-  for (const [tag, seen] of entry.tags) if ((await stamp(env, tag, now)) !== seen) return false;
-  return true;
-}
-export default {
-  async fetch(request, env, ctx) {
-    const url = new URL(request.url);
-    const key = url.pathname + url.search;
-    const now = Date.now();
-    const useMemory = env.MEMORY !== "0";
-    let entry = useMemory ? memory.get(key) : undefined;
-    if (!entry) {
-      const stored = await env.CACHE.get("e:" + key, "json");
-      if (stored && useMemory) memory.set(key, stored);
-      entry = stored;
-    }
-    if (entry && (await valid(env, entry, now))) {
-      return new Response(entry.body, { status: entry.status, headers: { ...entry.headers, "x-cache": "hit" } });
-    }
-    const response = await fetch(env.ORIGIN_URL + key);
-    const body = await response.text();
-    const maxAge = /max-age=(\\d+)/.exec(response.headers.get("cache-control") ?? "");
-    if (response.status === 200 && maxAge) {
-      const tags = (response.headers.get("cache-tag") ?? "").split(",").map((t) => t.trim()).filter(Boolean);
-      const seen = [];
-      for (const tag of tags) seen.push([tag, await stamp(env, tag, now)]);
-      const headers = { "content-type": response.headers.get("content-type") ?? "text/plain" };
-      const fresh = { status: 200, headers, body, tags: seen, expires: now + Number(maxAge[1]) * 1000 };
-      ctx.waitUntil(env.CACHE.put("e:" + key, JSON.stringify(fresh), { expirationTtl: Math.max(60, Number(maxAge[1])) }));
-      if (useMemory) {
-        if (memory.size >= MEMORY_MAX) memory.delete(memory.keys().next().value);
-        memory.set(key, fresh);
-      }
-    }
-    return new Response(body, { status: response.status, headers: { "content-type": "text/plain", "x-cache": "miss" } });
-  },
-};`;
-
-async function startScript(script, originUrl, vars) {
-  const port = await freePort();
-  const mf = new Miniflare({
-    host: "127.0.0.1",
-    port,
-    modules: true,
-    script,
-    compatibilityDate: "2026-07-01",
-    kvNamespaces: ["CACHE"],
-    bindings: { ORIGIN_URL: originUrl, ...vars },
-  });
-  const url = (await mf.ready).toString().replace(/\/$/, "");
-  return { url, close: () => mf.dispose() };
-}
 
 // A wrk Lua script giving every request its own URL (a miss each time).
 const missScript = "/tmp/edgecache-bench-miss.lua";
@@ -113,13 +39,6 @@ async function wrk(url, { unique = false } = {}) {
   return { rps, p50: ms(" 50"), p99: ms(" 99") };
 }
 
-async function measure(url, options) {
-  const rounds = [];
-  for (let r = 0; r < ROUNDS; r++) rounds.push(await wrk(url, options));
-  const pick = (k) => ({ median: median(rounds.map((x) => x[k])), min: Math.min(...rounds.map((x) => x[k])), max: Math.max(...rounds.map((x) => x[k])) });
-  return { rps: pick("rps"), p50: pick("p50"), p99: pick("p99") };
-}
-
 const origin = await startOrigin({
   "/page": (req, res) => {
     res.writeHead(200, { "content-type": "text/plain", "cache-control": "max-age=3600", "cache-tag": "pages,page:1" });
@@ -127,35 +46,39 @@ const origin = await startOrigin({
   },
 });
 
-const results = {};
-// SCENARIOS=hit (or any part of "worker/scenario" names) measures a subset, while optimising.
-const only = process.env.SCENARIOS;
-async function subject(name, start, scenarios) {
-  for (const [scenario, vars, options] of scenarios) {
-    if (only && !`${name}/${scenario}`.includes(only)) continue;
-    const server = await start(vars);
-    try {
-      // Warm: instantiate the isolate and fill the cache for the hit scenarios.
-      for (let i = 0; i < 3; i++) await (await fetch(`${server.url}/page?hot=1`)).arrayBuffer();
-      results[`${name}/${scenario}`] = await measure(`${server.url}/page?hot=1`, options);
-    } finally {
-      await server.close();
-    }
-  }
-}
-
+// Every configuration runs at once in its own workerd; rounds interleave them, so a burst of
+// load from elsewhere on the machine hits every subject alike and the ratios stay fair.
 const MISS = { unique: true };
-await subject("edgecache", async (vars) => { const w = await startWorker(origin.url, vars, { port: await freePort() }); return { url: w.url, close: w.close }; }, [
-  ["memory hit", { STAMP_MEMO_MS: "1000" }],
-  ["KV hit", { STAMP_MEMO_MS: "1000", MEMORY_BUDGET: "0" }],
-  ["miss", { STAMP_MEMO_MS: "1000" }, MISS],
-]);
-await subject("plain-JS cache", (vars) => startScript(JS_CACHE, origin.url, vars), [
-  ["memory hit", {}],
-  ["KV hit", { MEMORY: "0" }],
-  ["miss", {}, MISS],
-]);
-await subject("pass-through", (vars) => startScript(PASS_THROUGH, origin.url, vars), [["every request", {}]]);
+const configs = [
+  ["edgecache", "memory hit", (o) => startEdge(o, { STAMP_MEMO_MS: "1000" })],
+  ["edgecache", "KV hit", (o) => startEdge(o, { STAMP_MEMO_MS: "1000", MEMORY_BUDGET: "0" })],
+  ["edgecache", "miss", (o) => startEdge(o, { STAMP_MEMO_MS: "1000" }), MISS],
+  ["plain-JS cache", "memory hit", (o) => startScript(JS_CACHE, o, {})],
+  ["plain-JS cache", "KV hit", (o) => startScript(JS_CACHE, o, { MEMORY: "0" })],
+  ["plain-JS cache", "miss", (o) => startScript(JS_CACHE, o, {}), MISS],
+  ["pass-through", "every request", (o) => startScript(PASS_THROUGH, o, {})],
+].filter(([name, scenario]) => !process.env.SCENARIOS || `${name}/${scenario}`.includes(process.env.SCENARIOS));
+async function startEdge(originUrl, vars) {
+  const worker = await startWorker(originUrl, vars, { port: await freePort() });
+  return { url: worker.url, close: worker.close };
+}
+const servers = [];
+for (const [, , start] of configs) {
+  const server = await start(origin.url);
+  // Warm: instantiate the isolate and fill the cache for the hit scenarios.
+  for (let i = 0; i < 3; i++) await (await fetch(`${server.url}/page?hot=1`)).arrayBuffer();
+  servers.push(server);
+}
+const rounds = configs.map(() => []);
+for (let r = 0; r < ROUNDS; r++) {
+  for (const [i, [, , , options]] of configs.entries()) rounds[i].push(await wrk(`${servers[i].url}/page?hot=1`, options));
+}
+for (const server of servers) await server.close();
+const results = {};
+const pick = (xs, k) => ({ median: median(xs.map((x) => x[k])), min: Math.min(...xs.map((x) => x[k])), max: Math.max(...xs.map((x) => x[k])) });
+for (const [i, [name, scenario]] of configs.entries()) {
+  results[`${name}/${scenario}`] = { rps: pick(rounds[i], "rps"), p50: pick(rounds[i], "p50"), p99: pick(rounds[i], "p99") };
+}
 await origin.close();
 
 const lines = [];
