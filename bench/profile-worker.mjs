@@ -2,6 +2,7 @@
 // in-isolate hits, for finding where a hit's time goes. Prints the top functions by self time.
 // Usage: node bench/profile-worker.mjs [memory|kv] [requests]
 import { startOrigin, startWorker, freePort } from "../tests/worker/harness.mjs";
+import { JS_CACHE, startScript } from "./workers.mjs";
 
 const mode = process.argv[2] ?? "memory";
 const requests = Number(process.argv[3] ?? 3000);
@@ -12,7 +13,10 @@ const origin = await startOrigin({
   },
 });
 const inspectorPort = await freePort();
-const edge = await startWorker(origin.url, { STAMP_MEMO_MS: "1000", ...(mode === "kv" ? { MEMORY_BUDGET: "0" } : {}) }, { inspectorPort });
+// SUBJECT=js profiles the plain-JS caching worker instead, for comparison.
+const edge = process.env.SUBJECT === "js"
+  ? await startScript(JS_CACHE, origin.url, mode === "kv" ? { MEMORY: "0" } : {}, { inspectorPort })
+  : await startWorker(origin.url, { STAMP_MEMO_MS: "1000", ...(mode === "kv" ? { MEMORY_BUDGET: "0" } : {}) }, { inspectorPort });
 await (await edge.fetch("/page?hot=1")).arrayBuffer();
 const targets = await (await fetch(`http://127.0.0.1:${inspectorPort}/json`)).json();
 const ws = new WebSocket(targets.find((t) => t.title?.includes("edgecache") || true).webSocketDebuggerUrl);
@@ -58,7 +62,8 @@ profile.samples.forEach((sample, i) => {
     inclusive.set(name, (inclusive.get(name) ?? 0) + (profile.timeDeltas[i] ?? 0));
   }
 });
-console.log(`${requests} requests, ${(total / 1000).toFixed(0)} ms sampled (${mode} hits)`);
+const idle = self.get("(idle) ") ?? 0;
+console.log(`${requests} requests, ${(total / 1000).toFixed(0)} ms sampled (${mode} hits), isolate busy ${((total - idle) / requests).toFixed(0)} µs a request`);
 for (const [name, t] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 30)) console.log(`${((t / total) * 100).toFixed(1).padStart(5)}% ${name}`);
 console.log("\ninclusive, edgecache functions:");
 for (const [name, t] of [...inclusive].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`${((t / total) * 100).toFixed(1).padStart(5)}% ${name}`);

@@ -63,7 +63,7 @@ export default {
   },
 };`;
 
-export async function startScript(script, originUrl, vars) {
+export async function startScript(script, originUrl, vars, { inspectorPort } = {}) {
   const port = await freePort();
   const mf = new Miniflare({
     host: "127.0.0.1",
@@ -73,6 +73,7 @@ export async function startScript(script, originUrl, vars) {
     compatibilityDate: "2026-07-01",
     kvNamespaces: ["CACHE"],
     bindings: { ORIGIN_URL: originUrl, ...vars },
+    ...(inspectorPort !== undefined ? { inspectorPort } : {}),
   });
   const url = (await mf.ready).toString().replace(/\/$/, "");
   return { url, fetch: (p, init) => mf.dispatchFetch(`http://edge.test${p}`, init), close: () => mf.dispose() };

@@ -475,6 +475,23 @@ fn sweep_deletes_what_a_hard_purge_made_unreachable_a_page_at_a_time() {
 }
 
 #[test]
+fn without_the_tag_index_a_set_writes_less_and_a_tag_sweep_still_reclaims() {
+    let clock = ManualClock::new(T0);
+    let cache = CacheBuilder::new(MemoryStore::new(clock.clone()), clock.clone()).tag_index(false).build().unwrap();
+    for i in 0..10 {
+        block_on(cache.set(&format!("k{i}"), "v", SetOptions::new().tag("t").tag("u"))).unwrap();
+    }
+    block_on(cache.set("keep", "v", SetOptions::new().tag("other"))).unwrap();
+    let index = block_on(cache.store().list(ListOptions::prefix(cache.key_space().index_of("t")))).unwrap();
+    assert!(index.keys.is_empty(), "no index keys written");
+    block_on(cache.invalidate(Invalidation::tag("t"))).unwrap();
+    clock.advance(1);
+    let progress = block_on(cache.sweep(&Scope::Tag("t".into()), None)).unwrap();
+    assert_eq!((progress.examined, progress.deleted), (11, 10), "every entry examined, the purged ones deleted");
+    assert!(block_on(cache.get("keep")).unwrap().fresh().is_some());
+}
+
+#[test]
 fn sweep_keeps_soft_purged_entries_still_servable() {
     let (cache, _) = cache();
     block_on(cache.set("a/1", "v", SetOptions::new().stale_while_revalidate(secs(60)))).unwrap();

@@ -311,6 +311,10 @@ impl EdgeCache {
             // Stamps in wasm memory are read as fast as a memo would answer.
             builder = builder.stamp_memo(Duration::ZERO);
         }
+        if in_memory {
+            // Nothing sweeps a private memory store (its LRU reclaims): no index writes.
+            builder = builder.tag_index(false);
+        }
         let cache = builder.build().map_err(|e| cache_error(&e))?;
         let near = in_memory.then(|| near::for_memory_store(max_bytes));
         Ok(EdgeCache { inner: Rc::new(Inner { cache, near }) })
@@ -389,8 +393,13 @@ impl EdgeCache {
             let options = self::options::<JsSetOptions>(options, "getOrSet options", SET_FIELDS)?.into_core()?;
             let load = || async move {
                 let result = loader.call0(&JsValue::NULL).map_err(|e| LoadError::new(describe(&e)))?;
-                let value =
-                    JsFuture::from(Promise::resolve(&result)).await.map_err(|e| LoadError::new(describe(&e)))?;
+                // A loader that returned its value outright costs no trip through the microtask
+                // queue; a promise (or any thenable) is awaited.
+                let value = if is_thenable(&result) {
+                    JsFuture::from(Promise::resolve(&result)).await.map_err(|e| LoadError::new(describe(&e)))?
+                } else {
+                    result
+                };
                 let bytes = value::encode(&value).map_err(|e| LoadError::new(describe(&e)))?;
                 Ok(Loaded::new(bytes))
             };
@@ -545,6 +554,11 @@ impl follow::Invalidate for Inner {
             applied
         })
     }
+}
+
+fn is_thenable(value: &JsValue) -> bool {
+    value.is_instance_of::<Promise>()
+        || (value.is_object() && Reflect::get(value, &"then".into()).is_ok_and(|then| then.is_function()))
 }
 
 fn describe(e: &JsValue) -> String {

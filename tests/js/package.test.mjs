@@ -250,3 +250,12 @@ test("memo hits hand out their own copies and count as hits", async () => {
   assert.equal(cache.stats().hits, 6);
   await throwsCode(cache.get(42), "invalid_key");
 });
+
+test("getOrSet loaders may return a value, a promise or any thenable", async () => {
+  const cache = new EdgeCache();
+  assert.equal((await cache.getOrSet("sync", () => "plain")).value, "plain");
+  assert.deepEqual((await cache.getOrSet("object", () => ({ then: 1 }))).value, { then: 1 }, "a `then` that is no function");
+  assert.equal((await cache.getOrSet("promise", async () => "awaited")).value, "awaited");
+  assert.equal((await cache.getOrSet("thenable", () => ({ then: (resolve) => resolve("thenable") }))).value, "thenable");
+  await throwsCode(cache.getOrSet("rejected", () => ({ then: (_, reject) => reject(new Error("no")) })), "load_failed");
+});

@@ -61,6 +61,7 @@ pub(crate) struct Settings {
     pub stamp_ttl_ms: u64,
     pub log_ttl_ms: u64,
     pub race_skew_ms: u64,
+    pub tag_index: bool,
 }
 
 /// Configures a [`Cache`].
@@ -106,6 +107,7 @@ impl<S: KvStore> CacheBuilder<S> {
                 stamp_ttl_ms: 30 * 86_400_000,
                 log_ttl_ms: 7 * 86_400_000,
                 race_skew_ms: 5_000,
+                tag_index: true,
             },
         }
     }
@@ -159,6 +161,27 @@ impl<S: KvStore> CacheBuilder<S> {
     /// propagation delay — the documented staleness bound.
     pub fn stamp_memo(mut self, interval: Duration) -> Self {
         self.settings.stamp_memo_ms = ms(interval);
+        self
+    }
+
+    /// Whether a set also writes one membership-index key per tag (default on). The index lets
+    /// [`Cache::sweep`] of a tag find its entries without listing every entry; off, a set costs
+    /// one write per tag less, and a tag sweep examines every entry instead. Worth turning off
+    /// where sweeps are rare and writes are not free — an in-memory store, whose LRU reclaims
+    /// invalidated entries anyway.
+    ///
+    /// ```
+    /// use edgecache::core::{CacheBuilder, KvStore, ListOptions, ManualClock, MemoryStore, SetOptions};
+    /// # futures::executor::block_on(async {
+    /// let clock = ManualClock::new(0);
+    /// let cache = CacheBuilder::new(MemoryStore::new(clock.clone()), clock).tag_index(false).build().unwrap();
+    /// cache.set("k", "v", SetOptions::new().tag("t")).await.unwrap();
+    /// let index = cache.store().list(ListOptions::prefix(cache.key_space().index_of("t"))).await.unwrap();
+    /// assert!(index.keys.is_empty());
+    /// # });
+    /// ```
+    pub fn tag_index(mut self, on: bool) -> Self {
+        self.settings.tag_index = on;
         self
     }
 

@@ -158,8 +158,9 @@ impl<S: KvStore> Cache<S> {
     pub async fn sweep(&self, scope: &Scope, cursor: Option<String>) -> Result<SweepProgress, CacheError> {
         self.check_scope(scope)?;
         let prefix = match scope {
-            Scope::Tag(tag) => self.keys.index_of(tag),
-            Scope::Everything => self.keys.entries(),
+            Scope::Tag(tag) if self.settings.tag_index => self.keys.index_of(tag),
+            // No index: every entry is examined (each is judged on its own stamps anyway).
+            Scope::Tag(_) | Scope::Everything => self.keys.entries(),
             Scope::Prefix(p) => self.keys.entries_under(p),
             Scope::Key(k) => format!("{}@v", self.keys.entries_under(k)),
         };
@@ -167,7 +168,7 @@ impl<S: KvStore> Cache<S> {
         let mut progress = SweepProgress { examined: page.keys.len(), cursor: page.cursor, ..SweepProgress::default() };
         for listed in page.keys {
             let (entry_key, index_key) = match scope {
-                Scope::Tag(tag) => match self.keys.entry_of_index(tag, &listed.name) {
+                Scope::Tag(tag) if self.settings.tag_index => match self.keys.entry_of_index(tag, &listed.name) {
                     Some(entry) => (entry, Some(listed.name)),
                     None => continue,
                 },

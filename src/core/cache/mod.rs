@@ -473,8 +473,8 @@ impl<S: KvStore> Cache<S> {
         // The entry and its index keys are written together: one KV round trip of latency, not
         // one per tag. The index serves sweeps and introspection only; a failed index write
         // costs storage reclamation for this entry until its TTL, never correctness.
-        let indexes: Vec<String> =
-            envelope.meta.tags.iter().map(|t| self.keys.index(t, key, options.version)).collect();
+        let indexed_tags = if self.settings.tag_index { envelope.meta.tags.as_slice() } else { &[] };
+        let indexes: Vec<String> = indexed_tags.iter().map(|t| self.keys.index(t, key, options.version)).collect();
         let index_writes =
             join_all(indexes.iter().map(|index| self.store.put(index, Bytes::new(), PutOptions::new(ttl))));
         let (stored, indexed) =
