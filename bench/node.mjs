@@ -38,15 +38,18 @@ function median(xs) {
   return s[Math.floor(s.length / 2)];
 }
 
-async function measure(run) {
-  const rates = [];
+// Rounds interleave the subjects (round 1 of each, then round 2 of each, ...), so a burst of
+// load from elsewhere on a shared machine hits every subject alike.
+async function interleaved(runs) {
+  const rates = Object.fromEntries(Object.keys(runs).map((name) => [name, []]));
   for (let r = 0; r < ROUNDS; r++) {
-    const start = process.hrtime.bigint();
-    const ops = await run();
-    const secs = Number(process.hrtime.bigint() - start) / 1e9;
-    rates.push(ops / secs);
+    for (const [name, run] of Object.entries(runs)) {
+      const start = process.hrtime.bigint();
+      const ops = await run();
+      rates[name].push(ops / (Number(process.hrtime.bigint() - start) / 1e9));
+    }
   }
-  return { median: median(rates), min: Math.min(...rates), max: Math.max(...rates) };
+  return Object.fromEntries(Object.entries(rates).map(([name, xs]) => [name, { median: median(xs), min: Math.min(...xs), max: Math.max(...xs) }]));
 }
 
 function subjects(valueSize, capacity) {
@@ -76,33 +79,33 @@ const out = (line) => { lines.push(line); console.log(line); };
 for (const valueSize of process.argv[2] === "--heap" ? [] : [200, 2048]) {
   const value = "x".repeat(valueSize);
   const all = subjects(valueSize, N);
-  const results = {};
+  const hitRuns = {}, setRuns = {}, getOrSetRuns = {};
   for (const [name, s] of Object.entries(all)) {
     const cache = s.make();
     for (let i = 0; i < N; i++) await s.set(cache, key(i), value);
-    const hit = await measure(async () => {
+    hitRuns[name] = async () => {
       for (let i = 0; i < OPS; i++) await s.get(cache, key(sequence[i]));
       return OPS;
-    });
+    };
     const bounded = subjects(valueSize, N / 2)[name];
     const small = bounded.make();
-    const set = await measure(async () => {
+    setRuns[name] = async () => {
       for (let i = 0; i < OPS; i++) await bounded.set(small, key(sequence[i]), value);
       return OPS;
-    });
-    let getOrSet = null;
+    };
     if (s.getOrSet) {
       let round = 0;
-      getOrSet = await measure(async () => {
+      getOrSetRuns[name] = async () => {
         const fresh = s.make();
         const n = 20_000;
         round++;
         for (let i = 0; i < n; i++) await s.getOrSet(fresh, `${key(i)}&r=${round}`, value);
         return n;
-      });
+      };
     }
-    results[name] = { hit, set, getOrSet };
   }
+  const hit = await interleaved(hitRuns), set = await interleaved(setRuns), getOrSet = await interleaved(getOrSetRuns);
+  const results = Object.fromEntries(Object.keys(all).map((name) => [name, { hit: hit[name], set: set[name], getOrSet: getOrSet[name] }]));
   const fmt = (m) => (m ? `${Math.round(m.median).toLocaleString("en")} (${Math.round(m.min).toLocaleString("en")}–${Math.round(m.max).toLocaleString("en")})` : "n/a");
   const ratio = (a, b) => (a && b ? `${(a.median / b.median).toFixed(2)}×` : "n/a");
   out(`\n### ${valueSize} B values, ${N.toLocaleString("en")} keys, Zipf(1), ${OPS.toLocaleString("en")} requests a round, ${ROUNDS} rounds`);
@@ -120,17 +123,17 @@ if (process.argv[2] === "--heap") {
   global.gc();
   const before = process.memoryUsage();
   const cache = s.make();
+  // A global reference: V8 may otherwise find `cache` dead before the GC below and collect it.
+  globalThis.measured = cache;
   for (let i = 0; i < N; i++) await s.set(cache, key(i), "x".repeat(200));
   global.gc();
   const after = process.memoryUsage();
   const used = (m) => m.heapUsed + m.external;
   console.log(((used(after) - used(before)) / 1e6).toFixed(1));
-  void cache;
   process.exit(0);
 }
 const { execFileSync } = await import("node:child_process");
 out("\n### Memory after 100,000 entries of 200 B (MB, JS heap + external incl. wasm memory, after GC, one process each)");
-out("\nProvisional: the bentocache and keyv figures look too low to be true and are still to be checked.");
 out("\n| subject | MB |");
 out("|---|---|");
 for (const name of Object.keys(subjects(200, N))) {

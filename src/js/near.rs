@@ -53,8 +53,10 @@ extern "C" {
     fn make_entry(value: &JsValue, tags: &JsValue, version: f64, stored_at: f64, fresh_until: f64) -> js_sys::Object;
 }
 
-/// How long a remembered entry is served before the core sees the key again.
-const RECHECK_MS: f64 = 1_000.0;
+/// How long a remembered entry is served before the core sees the key again. Only the memory
+/// store's recency order depends on it (writes and purges drop entries at once): a hot key
+/// touches the store at least this often, far more often than an LRU of megabytes turns over.
+const RECHECK_MS: f64 = 10_000.0;
 
 /// A memo for a memory store of `max_bytes`: at most a quarter of that in remembered text.
 pub fn for_memory_store(max_bytes: usize) -> Near {
