@@ -99,4 +99,7 @@ const svg = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 620 190" width
   chart("Stampede p99 vs concurrency", results.stampede, "c", "p99", "concurrent misses (log)", "p99 ms", 310) + `</svg>\n`;
 const fs = await import("node:fs");
 fs.writeFileSync(process.env.BENCH_SVG ?? "target/bench-curves.svg", svg);
-if (process.env.BENCH_OUT) fs.writeFileSync(process.env.BENCH_OUT, lines.join("\n") + "\n");
+if (process.env.BENCH_OUT) {
+  fs.writeFileSync(process.env.BENCH_OUT, lines.join("\n") + "\n");
+  fs.writeFileSync(process.env.BENCH_OUT.replace(/\.md$/, ".json"), JSON.stringify(results));
+}

@@ -75,6 +75,7 @@ function subjects(valueSize, capacity) {
 
 const lines = [];
 const out = (line) => { lines.push(line); console.log(line); };
+const figures = {}; // for the before/after summary
 
 for (const valueSize of process.argv[2] === "--heap" ? [] : [200, 2048]) {
   const value = "x".repeat(valueSize);
@@ -113,6 +114,11 @@ for (const valueSize of process.argv[2] === "--heap" ? [] : [200, 2048]) {
   out("|---|---|---|---|");
   for (const [name, r] of Object.entries(results)) out(`| ${name} | ${fmt(r.hit)} | ${fmt(r.set)} | ${fmt(r.getOrSet)} |`);
   const e = results.edgecache;
+  figures[valueSize] = {
+    hitVsLru: e.hit.median / results["lru-cache"].hit.median,
+    hitVsBento: e.hit.median / results.bentocache.hit.median,
+    getOrSetVsBento: e.getOrSet.median / results.bentocache.getOrSet.median,
+  };
   out(`\nRatios: get hit ${ratio(e.hit, results["lru-cache"].hit)} of lru-cache (target ≥ 0.6×), ${ratio(e.hit, results.bentocache.hit)} of bentocache (target ≥ 4×); getOrSet with tags ${ratio(e.getOrSet, results.bentocache.getOrSet)} of bentocache (target ≥ 2×).`);
 }
 
@@ -138,6 +144,11 @@ out("\n| subject | MB |");
 out("|---|---|");
 for (const name of Object.keys(subjects(200, N))) {
   const mb = execFileSync(process.execPath, ["--expose-gc", new URL(import.meta.url).pathname, "--heap", name], { env: { ...process.env, OPS: "1" } }).toString().trim();
+  figures.heap = { ...figures.heap, [name]: Number(mb) };
   out(`| ${name} | ${mb} |`);
 }
-if (process.env.BENCH_OUT) (await import("node:fs")).writeFileSync(process.env.BENCH_OUT, lines.join("\n") + "\n");
+if (process.env.BENCH_OUT) {
+  const fs = await import("node:fs");
+  fs.writeFileSync(process.env.BENCH_OUT, lines.join("\n") + "\n");
+  fs.writeFileSync(process.env.BENCH_OUT.replace(/\.md$/, ".json"), JSON.stringify(figures));
+}
