@@ -3,9 +3,8 @@
 use std::rc::Rc;
 
 use bytes::Bytes;
-use worker::Response;
 
-use super::http::{header_list, raw_method, respond_error, respond_json};
+use super::http::{header_list, raw_method, respond_error, respond_json, Answer};
 use super::state::State;
 use crate::core::http::header;
 use crate::core::purge::{verify, SignedHeaders, VerifyLimits};
@@ -13,7 +12,7 @@ use crate::core::Clock;
 use crate::js_clock::JsClock;
 
 /// Answers a request under `/_edgecache/`.
-pub async fn handle(mut request: worker::Request, state: Rc<State>) -> worker::Result<Response> {
+pub async fn handle(mut request: worker::Request, state: Rc<State>) -> worker::Result<Answer> {
     let url = request.url()?;
     let method = raw_method(&request);
     match (method.as_str(), url.path()) {
@@ -40,7 +39,7 @@ pub async fn handle(mut request: worker::Request, state: Rc<State>) -> worker::R
     }
 }
 
-async fn purge(request: &mut worker::Request, state: &State) -> worker::Result<Response> {
+async fn purge(request: &mut worker::Request, state: &State) -> worker::Result<Answer> {
     let headers = header_list(request.headers());
     // Refuse an announced oversized body before reading it.
     let limit = VerifyLimits::default().max_body_bytes;
@@ -64,7 +63,7 @@ async fn purge(request: &mut worker::Request, state: &State) -> worker::Result<R
 }
 
 /// The invalidation log reveals keys, so it is signed like a purge (over an empty body).
-async fn log(request: &worker::Request, state: &State, url: &worker::Url) -> worker::Result<Response> {
+async fn log(request: &worker::Request, state: &State, url: &worker::Url) -> worker::Result<Answer> {
     let headers = header_list(request.headers());
     let signed = SignedHeaders::from_list(&headers);
     if let Err(e) = verify(&state.config.secrets, &signed, b"", JsClock.now_ms() / 1000, &VerifyLimits::default()) {
@@ -79,7 +78,7 @@ async fn log(request: &worker::Request, state: &State, url: &worker::Url) -> wor
 }
 
 /// Public: the current stamps of the named tags, so browsers can notice purges.
-async fn tags(state: &State, url: &worker::Url) -> worker::Result<Response> {
+async fn tags(state: &State, url: &worker::Url) -> worker::Result<Answer> {
     let names: Vec<String> = url
         .query_pairs()
         .filter(|(k, _)| k == "t")

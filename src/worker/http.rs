@@ -2,7 +2,11 @@
 
 use bytes::Bytes;
 use wasm_bindgen::{JsCast, JsValue};
-use worker::{Headers, Response, ResponseBuilder};
+use worker::Headers;
+
+/// What the worker answers with: the platform response itself (building a `worker::Response`
+/// and converting it at the end costs a hit a second headers object and init conversion).
+pub type Answer = web_sys::Response;
 
 use crate::core::http::{end_to_end, HeaderList};
 
@@ -24,13 +28,17 @@ pub fn header_list(headers: &Headers) -> HeaderList {
         .collect()
 }
 
-/// Platform headers from a list in three crossings (JSON text, parse, construct), not one per
-/// header.
-pub fn platform_headers<'a>(headers: impl IntoIterator<Item = (&'a str, &'a str)>) -> worker::Result<Headers> {
+/// A header list as the JS `[[name, value], …]` a `Headers` or `Response` takes, in two
+/// crossings (JSON text, parse), not one per header.
+fn header_pairs<'a>(headers: impl IntoIterator<Item = (&'a str, &'a str)>) -> worker::Result<JsValue> {
     let pairs: Vec<(&str, &str)> = headers.into_iter().collect();
     let json = serde_json::to_string(&pairs).map_err(|e| worker::Error::RustError(e.to_string()))?;
-    let pairs = js_sys::JSON::parse(&json)?;
-    Ok(Headers(web_sys::Headers::new_with_str_sequence_sequence(&pairs)?))
+    Ok(js_sys::JSON::parse(&json)?)
+}
+
+/// Platform headers from a list.
+pub fn platform_headers<'a>(headers: impl IntoIterator<Item = (&'a str, &'a str)>) -> worker::Result<Headers> {
+    Ok(Headers(web_sys::Headers::new_with_str_sequence_sequence(&header_pairs(headers)?)?))
 }
 
 /// The path of a serialised absolute URL (`https://host/path?q` → `/path?q`), without parsing it.
@@ -74,25 +82,27 @@ pub fn fill_headers(client: &HeaderList) -> HeaderList {
 
 /// A client response from plain parts. Statuses outside 200–599 become a 502 (worker-rs panics
 /// on them); null-body statuses and HEAD get no body.
-pub fn respond(status: u16, headers: &HeaderList, body: Option<Bytes>) -> worker::Result<Response> {
+pub fn respond(status: u16, headers: &HeaderList, body: Option<Bytes>) -> worker::Result<Answer> {
     if !(200..=599).contains(&status) {
         return respond_error(502, "bad_origin_status", &format!("origin answered status {status}"));
     }
-    let platform_headers = platform_headers(headers.iter().map(|(n, v)| (n.as_str(), v.as_str())))?;
-    let builder = ResponseBuilder::new().with_status(status).with_headers(platform_headers);
-    Ok(match body {
-        Some(body) if !matches!(status, 204 | 205 | 304) => builder.fixed(body.to_vec()),
-        _ => builder.empty(),
-    })
+    let init = web_sys::ResponseInit::new();
+    init.set_status(status);
+    init.set_headers(&header_pairs(headers.iter().map(|(n, v)| (n.as_str(), v.as_str())))?);
+    let body = match body {
+        Some(body) if !matches!(status, 204 | 205 | 304) => Some(js_sys::Uint8Array::from(&body[..])),
+        _ => None,
+    };
+    Ok(web_sys::Response::new_with_opt_buffer_source_and_init(body.as_ref().map(AsRef::as_ref), &init)?)
 }
 
 /// A JSON error with a reason code.
-pub fn respond_error(status: u16, code: &str, message: &str) -> worker::Result<Response> {
+pub fn respond_error(status: u16, code: &str, message: &str) -> worker::Result<Answer> {
     respond_json(status, &serde_json::json!({ "error": code, "message": message }))
 }
 
 /// A JSON response, never cached by anyone.
-pub fn respond_json(status: u16, value: &serde_json::Value) -> worker::Result<Response> {
+pub fn respond_json(status: u16, value: &serde_json::Value) -> worker::Result<Answer> {
     let headers = vec![
         ("content-type".to_owned(), "application/json".to_owned()),
         ("cache-control".to_owned(), "no-store".to_owned()),

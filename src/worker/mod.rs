@@ -12,13 +12,15 @@ mod state;
 pub use config::{Config, ConfigError};
 pub use kv::WorkerKv;
 
-use worker::{event, Context, Env, Request, Response};
+use worker::{event, Context, Env, Request};
+
+use http::Answer;
 
 /// The worker's entry point. Never fails: every error becomes a clean response. It takes the
 /// platform request as it is: `worker::Request` reads `cf`, the method and the URL up front,
 /// which cost a cached hit more than the cache lookup did.
 #[event(fetch)]
-pub async fn fetch(request: web_sys::Request, env: Env, ctx: Context) -> worker::Result<Response> {
+pub async fn fetch(request: web_sys::Request, env: Env, ctx: Context) -> worker::Result<Answer> {
     console_error_panic_hook::set_once();
     match route(request, env, &ctx).await {
         Ok(response) => Ok(response),
@@ -26,7 +28,7 @@ pub async fn fetch(request: web_sys::Request, env: Env, ctx: Context) -> worker:
     }
 }
 
-async fn route(request: web_sys::Request, env: Env, ctx: &Context) -> worker::Result<Response> {
+async fn route(request: web_sys::Request, env: Env, ctx: &Context) -> worker::Result<Answer> {
     let state = match state::state(&env) {
         Ok(state) => state,
         Err(e) => return config_error(&e),
@@ -42,7 +44,7 @@ async fn route(request: web_sys::Request, env: Env, ctx: &Context) -> worker::Re
     }
 }
 
-fn config_error(error: &ConfigError) -> worker::Result<Response> {
+fn config_error(error: &ConfigError) -> worker::Result<Answer> {
     worker::console_error!("edgecache misconfigured: {error}");
     http::respond_json(
         500,

@@ -9,7 +9,7 @@ use bytes::Bytes;
 use futures_util::future::{select, Either};
 use worker::{Context, Delay, Fetch, Response, ResponseBuilder};
 
-use super::http::{fill_headers, header_list, origin_request, platform_headers, respond, respond_error};
+use super::http::{fill_headers, header_list, origin_request, platform_headers, respond, respond_error, Answer};
 use super::state::State;
 use crate::core::http::{
     cache_key, decide, end_to_end, header, not_modified, set_header, CacheStatus, Decision, HeaderList, StoredResponse,
@@ -37,7 +37,7 @@ pub async fn cached(
     state: Rc<State>,
     ctx: &Context,
     head: bool,
-) -> worker::Result<Response> {
+) -> worker::Result<Answer> {
     let key = cache_key(&url).unwrap_or_else(|| "/".to_owned());
     let raw_headers = worker::Headers(request.headers());
     let lookup = state.cache.get(&key).await;
@@ -293,7 +293,7 @@ fn serve(
     status: CacheStatus,
     client: &HeaderList,
     head: bool,
-) -> worker::Result<Response> {
+) -> worker::Result<Answer> {
     let mut headers = stored.headers.clone();
     let age = (stored.age_ms + JsClock.now_ms().saturating_sub(meta.stored_at)) / 1000;
     set_header(&mut headers, "age", age.to_string());
@@ -309,7 +309,7 @@ fn serve(
 }
 
 /// A streamed origin response with edge-only and hop-by-hop headers removed.
-fn forward(response: Response, status: &CacheStatus) -> worker::Result<Response> {
+fn forward(response: Response, status: &CacheStatus) -> worker::Result<Answer> {
     let code = response.status_code();
     if !(200..=599).contains(&code) {
         return respond_error(502, "bad_origin_status", &format!("origin answered status {code}"));
@@ -323,12 +323,12 @@ fn forward(response: Response, status: &CacheStatus) -> worker::Result<Response>
             .chain([("cache-status", cache_status.as_str())]),
     )?;
     let (_, body) = response.into_parts();
-    Ok(ResponseBuilder::new().with_status(code).with_headers(headers).body(body))
+    Ok(ResponseBuilder::new().with_status(code).with_headers(headers).body(body).into())
 }
 
 /// Proxies any request without the cache. Unsafe methods that succeed invalidate the URL and
 /// the `Location` / `Content-Location` they name on this host.
-pub async fn pass_through(request: worker::Request, state: Rc<State>, detail: &str) -> worker::Result<Response> {
+pub async fn pass_through(request: worker::Request, state: Rc<State>, detail: &str) -> worker::Result<Answer> {
     let method = super::http::raw_method(&request);
     let url = request.url()?;
     let client = header_list(request.headers());
