@@ -1,6 +1,7 @@
 // A CPU profile of the worker inside workerd (through Miniflare's inspector) while it serves
 // in-isolate hits, for finding where a hit's time goes. Prints the top functions by self time.
-// Usage: node bench/profile-worker.mjs [memory|kv] [requests]
+// Usage: node bench/profile-worker.mjs [memory|kv] [requests]; for Rust function names, build
+// the worker with `touch src/lib.rs && KEEP_NAMES=1 scripts/build-worker.sh` first.
 import { startOrigin, startWorker, freePort } from "../tests/worker/harness.mjs";
 import { JS_CACHE, startScript } from "./workers.mjs";
 

@@ -15,8 +15,9 @@ fi
 echo "[build] worker-build --release --features worker"
 worker-build --release --features worker 2>&1 | grep -vE '^\s+(Compiling|Checking|Downloaded|Downloading)' || { echo "[build] FAILED"; exit 1; }
 test -f build/index_bg.wasm
-# worker-build leaves wasm-bindgen's name section in (a fifth of the bundle): strip it.
-wasm-opt build/index_bg.wasm -o build/index_bg.wasm --strip-debug --enable-bulk-memory \
+# worker-build leaves wasm-bindgen's name section in (a fifth of the bundle): strip it, unless
+# KEEP_NAMES=1 (for profiles with function names: bench/profile-worker.mjs).
+[ -n "${KEEP_NAMES:-}" ] || wasm-opt build/index_bg.wasm -o build/index_bg.wasm --strip-debug --enable-bulk-memory \
   --enable-nontrapping-float-to-int --enable-sign-ext --enable-reference-types --enable-multivalue \
   --enable-mutable-globals
 echo "[build] built build/index.js and build/index_bg.wasm"
