@@ -251,11 +251,20 @@ pub struct EdgeCache {
     inner: Rc<Inner>,
 }
 
+/// The Promise of a call. Polled once right away: over the in-memory store most calls finish
+/// there, and a settled Promise costs far less than a task on wasm-bindgen's executor. A call
+/// still waiting (a JS store, a loader's promise) continues on the executor, which polls it
+/// again with a real waker.
 fn promise<F>(future: F) -> Promise
 where
     F: std::future::Future<Output = Result<JsValue, JsValue>> + 'static,
 {
-    future_to_promise(future)
+    let mut future = Box::pin(future);
+    match future.as_mut().poll(&mut std::task::Context::from_waker(std::task::Waker::noop())) {
+        std::task::Poll::Ready(Ok(value)) => Promise::resolve(&value),
+        std::task::Poll::Ready(Err(error)) => Promise::reject(&error),
+        std::task::Poll::Pending => future_to_promise(future),
+    }
 }
 
 #[wasm_bindgen]
