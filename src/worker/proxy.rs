@@ -41,8 +41,9 @@ pub async fn cached(
     let key = cache_key(&url).unwrap_or_else(|| "/".to_owned());
     let raw_headers = worker::Headers(request.headers());
     let lookup = state.cache.get(&key).await;
-    // The hot path: a fresh hit reads only the request headers it depends on, by name (listing
-    // them all costs a hit more than the lookup).
+    // A fresh hit is answered here, reading only the request headers it depends on, by name
+    // (listing them all costs a hit more than the lookup). One that is not served is a miss.
+    let mut fresh_miss = "miss";
     if let Ok(Lookup::Fresh(hit)) = &lookup {
         if let Some(stored) = decode(hit) {
             let client: HeaderList = stored
@@ -52,19 +53,13 @@ pub async fn cached(
             if stored.matches(&client) {
                 return serve(&stored, &hit.meta, CacheStatus::hit(secs_until(hit.meta.fresh_until)), &client, head);
             }
+            fresh_miss = "vary-miss";
         }
     }
     let client = header_list(&raw_headers);
     let mut kv_failed = false;
     let (stale, fwd) = match lookup {
-        Ok(Lookup::Fresh(hit)) => match decode(&hit) {
-            Some(stored) if stored.matches(&client) => {
-                let ttl = secs_until(hit.meta.fresh_until);
-                return serve(&stored, &hit.meta, CacheStatus::hit(ttl), &client, head);
-            }
-            Some(_) => (None, "vary-miss"),
-            None => (None, "miss"),
-        },
+        Ok(Lookup::Fresh(_)) => (None, fresh_miss),
         Ok(Lookup::Stale(hit, _, usable)) => match decode(&hit) {
             Some(stored) if stored.matches(&client) && usable == StaleUse::WhileRevalidating => {
                 // Serve stale now; refresh after the response, outliving this request.
