@@ -3,9 +3,8 @@
 // KV operations), and stampedes of 1-1000 concurrent misses on one key against a 50 ms origin.
 import { startOrigin, startWorker, purge, cacheStatus } from "../tests/worker/harness.mjs";
 import { PASS_THROUGH, startScript } from "./workers.mjs";
+import { median, percentile } from "./stats.mjs";
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)];
 const lines = [];
 const out = (l) => { lines.push(l); console.log(l); };
 const results = { purge: [], stampede: [] };
@@ -57,7 +56,7 @@ const wave = async (server, c, path) => {
     await (await server.fetch(path)).arrayBuffer();
     return performance.now() - start;
   }));
-  return { p50: pct(latencies, 50), p99: pct(latencies, 99) };
+  return { p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
 };
 try {
   // Warm both isolates (wasm instantiation) so the first level measures the stampede only.

@@ -3,18 +3,16 @@
 // job: in-isolate memory, then KV with a TTL, one purge stamp per Cache-Tag checked on every hit,
 // stamps reused for 1 s). Scenarios: an in-isolate hit, a KV-backed hit (in-isolate memory off
 // in both caching workers), a miss (a new URL per request). Prints a Markdown section.
-import { execFile } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { promisify } from "node:util";
 import { readFileSync, writeFileSync } from "node:fs";
-import { execFileSync } from "node:child_process";
-import { startOrigin, startWorker, freePort } from "../tests/worker/harness.mjs";
-import { JS_CACHE, PASS_THROUGH, startScript } from "./workers.mjs";
+import { startWorker, freePort } from "../tests/worker/harness.mjs";
+import { JS_CACHE, PASS_THROUGH, startPageOrigin, startScript } from "./workers.mjs";
+import { formatSummary, summary } from "./stats.mjs";
 
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
 const SECONDS = Number(process.env.SECONDS_PER_ROUND ?? 3);
 const CONNECTIONS = 8;
-const BODY = "x".repeat(2048);
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 // A wrk Lua script giving every request its own URL (a miss each time).
 const missScript = "/tmp/edgecache-bench-miss.lua";
@@ -55,12 +53,7 @@ async function wrk(url, { unique = false, pid } = {}) {
   return { rps, p50: ms(" 50"), p99: ms(" 99"), cpuUs };
 }
 
-const origin = await startOrigin({
-  "/page": (req, res) => {
-    res.writeHead(200, { "content-type": "text/plain", "cache-control": "max-age=3600", "cache-tag": "pages,page:1" });
-    res.end(BODY);
-  },
-});
+const origin = await startPageOrigin();
 
 // Every configuration runs at once in its own workerd; rounds interleave them, so a burst of
 // load from elsewhere on the machine hits every subject alike and the ratios stay fair.
@@ -93,7 +86,7 @@ for (let r = 0; r < ROUNDS; r++) {
 }
 for (const server of servers) await server.close();
 const results = {};
-const pick = (xs, k) => ({ median: median(xs.map((x) => x[k])), min: Math.min(...xs.map((x) => x[k])), max: Math.max(...xs.map((x) => x[k])) });
+const pick = (xs, k) => summary(xs.map((x) => x[k]));
 for (const [i, [name, scenario]] of configs.entries()) {
   results[`${name}/${scenario}`] = { rps: pick(rounds[i], "rps"), p50: pick(rounds[i], "p50"), p99: pick(rounds[i], "p99"), cpuUs: pick(rounds[i], "cpuUs") };
 }
@@ -101,14 +94,12 @@ await origin.close();
 
 const lines = [];
 const out = (l) => { lines.push(l); console.log(l); };
-const n = (x, digits = 0) => x.toLocaleString("en", { maximumFractionDigits: digits, minimumFractionDigits: digits });
-const fmt = (m, digits) => `${n(m.median, digits)} (${n(m.min, digits)}–${n(m.max, digits)})`;
 out(`\n## 2. The worker in workerd under load (wrk, ${CONNECTIONS} connections, ${SECONDS} s a round, ${ROUNDS} rounds, 2 KB pages)`);
 out("\n| worker | scenario | requests/s | p50 ms | p99 ms | workerd CPU µs a request |");
 out("|---|---|---|---|---|---|");
 for (const [key, r] of Object.entries(results)) {
   const [name, scenario] = key.split("/");
-  out(`| ${name} | ${scenario} | ${fmt(r.rps)} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${fmt(r.cpuUs)} |`);
+  out(`| ${name} | ${scenario} | ${formatSummary(r.rps)} | ${formatSummary(r.p50, 2)} | ${formatSummary(r.p99, 2)} | ${formatSummary(r.cpuUs)} |`);
 }
 const pass = results["pass-through/every request"]?.rps.median;
 out("\n| scenario | edgecache ÷ plain-JS cache, requests/s (target ≥ 0.85× for hits) | edgecache ÷ pass-through, requests/s (target ≥ 0.7× for hits) | plain-JS cache ÷ edgecache, workerd CPU a request |");

@@ -6,6 +6,7 @@ import { LRUCache } from "lru-cache";
 import { BentoCache, bentostore } from "bentocache";
 import { memoryDriver } from "bentocache/drivers/memory";
 import Keyv from "keyv";
+import { formatSummary, summary } from "./stats.mjs";
 
 const require = createRequire(import.meta.url);
 const { EdgeCache } = require("../pkg/npm");
@@ -33,11 +34,6 @@ function zipf() {
 const sequence = Uint32Array.from({ length: OPS }, zipf);
 const key = (rank) => `/articles/${rank}?v=1`; // built fresh per request, as from a URL
 
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
 // Rounds interleave the subjects (round 1 of each, then round 2 of each, ...), so a burst of
 // load from elsewhere on a shared machine hits every subject alike.
 async function interleaved(runs) {
@@ -51,7 +47,7 @@ async function interleaved(runs) {
       rates[name].push(ops / (Number(process.hrtime.bigint() - start) / 1e9));
     }
   }
-  return Object.fromEntries(Object.entries(rates).map(([name, xs]) => [name, { median: median(xs), min: Math.min(...xs), max: Math.max(...xs) }]));
+  return Object.fromEntries(Object.entries(rates).map(([name, xs]) => [name, summary(xs)]));
 }
 
 function subjects(valueSize, capacity) {
@@ -109,7 +105,7 @@ for (const valueSize of process.argv[2] === "--heap" ? [] : [200, 2048]) {
   }
   const hit = await interleaved(hitRuns), set = await interleaved(setRuns), getOrSet = await interleaved(getOrSetRuns);
   const results = Object.fromEntries(Object.keys(all).map((name) => [name, { hit: hit[name], set: set[name], getOrSet: getOrSet[name] }]));
-  const fmt = (m) => (m ? `${Math.round(m.median).toLocaleString("en")} (${Math.round(m.min).toLocaleString("en")}–${Math.round(m.max).toLocaleString("en")})` : "n/a");
+  const fmt = (m) => (m ? formatSummary(m) : "n/a");
   const ratio = (a, b) => (a && b ? `${(a.median / b.median).toFixed(2)}×` : "n/a");
   out(`\n### ${valueSize} B values, ${N.toLocaleString("en")} keys, Zipf(1), ${OPS.toLocaleString("en")} requests a round, ${ROUNDS} rounds`);
   out("\n| subject | get hit ops/s | set at capacity ops/s | getOrSet miss + 2 tags ops/s |");

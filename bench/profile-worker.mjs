@@ -2,17 +2,12 @@
 // in-isolate hits, for finding where a hit's time goes. Prints the top functions by self time.
 // Usage: node bench/profile-worker.mjs [memory|kv] [requests]; for Rust function names, build
 // the worker with `touch src/lib.rs && KEEP_NAMES=1 scripts/build-worker.sh` first.
-import { startOrigin, startWorker, freePort } from "../tests/worker/harness.mjs";
-import { JS_CACHE, startScript } from "./workers.mjs";
+import { startWorker, freePort } from "../tests/worker/harness.mjs";
+import { JS_CACHE, startPageOrigin, startScript } from "./workers.mjs";
 
 const mode = process.argv[2] ?? "memory";
 const requests = Number(process.argv[3] ?? 3000);
-const origin = await startOrigin({
-  "/page": (req, res) => {
-    res.writeHead(200, { "content-type": "text/plain", "cache-control": "max-age=3600", "cache-tag": "pages,page:1" });
-    res.end("x".repeat(2048));
-  },
-});
+const origin = await startPageOrigin();
 const inspectorPort = await freePort();
 // SUBJECT=js profiles the plain-JS caching worker instead, for comparison.
 const edge = process.env.SUBJECT === "js"

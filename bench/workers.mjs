@@ -2,7 +2,17 @@
 // written for the comparison (in-isolate memory, then KV with a TTL, one purge stamp per
 // Cache-Tag checked on every hit, stamps reused for 1 s), started in workerd by Miniflare.
 import { Miniflare } from "miniflare";
-import { freePort } from "../tests/worker/harness.mjs";
+import { freePort, startOrigin } from "../tests/worker/harness.mjs";
+
+/** The origin the load test and the worker profile cache: a 2 KB tagged page, an hour fresh. */
+export function startPageOrigin() {
+  return startOrigin({
+    "/page": (req, res) => {
+      res.writeHead(200, { "content-type": "text/plain", "cache-control": "max-age=3600", "cache-tag": "pages,page:1" });
+      res.end("x".repeat(2048));
+    },
+  });
+}
 
 export const PASS_THROUGH = `
 export default {
