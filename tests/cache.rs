@@ -392,6 +392,25 @@ fn the_log_lists_invalidations_newest_first_with_who_and_why() {
 }
 
 #[test]
+fn unreadable_log_records_are_skipped_and_the_rest_listed() {
+    let (cache, clock) = cache();
+    block_on(cache.invalidate(Invalidation::tag("a").by("django"))).unwrap();
+    let log = cache.key_space().log_records();
+    // A record from a JSON-writing build, a truncated one, and bytes nobody wrote.
+    for (name, bytes) in
+        [("0", &br#"{"at":1,"scopes":[],"mode":"hard","actor":"x"}"#[..]), ("1", b"EL\x01\x05"), ("2", b"\xff")]
+    {
+        let at = format!("{log}{name}");
+        block_on(cache.store().put(&at, Bytes::from_static(bytes), PutOptions::new(KvTtl::covering_ms(0)))).unwrap();
+    }
+    clock.advance(5);
+    block_on(cache.invalidate(Invalidation::key("k").by("ops"))).unwrap();
+    let page = block_on(cache.log(0, None)).unwrap();
+    let actors: Vec<&str> = page.records.iter().map(|r| r.actor.as_str()).collect();
+    assert_eq!(actors, ["ops", "django"]);
+}
+
+#[test]
 fn tag_purge_costs_the_same_writes_for_one_or_a_thousand_entries() {
     let mut costs = Vec::new();
     for n in [1usize, 1000] {

@@ -10,6 +10,8 @@
 use bytes::Bytes;
 
 use crate::core::clock::Millis;
+pub use crate::core::codec::DecodeError;
+use crate::core::codec::{Reader, Writer};
 use crate::core::keys::Scope;
 
 const MAGIC: &[u8; 2] = b"EC";
@@ -66,70 +68,30 @@ pub(crate) struct Envelope {
     pub value: Bytes,
 }
 
-/// Why a stored value could not be decoded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum DecodeError {
-    /// Not an edgecache envelope (other bytes under our key).
-    #[error("not an edgecache entry")]
-    Foreign,
-    /// An envelope from a newer (or unknown) format.
-    #[error("unknown entry format {0}")]
-    UnknownFormat(u8),
-    /// Shorter than its own lengths say.
-    #[error("entry is truncated")]
-    Truncated,
-    /// Structurally invalid (bad UTF-8, absurd counts, trailing bytes, unknown scope kind).
-    #[error("entry is corrupt")]
-    Corrupt,
-}
-
 impl Envelope {
     pub(crate) fn encode(&self) -> Bytes {
         let m = &self.meta;
-        let mut out = Vec::with_capacity(64 + self.value.len() + m.key.len() + self.captured.len() * 48);
-        out.extend_from_slice(MAGIC);
-        out.push(FORMAT);
-        put_str(&mut out, &m.key);
+        let mut w = Writer::new(MAGIC, FORMAT, 64 + self.value.len() + m.key.len() + self.captured.len() * 48);
+        w.string(&m.key);
         for n in [m.version, m.stored_at, m.fresh_until, m.stale_while_revalidate_ms, m.stale_if_error_ms] {
-            put_uint(&mut out, n);
+            w.uint(n);
         }
         for text in [&m.etag, &m.last_modified, &m.content_type] {
-            match text {
-                Some(t) => {
-                    out.push(1);
-                    put_str(&mut out, t);
-                }
-                None => out.push(0),
-            }
+            w.optional_string(text.as_deref());
         }
-        put_uint(&mut out, self.captured.len() as u64);
+        w.uint(self.captured.len() as u64);
         for c in &self.captured {
-            let (kind, text) = match &c.scope {
-                Scope::Everything => (0u8, ""),
-                Scope::Key(k) => (1, k.as_str()),
-                Scope::Tag(t) => (2, t.as_str()),
-                Scope::Prefix(p) => (3, p.as_str()),
-            };
-            out.push(kind);
-            put_str(&mut out, text);
-            put_str(&mut out, &c.hard);
-            put_str(&mut out, &c.any);
+            w.scope(&c.scope);
+            w.string(&c.hard);
+            w.string(&c.any);
         }
-        put_uint(&mut out, self.value.len() as u64);
-        out.extend_from_slice(&self.value);
-        out.into()
+        w.uint(self.value.len() as u64);
+        w.out.extend_from_slice(&self.value);
+        w.out.into()
     }
 
     pub(crate) fn decode(bytes: &Bytes) -> Result<Self, DecodeError> {
-        let mut r = Reader { bytes, at: 0 };
-        if r.take(2).map_err(|_| DecodeError::Foreign)? != MAGIC {
-            return Err(DecodeError::Foreign);
-        }
-        let format = r.byte()?;
-        if format != FORMAT {
-            return Err(DecodeError::UnknownFormat(format));
-        }
+        let mut r = Reader::open(bytes, MAGIC, FORMAT)?;
         let mut meta = EntryMeta { key: r.string()?, ..EntryMeta::default() };
         meta.version = r.uint()?;
         meta.stored_at = r.uint()?;
@@ -145,96 +107,17 @@ impl Envelope {
         }
         let mut captured = Vec::with_capacity(count as usize);
         for _ in 0..count {
-            let kind = r.byte()?;
-            let text = r.string()?;
-            let scope = match kind {
-                0 if text.is_empty() => Scope::Everything,
-                1 => Scope::Key(text),
-                2 => {
-                    meta.tags.push(text.clone());
-                    Scope::Tag(text)
-                }
-                3 => Scope::Prefix(text),
-                _ => return Err(DecodeError::Corrupt),
-            };
+            let scope = r.scope()?;
+            if let Scope::Tag(tag) = &scope {
+                meta.tags.push(tag.clone());
+            }
             captured.push(Captured { scope, hard: r.string()?, any: r.string()? });
         }
         let len = r.len()?;
-        let value = bytes.slice(r.at..r.at + len);
-        r.at += len;
-        if r.at != bytes.len() {
-            return Err(DecodeError::Corrupt);
-        }
-        Ok(Self { meta, captured, value })
-    }
-}
-
-fn put_uint(out: &mut Vec<u8>, mut n: u64) {
-    while n >= 0x80 {
-        out.push((n as u8) | 0x80);
-        n >>= 7;
-    }
-    out.push(n as u8);
-}
-
-fn put_str(out: &mut Vec<u8>, s: &str) {
-    put_uint(out, s.len() as u64);
-    out.extend_from_slice(s.as_bytes());
-}
-
-struct Reader<'a> {
-    bytes: &'a [u8],
-    at: usize,
-}
-
-impl Reader<'_> {
-    fn take(&mut self, n: usize) -> Result<&[u8], DecodeError> {
-        let end = self.at.checked_add(n).filter(|&end| end <= self.bytes.len()).ok_or(DecodeError::Truncated)?;
-        let slice = &self.bytes[self.at..end];
-        self.at = end;
-        Ok(slice)
-    }
-
-    fn byte(&mut self) -> Result<u8, DecodeError> {
-        Ok(self.take(1)?[0])
-    }
-
-    fn uint(&mut self) -> Result<u64, DecodeError> {
-        let mut n = 0u64;
-        for shift in (0..64).step_by(7) {
-            let b = self.byte()?;
-            let bits = u64::from(b & 0x7f);
-            if shift == 63 && bits > 1 {
-                return Err(DecodeError::Corrupt);
-            }
-            n |= bits << shift;
-            if b & 0x80 == 0 {
-                return Ok(n);
-            }
-        }
-        Err(DecodeError::Corrupt)
-    }
-
-    fn len(&mut self) -> Result<usize, DecodeError> {
-        let n = usize::try_from(self.uint()?).map_err(|_| DecodeError::Corrupt)?;
-        if n > self.bytes.len() - self.at {
-            return Err(DecodeError::Truncated);
-        }
-        Ok(n)
-    }
-
-    fn string(&mut self) -> Result<String, DecodeError> {
-        let n = self.len()?;
-        let raw = self.take(n)?;
-        std::str::from_utf8(raw).map(str::to_owned).map_err(|_| DecodeError::Corrupt)
-    }
-
-    fn optional_string(&mut self) -> Result<Option<String>, DecodeError> {
-        match self.byte()? {
-            0 => Ok(None),
-            1 => self.string().map(Some),
-            _ => Err(DecodeError::Corrupt),
-        }
+        let start = r.at;
+        r.take(len)?;
+        r.finish()?;
+        Ok(Self { meta, captured, value: bytes.slice(start..start + len) })
     }
 }
 

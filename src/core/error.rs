@@ -78,14 +78,14 @@ pub enum CacheError {
     },
     /// A prefix that does not end at a segment separator (`/` or `:`), or is deeper than the
     /// segments that carry prefix stamps.
-    #[error("prefix {0:?} must end with '/' or ':' and have at most 8 segments")]
+    #[error("prefix \"{0}\" must end with '/' or ':' and have at most 8 segments")]
     InvalidPrefix(String),
     /// An invalidation with nothing to invalidate.
     #[error("invalidation names no scope")]
     EmptyInvalidation,
     /// The load finished, but an invalidation of one of the tags it reported landed while it
     /// ran, so its value was returned but not stored.
-    #[error("an invalidation of {0:?} raced the load")]
+    #[error("an invalidation of {0} raced the load")]
     RacedInvalidation(Scope),
     /// The loader said its value is not to be stored or shared ([`Loaded::uncacheable`]).
     ///

@@ -37,6 +37,44 @@ pub enum Scope {
     Prefix(String),
 }
 
+impl Scope {
+    /// The kind's name as serialized: `everything`, `key`, `tag` or `prefix`.
+    ///
+    /// ```
+    /// use edgecache::core::Scope;
+    /// assert_eq!(Scope::Tag("a".into()).kind(), "tag");
+    /// assert_eq!(Scope::Everything.text(), None);
+    /// ```
+    #[must_use]
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Everything => "everything",
+            Self::Key(_) => "key",
+            Self::Tag(_) => "tag",
+            Self::Prefix(_) => "prefix",
+        }
+    }
+
+    /// The key, tag or prefix; `None` for [`Scope::Everything`].
+    #[must_use]
+    pub fn text(&self) -> Option<&str> {
+        match self {
+            Self::Everything => None,
+            Self::Key(text) | Self::Tag(text) | Self::Prefix(text) => Some(text),
+        }
+    }
+}
+
+/// `everything`, or the kind and the text in quotes: `tag "articles"`.
+impl std::fmt::Display for Scope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.text() {
+            Some(text) => write!(f, "{} \"{text}\"", self.kind()),
+            None => f.write_str(self.kind()),
+        }
+    }
+}
+
 /// Characters that end a key segment; prefix purges must end on one.
 pub const SEGMENT_SEPARATORS: [char; 2] = ['/', ':'];
 /// How many leading segments of a key get a prefix scope.

@@ -3,11 +3,17 @@
 
 mod cache;
 mod clock;
+mod codec;
 mod entry;
 mod error;
 mod freshness;
 pub mod http;
 mod keys;
+
+/// The core's hash maps hash with the memory store's hasher (foldhash): one hasher in the wasm,
+/// and faster than SipHash on the short keys they hold. Their keys are bounded in number
+/// (in-flight loads, memoised stamps, recent purge ids), so flooding one costs its owner little.
+pub(crate) type HashMap<K, V> = std::collections::HashMap<K, V, lru::DefaultHasher>;
 pub mod purge;
 mod stamp;
 mod store;
@@ -22,6 +28,9 @@ pub use error::{CacheError, LoadError};
 pub use freshness::{judge, Freshness, StaleReason, StaleUse};
 pub use keys::{escape, segment_prefixes, KeySpace, Scope, MAX_PREFIX_DEPTH, SEGMENT_SEPARATORS};
 pub use stamp::SplitMix64;
+/// For stores outside the core (the npm front's JS `Map` store) that page a sorted listing.
+#[cfg(feature = "js")]
+pub(crate) use store::page_of;
 pub use store::{
     KvStore, KvTtl, ListOptions, ListPage, ListedKey, MemoryStore, PutOptions, StoreError, Tiered, MAX_KEY_BYTES,
     MAX_LIST_LIMIT, MAX_METADATA_BYTES, MIN_TTL_SECS,

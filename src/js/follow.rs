@@ -2,29 +2,21 @@
 //! invalidate locally every tag whose purge stamp changed since the last poll.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 
 use js_sys::{Function, Promise, Reflect};
-use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 
 use super::error::error;
+use super::options::Options;
 use super::sleep;
 
 /// What following needs of a cache.
 pub(crate) trait Invalidate {
     fn invalidate_tags<'a>(&'a self, tags: Vec<String>) -> Pin<Box<dyn Future<Output = bool> + 'a>>;
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct FollowOptions {
-    tags: Vec<String>,
-    interval: Option<f64>,
 }
 
 #[derive(Default)]
@@ -33,7 +25,8 @@ struct Progress {
     polls: Cell<u32>,
     failures: Cell<u32>,
     invalidations: Cell<u32>,
-    seen: RefCell<HashMap<String, Option<String>>>,
+    /// The last stamp seen of each followed tag (at most 100 tags: a list).
+    seen: RefCell<Vec<(String, Option<String>)>>,
 }
 
 /// A running `followEdge`: `stop()` ends it; counters say what it did.
@@ -65,23 +58,28 @@ impl FollowHandle {
     }
 }
 
-pub(crate) fn start(cache: Rc<dyn Invalidate>, url: String, options: JsValue) -> Result<FollowHandle, JsValue> {
-    let options: FollowOptions = serde_wasm_bindgen::from_value(options)
-        .map_err(|e| error("invalid_option", format!("followEdge options: {e}")))?;
-    if options.tags.is_empty() || options.tags.len() > 100 {
+pub(crate) fn start(
+    cache: Rc<dyn Invalidate>,
+    url: String,
+    options: Option<js_sys::Object>,
+) -> Result<FollowHandle, JsValue> {
+    let options = Options::read(options, "followEdge options", &["tags", "interval"])?;
+    let tags = options.strings("tags")?;
+    if tags.is_empty() || tags.len() > 100 {
         return Err(error("invalid_option", "followEdge needs 1-100 tags"));
     }
-    let interval = options.interval.unwrap_or(5.0);
+    let interval = options.number("interval")?.unwrap_or(5.0);
     if !(interval.is_finite() && interval >= 0.05) {
         return Err(error("invalid_option", "interval must be at least 0.05 seconds"));
     }
     let base = url.trim_end_matches('/').to_owned();
-    let query: String = options
-        .tags
-        .iter()
-        .map(|t| js_sys::encode_uri_component(t).as_string().unwrap_or_default())
-        .collect::<Vec<_>>()
-        .join(",");
+    let mut query = String::new();
+    for tag in &tags {
+        if !query.is_empty() {
+            query.push(',');
+        }
+        query.push_str(&js_sys::encode_uri_component(tag).as_string().unwrap_or_default());
+    }
     let endpoint = format!("{base}/_edgecache/tags?t={query}");
     let progress = Rc::new(Progress::default());
     let running = progress.clone();
@@ -95,10 +93,13 @@ pub(crate) fn start(cache: Rc<dyn Invalidate>, url: String, options: JsValue) ->
                         let mut changed = Vec::new();
                         for (tag, stamp) in stamps {
                             // The first sight of a tag is the baseline; a later change is a purge.
-                            if let Some(previous) = seen.insert(tag.clone(), stamp.clone()) {
-                                if previous != stamp {
+                            match seen.iter_mut().find(|(seen_tag, _)| *seen_tag == tag) {
+                                Some((_, previous)) if *previous != stamp => {
+                                    *previous = stamp;
                                     changed.push(tag);
                                 }
+                                Some(_) => {}
+                                None => seen.push((tag, stamp)),
                             }
                         }
                         changed

@@ -4,6 +4,7 @@
 mod error;
 mod follow;
 mod near;
+mod options;
 mod purge;
 mod store;
 mod value;
@@ -12,16 +13,17 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use js_sys::{Function, Object, Promise, Reflect};
-use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
 use crate::core::{
-    Cache, CacheBuilder, Fetched, Invalidation, LoadError, Loaded, Lookup, Mode, SetOptions, Source, StaleReason,
+    Cache, CacheBuilder, Fetched, Invalidation, LoadError, Loaded, LogRecord, Lookup, Mode, SetOptions, Source,
+    StaleReason,
 };
 use crate::js_clock::{random_seed, JsClock};
 use error::{cache_error, error};
 use near::{entry_object, Near};
+use options::{shown, Options};
 use store::AnyStore;
 
 pub use follow::FollowHandle;
@@ -106,66 +108,6 @@ export interface LogRecord { at: number; scopes: { kind: string; value?: string 
 export interface FollowOptions { tags: string[]; /** Seconds between polls. Default 5. */ interval?: number }
 "#;
 
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct CacheOptions {
-    namespace: Option<String>,
-    default_ttl: Option<f64>,
-    stale_while_revalidate: Option<f64>,
-    stale_if_error: Option<f64>,
-    #[serde(with = "serde_wasm_bindgen::preserve", default)]
-    store: JsValue,
-    max_bytes: Option<f64>,
-    stamp_memo: Option<f64>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct JsSetOptions {
-    ttl: Option<f64>,
-    stale_while_revalidate: Option<f64>,
-    stale_if_error: Option<f64>,
-    #[serde(default)]
-    tags: Vec<String>,
-    version: Option<f64>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct JsGetOptions {
-    version: Option<f64>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct JsInvalidateOptions {
-    #[serde(default)]
-    soft: bool,
-    by: Option<String>,
-}
-
-fn options<T: for<'de> Deserialize<'de> + Default>(
-    value: Option<Object>,
-    what: &str,
-    allowed: &[&str],
-) -> Result<T, JsValue> {
-    let Some(value) = value.map(JsValue::from).filter(|v| !v.is_undefined() && !v.is_null()) else {
-        return Ok(T::default());
-    };
-    // Checked here, not by serde: a preserved field turns its unknown-field check off.
-    if let Some(object) = value.dyn_ref::<Object>() {
-        for key in Object::keys(object).iter().filter_map(|k| k.as_string()) {
-            if !allowed.contains(&key.as_str()) {
-                return Err(error(
-                    "invalid_option",
-                    format!("{what}: unknown field `{key}`, expected one of {allowed:?}"),
-                ));
-            }
-        }
-    }
-    serde_wasm_bindgen::from_value(value).map_err(|e| error("invalid_option", format!("{what}: {e}")))
-}
-
 const CACHE_FIELDS: &[&str] =
     &["namespace", "defaultTtl", "staleWhileRevalidate", "staleIfError", "store", "maxBytes", "stampMemo"];
 const SET_FIELDS: &[&str] = &["ttl", "staleWhileRevalidate", "staleIfError", "tags", "version"];
@@ -176,7 +118,7 @@ fn seconds(value: Option<f64>, name: &str) -> Result<Option<Duration>, JsValue> 
     match value {
         None => Ok(None),
         Some(s) if (0.0..=31_536_000_000.0).contains(&s) => Ok(Some(Duration::from_secs_f64(s))),
-        Some(s) => Err(error("invalid_option", format!("{name} must be a number of seconds ≥ 0, not {s}"))),
+        Some(s) => Err(error("invalid_option", format!("{name} must be a number of seconds ≥ 0, not {}", shown(s)))),
     }
 }
 
@@ -184,28 +126,52 @@ fn version(value: Option<f64>) -> Result<u64, JsValue> {
     match value {
         None => Ok(0),
         Some(v) if v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v <= 9_007_199_254_740_991.0 => Ok(v as u64),
-        Some(v) => Err(error("invalid_option", format!("version must be a whole number ≥ 0, not {v}"))),
+        Some(v) => Err(error("invalid_option", format!("version must be a whole number ≥ 0, not {}", shown(v)))),
     }
 }
 
-impl JsSetOptions {
-    fn into_core(self) -> Result<SetOptions, JsValue> {
-        let mut options = SetOptions::new().tags(self.tags).version(version(self.version)?);
-        if let Some(ttl) = seconds(self.ttl, "ttl")? {
-            options = options.ttl(ttl);
-        }
-        if let Some(w) = seconds(self.stale_while_revalidate, "staleWhileRevalidate")? {
-            options = options.stale_while_revalidate(w);
-        }
-        if let Some(w) = seconds(self.stale_if_error, "staleIfError")? {
-            options = options.stale_if_error(w);
-        }
-        Ok(options)
+/// `SetOptions` from a JS set/getOrSet options object.
+fn set_options(value: Option<Object>, what: &'static str) -> Result<SetOptions, JsValue> {
+    let o = Options::read(value, what, SET_FIELDS)?;
+    let mut options = SetOptions::new().tags(o.strings("tags")?).version(version(o.number("version")?)?);
+    if let Some(ttl) = seconds(o.number("ttl")?, "ttl")? {
+        options = options.ttl(ttl);
     }
+    if let Some(w) = seconds(o.number("staleWhileRevalidate")?, "staleWhileRevalidate")? {
+        options = options.stale_while_revalidate(w);
+    }
+    if let Some(w) = seconds(o.number("staleIfError")?, "staleIfError")? {
+        options = options.stale_if_error(w);
+    }
+    Ok(options)
 }
 
 fn set(target: &Object, key: &str, value: &JsValue) {
     let _ = Reflect::set(target, &key.into(), value);
+}
+
+/// A log record as the object the worker's `/_edgecache/log` serves in JSON.
+fn log_record(record: &LogRecord) -> JsValue {
+    let out = Object::new();
+    set(&out, "at", &(record.at as f64).into());
+    let scopes = record.scopes.iter().map(|scope| {
+        let object = Object::new();
+        set(&object, "kind", &scope.kind().into());
+        if let Some(text) = scope.text() {
+            set(&object, "value", &text.into());
+        }
+        JsValue::from(object)
+    });
+    set(&out, "scopes", &scopes.collect::<js_sys::Array>());
+    set(&out, "mode", &record.mode.name().into());
+    set(&out, "actor", &record.actor.as_str().into());
+    if let Some(id) = &record.request_id {
+        set(&out, "request_id", &id.as_str().into());
+    }
+    if let Some(version) = record.new_version {
+        set(&out, "new_version", &(version as f64).into());
+    }
+    out.into()
 }
 
 fn stale_reason(reason: StaleReason) -> &'static str {
@@ -259,7 +225,8 @@ fn promise<F>(future: F) -> Promise
 where
     F: std::future::Future<Output = Result<JsValue, JsValue>> + 'static,
 {
-    let mut future = Box::pin(future);
+    // One executor task type for every method, not one per future type (wasm size).
+    let mut future: std::pin::Pin<Box<dyn std::future::Future<Output = Result<JsValue, JsValue>>>> = Box::pin(future);
     match future.as_mut().poll(&mut std::task::Context::from_waker(std::task::Waker::noop())) {
         std::task::Poll::Ready(Ok(value)) => Promise::resolve(&value),
         std::task::Poll::Ready(Err(error)) => Promise::reject(&error),
@@ -274,19 +241,22 @@ impl EdgeCache {
     pub fn new(
         #[wasm_bindgen(unchecked_param_type = "EdgeCacheOptions")] options: Option<Object>,
     ) -> Result<EdgeCache, JsValue> {
-        let options: CacheOptions = self::options(options, "EdgeCache options", CACHE_FIELDS)?;
-        let max_bytes = match options.max_bytes {
+        let options = Options::read(options, "EdgeCache options", CACHE_FIELDS)?;
+        let store = options.value("store");
+        let max_bytes = match options.number("maxBytes")? {
             None => 16 << 20,
             Some(b) if (1024.0..=4_294_967_295.0).contains(&b) => b as usize,
-            Some(b) => return Err(error("invalid_option", format!("maxBytes must be from 1024 to 2^32-1, not {b}"))),
+            Some(b) => {
+                return Err(error("invalid_option", format!("maxBytes must be from 1024 to 2^32-1, not {}", shown(b))))
+            }
         };
-        let in_memory = options.store.is_undefined() || options.store.as_string().as_deref() == Some("memory");
+        let in_memory = store.is_undefined() || store.as_string().as_deref() == Some("memory");
         let store = if in_memory {
             store::memory(max_bytes)
-        } else if let Some(map) = options.store.dyn_ref::<js_sys::Map>() {
+        } else if let Some(map) = store.dyn_ref::<js_sys::Map>() {
             AnyStore::Map(map.clone())
-        } else if options.store.is_object() {
-            AnyStore::Kv(options.store.clone())
+        } else if store.is_object() {
+            AnyStore::Kv(store)
         } else {
             return Err(error("invalid_option", "store must be \"memory\", a Map, or a Workers-KV-like object"));
         };
@@ -302,19 +272,19 @@ impl EdgeCache {
                 Duration::from_millis(5),
                 Duration::from_secs(30),
             );
-        if let Some(ns) = options.namespace {
+        if let Some(ns) = options.string("namespace")? {
             builder = builder.namespace(ns);
         }
-        if let Some(ttl) = seconds(options.default_ttl, "defaultTtl")? {
+        if let Some(ttl) = seconds(options.number("defaultTtl")?, "defaultTtl")? {
             builder = builder.default_ttl(ttl);
         }
-        if let Some(w) = seconds(options.stale_while_revalidate, "staleWhileRevalidate")? {
+        if let Some(w) = seconds(options.number("staleWhileRevalidate")?, "staleWhileRevalidate")? {
             builder = builder.default_stale_while_revalidate(w);
         }
-        if let Some(w) = seconds(options.stale_if_error, "staleIfError")? {
+        if let Some(w) = seconds(options.number("staleIfError")?, "staleIfError")? {
             builder = builder.default_stale_if_error(w);
         }
-        if let Some(memo) = seconds(options.stamp_memo, "stampMemo")? {
+        if let Some(memo) = seconds(options.number("stampMemo")?, "stampMemo")? {
             builder = builder.stamp_memo(memo);
         } else if in_memory {
             // Stamps in wasm memory are read as fast as a memo would answer.
@@ -347,10 +317,13 @@ impl EdgeCache {
         let generation = near.map(Near::generation);
         let inner = self.inner.clone();
         promise(async move {
-            let options: JsGetOptions = self::options(options, "get options", GET_FIELDS)?;
+            let options = Options::read(options, "get options", GET_FIELDS)?;
             let text = key.as_string().ok_or_else(|| error("invalid_key", "keys must be strings"))?;
-            let lookup =
-                inner.cache.get_version(&text, version(options.version)?).await.map_err(|e| cache_error(&e))?;
+            let lookup = inner
+                .cache
+                .get_version(&text, version(options.number("version")?)?)
+                .await
+                .map_err(|e| cache_error(&e))?;
             Ok(match lookup {
                 Lookup::Fresh(hit) => match (&inner.near, generation) {
                     (Some(near), Some(generation)) => near::remember(near, generation, &key, &hit)?,
@@ -379,7 +352,7 @@ impl EdgeCache {
         self.inner.forget(&key);
         let inner = self.inner.clone();
         promise(async move {
-            let options = self::options::<JsSetOptions>(options, "set options", SET_FIELDS)?.into_core()?;
+            let options = set_options(options, "set options")?;
             let bytes = value::encode(&value)?;
             let stored = inner.cache.set(&key, bytes, options).await;
             inner.forget(&key);
@@ -399,7 +372,7 @@ impl EdgeCache {
     ) -> Promise {
         let inner = self.inner.clone();
         promise(async move {
-            let options = self::options::<JsSetOptions>(options, "getOrSet options", SET_FIELDS)?.into_core()?;
+            let options = set_options(options, "getOrSet options")?;
             let load = || async move {
                 let result = loader.call0(&JsValue::NULL).map_err(|e| LoadError::new(describe(&e)))?;
                 // A loader that returned its value outright costs no trip through the microtask
@@ -482,10 +455,10 @@ impl EdgeCache {
         self.inner.forget_scope(key.as_deref());
         let inner = self.inner.clone();
         promise(async move {
-            let options: JsInvalidateOptions = self::options(options, "invalidate options", INVALIDATE_FIELDS)?;
+            let options = Options::read(options, "invalidate options", INVALIDATE_FIELDS)?;
             let request = request
-                .mode_of(if options.soft { Mode::Soft } else { Mode::Hard })
-                .by(options.by.unwrap_or_else(|| "js".into()));
+                .mode_of(if options.boolean("soft")? { Mode::Soft } else { Mode::Hard })
+                .by(options.string("by")?.unwrap_or_else(|| "js".into()));
             let applied = inner.cache.invalidate(request).await;
             inner.forget_scope(key.as_deref());
             let applied = applied.map_err(|e| cache_error(&e))?;
@@ -515,7 +488,21 @@ impl EdgeCache {
         let mut stats = self.inner.cache.stats();
         // Hits the memo answered never reached the core's counters.
         stats.hits += self.inner.near.as_ref().map_or(0, |near| near.hits() as u64);
-        serde_wasm_bindgen::to_value(&stats).map_err(|e| error("cache_error", e))
+        let out = Object::new();
+        let counters = [
+            ("hits", stats.hits),
+            ("stale_hits", stats.stale_hits),
+            ("misses", stats.misses),
+            ("loads", stats.loads),
+            ("coalesced", stats.coalesced),
+            ("invalidations", stats.invalidations),
+            ("corrupt", stats.corrupt),
+            ("store_errors", stats.store_errors),
+        ];
+        for (name, count) in counters {
+            set(&out, name, &(count as f64).into());
+        }
+        Ok(out.into())
     }
 
     /// The invalidation log, newest first.
@@ -524,8 +511,7 @@ impl EdgeCache {
         let inner = self.inner.clone();
         promise(async move {
             let page = inner.cache.log(limit.unwrap_or(100) as usize, None).await.map_err(|e| cache_error(&e))?;
-            let json = serde_json::to_string(&page.records).map_err(|e| error("cache_error", e))?;
-            js_sys::JSON::parse(&json)
+            Ok(page.records.iter().map(log_record).collect::<js_sys::Array>().into())
         })
     }
 
@@ -537,7 +523,7 @@ impl EdgeCache {
         url: String,
         #[wasm_bindgen(unchecked_param_type = "FollowOptions")] options: Option<Object>,
     ) -> Result<FollowHandle, JsValue> {
-        follow::start(self.inner_cache(), url, options.map_or(JsValue::UNDEFINED, JsValue::from))
+        follow::start(self.inner_cache(), url, options)
     }
 }
 

@@ -2,25 +2,11 @@
 //! `standardwebhooks`.
 
 use js_sys::{Object, Reflect};
-use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 
 use super::error::{error, purge_error};
+use super::options::Options;
 use crate::core::purge::{sign, verify, Secrets, SignedHeaders, VerifyLimits};
-
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct SignOptions {
-    id: Option<String>,
-    timestamp: Option<f64>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct VerifyOptions {
-    now: Option<f64>,
-    tolerance: Option<f64>,
-}
 
 fn secrets(text: &str) -> Result<Secrets, JsValue> {
     Secrets::parse(text).map_err(|e| error("invalid_secret", e))
@@ -44,16 +30,21 @@ pub fn sign_purge(
     #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] body: JsValue,
     #[wasm_bindgen(unchecked_param_type = "{ id?: string; timestamp?: number }")] options: Option<Object>,
 ) -> Result<JsValue, JsValue> {
-    let options: SignOptions = super::options(options, "signPurge options", &["id", "timestamp"])?;
+    let options = Options::read(options, "signPurge options", &["id", "timestamp"])?;
     let secrets = secrets(secrets_text)?;
     let body = body_bytes(&body)?;
-    let id = options.id.unwrap_or_else(|| {
+    let id = options.string("id")?.unwrap_or_else(|| {
         format!("msg_{:016x}{:08x}", crate::js_clock::random_seed(), (js_sys::Math::random() * 4e9) as u32)
     });
-    let timestamp = match options.timestamp {
+    let timestamp = match options.number("timestamp")? {
         None => (js_sys::Date::now() / 1000.0) as u64,
         Some(t) if t.is_finite() && t >= 0.0 && t.fract() == 0.0 && t < 1e12 => t as u64,
-        Some(t) => return Err(error("invalid_option", format!("timestamp must be whole Unix seconds, not {t}"))),
+        Some(t) => {
+            return Err(error(
+                "invalid_option",
+                format!("timestamp must be whole Unix seconds, not {}", super::options::shown(t)),
+            ))
+        }
     };
     let signature = sign(secrets.primary(), &id, timestamp, &body).map_err(|e| purge_error(&e))?;
     let headers = Object::new();
@@ -72,7 +63,7 @@ pub fn verify_purge(
     #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] body: JsValue,
     #[wasm_bindgen(unchecked_param_type = "{ now?: number; tolerance?: number }")] options: Option<Object>,
 ) -> Result<JsValue, JsValue> {
-    let options: VerifyOptions = super::options(options, "verifyPurge options", &["now", "tolerance"])?;
+    let options = Options::read(options, "verifyPurge options", &["now", "tolerance"])?;
     let secrets = secrets(secrets_text)?;
     let body = body_bytes(&body)?;
     let header = |name: &str| -> Option<String> {
@@ -85,10 +76,10 @@ pub fn verify_purge(
     let (id, ts, sig) = (header("webhook-id"), header("webhook-timestamp"), header("webhook-signature"));
     let signed = SignedHeaders { id: id.as_deref(), timestamp: ts.as_deref(), signature: sig.as_deref() };
     let mut limits = VerifyLimits::default();
-    if let Some(t) = options.tolerance {
+    if let Some(t) = options.number("tolerance")? {
         limits.tolerance_secs = t.max(0.0) as u64;
     }
-    let now = options.now.map_or_else(|| (js_sys::Date::now() / 1000.0) as u64, |n| n.max(0.0) as u64);
+    let now = options.number("now")?.map_or_else(|| (js_sys::Date::now() / 1000.0) as u64, |n| n.max(0.0) as u64);
     let verified = verify(&secrets, &signed, &body, now, &limits).map_err(|e| purge_error(&e))?;
     let out = Object::new();
     Reflect::set(&out, &"id".into(), &verified.id.into())?;

@@ -6,7 +6,7 @@ use js_sys::{Array, Map, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-use crate::core::{KvStore, ListOptions, ListPage, ListedKey, MemoryStore, PutOptions, StoreError};
+use crate::core::{page_of, KvStore, ListOptions, ListPage, ListedKey, MemoryStore, PutOptions, StoreError};
 use crate::js_clock::JsClock;
 
 /// The store behind an `EdgeCache`.
@@ -148,16 +148,12 @@ impl KvStore for AnyStore {
                     .filter_map(|k| k.ok()?.as_string())
                     .filter(|k| k.starts_with(&options.prefix))
                     .collect();
-                names.sort();
-                let start = options.cursor.as_ref().map_or(0, |after| names.partition_point(|n| n <= after));
-                let limit = options.effective_limit();
-                let page: Vec<String> = names[start..].iter().take(limit).cloned().collect();
-                let more = start + page.len() < names.len();
-                let cursor = if more { page.last().cloned() } else { None };
-                Ok(ListPage {
-                    keys: page.into_iter().map(|name| ListedKey { name, expires_at: None, metadata: None }).collect(),
-                    cursor,
-                })
+                names.sort_unstable();
+                let from = options.start_in(&names);
+                let ordered = names[from..].iter().map(|name| (name.as_str(), ()));
+                Ok(page_of(ordered, &options, |name, ()| {
+                    Some(ListedKey { name: name.to_owned(), expires_at: None, metadata: None })
+                }))
             }
         }
     }

@@ -63,4 +63,6 @@ test("followEdge counts failures and keeps going when the edge is unreachable", 
   assert.ok(follower.failures >= 2);
   assert.throws(() => cache.followEdge(edge.url, { tags: [] }), (e) => e.code === "invalid_option");
   assert.throws(() => cache.followEdge(edge.url, { tags: ["a"], interval: 0 }), (e) => e.code === "invalid_option");
+  assert.throws(() => cache.followEdge(edge.url), (e) => e.code === "invalid_option");
+  assert.throws(() => cache.followEdge(edge.url, { tags: ["a"], every: 5 }), (e) => /unknown field `every`/.test(e.message));
 });

@@ -129,6 +129,18 @@ test("bad inputs throw EdgeCacheError with a code", async () => {
   await throwsCode(cache.set("", "v"), "invalid_key");
   await throwsCode(cache.set("big", "x".repeat(1_100_000)), "value_too_large");
   await throwsCode(cache.get("k", { version: 1.5 }), "invalid_option");
+  // A field of the wrong type is named in the message; the call stores nothing.
+  const named = (field) => (e) => e.code === "invalid_option" && e.message.includes(`\`${field}\``);
+  await assert.rejects(cache.set("k", "v", { tags: "articles" }), named("tags"));
+  await assert.rejects(cache.set("k", "v", { tags: ["a", 1] }), named("tags"));
+  await assert.rejects(cache.invalidateTag("a", { soft: "yes" }), named("soft"));
+  await assert.rejects(cache.getOrSet("k", () => "v", { staleIfError: true }), named("staleIfError"));
+  assert.throws(() => new EdgeCache({ namespace: 7 }), named("namespace"));
+  assert.throws(() => new EdgeCache("memory"), (e) => e.code === "invalid_option" && /must be an object/.test(e.message));
+  assert.equal(await cache.get("k"), undefined, "nothing was stored by the refused calls");
+  // null and undefined fields are absent, as before.
+  await cache.set("k", "v", { ttl: null, tags: undefined });
+  assert.equal((await cache.get("k")).value, "v");
 });
 
 test("a bounded memory store evicts instead of growing", async () => {

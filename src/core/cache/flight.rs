@@ -5,7 +5,7 @@
 //! anyone. A flight started before an invalidation made through this instance is not joined:
 //! its value may predate the invalidation.
 
-use std::collections::HashMap;
+use crate::core::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
 use futures_channel::oneshot;

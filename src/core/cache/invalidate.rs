@@ -110,13 +110,10 @@ impl<S: KvStore> Cache<S> {
     }
 
     async fn write_log(&self, record: &LogRecord) -> bool {
-        let Ok(json) = serde_json::to_vec(record) else {
-            return false;
-        };
         let seq = self.log_seq.fetch_add(1, Ordering::SeqCst);
         let key = self.keys.log(record.at, seq, self.random());
         let ttl = PutOptions::new(KvTtl::covering_ms(self.settings.log_ttl_ms));
-        let written = self.store.put(&key, Bytes::from(json), ttl).await.is_ok();
+        let written = self.store.put(&key, Bytes::from(record.encode()), ttl).await.is_ok();
         if !written {
             self.counters.bump(Counter::StoreError);
         }
@@ -147,7 +144,7 @@ impl<S: KvStore> Cache<S> {
         let page = self.store.list(ListOptions::prefix(self.keys.log_records()).cursor(cursor).limit(limit)).await?;
         let names: Vec<String> = page.keys.into_iter().map(|k| k.name).collect();
         let values = self.store.get_many(&names).await?;
-        let records = values.into_iter().flatten().filter_map(|bytes| serde_json::from_slice(&bytes).ok()).collect();
+        let records = values.into_iter().flatten().filter_map(|bytes| LogRecord::decode(&bytes).ok()).collect();
         Ok(LogPage { records, cursor: page.cursor })
     }
 

@@ -2,6 +2,7 @@
 //! expiring after the log TTL.
 
 use crate::core::clock::Millis;
+use crate::core::codec::{DecodeError, Reader, Writer};
 use crate::core::keys::Scope;
 
 /// Hard: covered entries are gone. Soft: they are only served stale while being refreshed.
@@ -13,6 +14,21 @@ pub enum Mode {
     Hard,
     /// Stale from now on (within each entry's stale-while-revalidate window).
     Soft,
+}
+
+impl Mode {
+    /// The name as serialized: `hard` or `soft`.
+    ///
+    /// ```
+    /// assert_eq!(edgecache::core::Mode::Soft.name(), "soft");
+    /// ```
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Hard => "hard",
+            Self::Soft => "soft",
+        }
+    }
 }
 
 /// An invalidation to apply: what, how hard, who asked.
@@ -119,6 +135,52 @@ pub struct LogRecord {
     pub new_version: Option<u64>,
 }
 
+impl LogRecord {
+    const MAGIC: &'static [u8; 2] = b"EL";
+    const FORMAT: u8 = 1;
+
+    /// The stored form: the record codec's layout (format 1) — at, mode (0 hard, 1 soft),
+    /// actor, request id?, new version? (a 0/1 byte, then the number), scope count, scopes.
+    pub(crate) fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::new(Self::MAGIC, Self::FORMAT, 32 + self.actor.len() + self.scopes.len() * 24);
+        w.uint(self.at);
+        w.out.push(u8::from(self.mode == Mode::Soft));
+        w.string(&self.actor);
+        w.optional_string(self.request_id.as_deref());
+        w.out.push(u8::from(self.new_version.is_some()));
+        if let Some(version) = self.new_version {
+            w.uint(version);
+        }
+        w.uint(self.scopes.len() as u64);
+        for scope in &self.scopes {
+            w.scope(scope);
+        }
+        w.out
+    }
+
+    pub(crate) fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
+        let mut r = Reader::open(bytes, Self::MAGIC, Self::FORMAT)?;
+        let at = r.uint()?;
+        let mode = match r.byte()? {
+            0 => Mode::Hard,
+            1 => Mode::Soft,
+            _ => return Err(DecodeError::Corrupt),
+        };
+        let actor = r.string()?;
+        let request_id = r.optional_string()?;
+        let new_version = match r.byte()? {
+            0 => None,
+            1 => Some(r.uint()?),
+            _ => return Err(DecodeError::Corrupt),
+        };
+        // Bounded by the bytes left, so a corrupt count cannot reserve much.
+        let count = r.len()?;
+        let scopes = (0..count).map(|_| r.scope()).collect::<Result<_, _>>()?;
+        r.finish()?;
+        Ok(Self { at, scopes, mode, actor, request_id, new_version })
+    }
+}
+
 /// The outcome of an applied invalidation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -138,4 +200,69 @@ pub struct LogPage {
     pub records: Vec<LogRecord>,
     /// Continue from here.
     pub cursor: Option<String>,
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn sample() -> LogRecord {
+        LogRecord {
+            at: 1_764_000_000_123,
+            scopes: vec![
+                Scope::Everything,
+                Scope::Key("post/1".into()),
+                Scope::Tag("author:ünï".into()),
+                Scope::Prefix("blog/".into()),
+            ],
+            mode: Mode::Soft,
+            actor: "django".into(),
+            request_id: Some("msg_1".into()),
+            new_version: Some(300),
+        }
+    }
+
+    #[test]
+    fn round_trips_with_and_without_the_optional_fields() {
+        let full = sample();
+        assert_eq!(LogRecord::decode(&full.encode()), Ok(full));
+        let bare = LogRecord { request_id: None, new_version: None, mode: Mode::Hard, ..sample() };
+        assert_eq!(LogRecord::decode(&bare.encode()), Ok(bare));
+    }
+
+    #[test]
+    fn every_truncation_and_any_trailing_byte_is_an_error() {
+        let bytes = sample().encode();
+        for end in 0..bytes.len() {
+            assert!(LogRecord::decode(&bytes[..end]).is_err(), "decoded a record cut at {end}");
+        }
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert_eq!(LogRecord::decode(&longer), Err(DecodeError::Corrupt));
+    }
+
+    #[test]
+    fn json_records_of_earlier_builds_and_entries_are_foreign() {
+        let json = br#"{"at":1,"scopes":[{"kind":"tag","value":"a"}],"mode":"hard","actor":"x","request_id":null}"#;
+        assert_eq!(LogRecord::decode(json), Err(DecodeError::Foreign));
+        let mut wrong_format = sample().encode();
+        wrong_format[2] = 9;
+        assert_eq!(LogRecord::decode(&wrong_format), Err(DecodeError::UnknownFormat(9)));
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+            let _ = LogRecord::decode(&bytes);
+        }
+
+        #[test]
+        fn mutated_records_never_panic(pos in 0usize..64, byte in any::<u8>()) {
+            let mut bytes = sample().encode();
+            let at = pos % bytes.len();
+            bytes[at] = byte;
+            let _ = LogRecord::decode(&bytes);
+        }
+    }
 }

@@ -14,7 +14,7 @@ pub use log::{Applied, Invalidation, LogPage, LogRecord, Mode};
 pub use options::{Fetched, Hit, Loaded, Lookup, MissReason, SetOptions, Source};
 pub use stats::Stats;
 
-use std::collections::HashMap;
+use crate::core::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};

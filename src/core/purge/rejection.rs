@@ -110,19 +110,19 @@ pub enum PurgeError {
     #[error("body is not a UTF-8 JSON object")]
     BodyNotJson,
     /// A field the schema does not know.
-    #[error("unknown field {0:?}")]
+    #[error("unknown field \"{0}\"")]
     UnknownField(String),
     /// A field of the wrong type.
-    #[error("field {0:?} has the wrong type")]
+    #[error("field \"{0}\" has the wrong type")]
     WrongType(String),
     /// The request names nothing to purge.
     #[error("request names nothing to purge")]
     EmptyRequest,
     /// A list that is present but empty.
-    #[error("list {0:?} is empty")]
+    #[error("list \"{0}\" is empty")]
     EmptyList(String),
     /// A list longer than accepted.
-    #[error("list {field:?} has {len} items; at most {max}")]
+    #[error("list \"{field}\" has {len} items; at most {max}")]
     ListTooLong {
         /// The list.
         field: String,
@@ -132,7 +132,7 @@ pub enum PurgeError {
         max: usize,
     },
     /// An item that is empty or too long.
-    #[error("an item of {field:?} is empty or longer than {max} bytes")]
+    #[error("an item of \"{field}\" is empty or longer than {max} bytes")]
     ItemTooLong {
         /// The list.
         field: String,
@@ -141,7 +141,7 @@ pub enum PurgeError {
     },
     /// An item the cache refuses (a prefix not ending in '/' or ':', a tag with control
     /// characters).
-    #[error("an item of {field:?} is invalid: {reason}")]
+    #[error("an item of \"{field}\" is invalid: {reason}")]
     InvalidItem {
         /// The list.
         field: String,

@@ -1,6 +1,6 @@
 //! Replay protection: an id already applied inside the tolerance window is not applied twice.
 
-use std::collections::HashMap;
+use crate::core::HashMap;
 use std::sync::Mutex;
 
 use bytes::Bytes;

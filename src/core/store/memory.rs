@@ -3,7 +3,6 @@
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
-use std::ops::Bound;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytes::Bytes;
@@ -223,12 +222,8 @@ impl KvStore for MemoryStore {
             keys.sort_unstable();
             keys
         });
-        let from = match options.start() {
-            Bound::Included(first) => ordered.partition_point(|k| &**k < first),
-            Bound::Excluded(after) => ordered.partition_point(|k| &**k <= after),
-            Bound::Unbounded => 0,
-        };
-        let live = ordered[from..].iter().filter_map(|k| items.peek(&**k).map(|item| (&**k, item)));
+        let live =
+            ordered[options.start_in(ordered)..].iter().filter_map(|k| items.peek(&**k).map(|item| (&**k, item)));
         Ok(page_of(live, &options, |name, item| {
             Some(ListedKey {
                 name: name.to_owned(),

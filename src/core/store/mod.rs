@@ -121,6 +121,15 @@ impl ListOptions {
         }
     }
 
+    /// Where the listing starts in `sorted` (names in ascending order).
+    pub(crate) fn start_in<K: std::borrow::Borrow<str>>(&self, sorted: &[K]) -> usize {
+        match self.start() {
+            std::ops::Bound::Included(first) => sorted.partition_point(|k| k.borrow() < first),
+            std::ops::Bound::Excluded(after) => sorted.partition_point(|k| k.borrow() <= after),
+            std::ops::Bound::Unbounded => 0,
+        }
+    }
+
     pub(crate) fn effective_limit(&self) -> usize {
         if self.limit == 0 {
             MAX_LIST_LIMIT

@@ -1,0 +1,85 @@
+//! Options objects read field by field. Hand-read rather than through serde-wasm-bindgen: its
+//! deserializers were a tenth of the npm wasm for half a dozen small objects, and a wrong field
+//! gets a message naming the field either way.
+
+use js_sys::{Array, Object, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+use super::error::error;
+
+/// One options object (or none: every field absent), its unknown fields already refused.
+///
+/// ```text
+/// let options = Options::read(value, "set options", &["ttl", "tags"])?;
+/// let ttl = options.number("ttl")?; // None when absent, null or undefined
+/// ```
+pub(crate) struct Options {
+    object: Option<Object>,
+    what: &'static str,
+}
+
+impl Options {
+    /// `value` must be undefined, null or an object whose own fields are all in `allowed`.
+    pub fn read(value: Option<Object>, what: &'static str, allowed: &[&str]) -> Result<Self, JsValue> {
+        let value = value.map(JsValue::from).filter(|v| !v.is_undefined() && !v.is_null());
+        let Some(value) = value else {
+            return Ok(Self { object: None, what });
+        };
+        let Some(object) = value.dyn_ref::<Object>().filter(|_| value.is_object() && !Array::is_array(&value)) else {
+            return Err(error("invalid_option", format!("{what} must be an object")));
+        };
+        for key in Object::keys(object).iter().filter_map(|k| k.as_string()) {
+            if !allowed.contains(&key.as_str()) {
+                return Err(error(
+                    "invalid_option",
+                    format!("{what}: unknown field `{key}`, expected one of: {}", allowed.join(", ")),
+                ));
+            }
+        }
+        Ok(Self { object: Some(object.clone()), what })
+    }
+
+    /// The field as given; undefined when absent.
+    pub fn value(&self, name: &str) -> JsValue {
+        self.object.as_ref().and_then(|o| Reflect::get(o, &name.into()).ok()).unwrap_or(JsValue::UNDEFINED)
+    }
+
+    /// The field unless it is absent, undefined or null.
+    fn present(&self, name: &str) -> Option<JsValue> {
+        Some(self.value(name)).filter(|v| !v.is_undefined() && !v.is_null())
+    }
+
+    fn wrong(&self, name: &str, expected: &str) -> JsValue {
+        error("invalid_option", format!("{}: `{name}` must be {expected}", self.what))
+    }
+
+    /// A number field.
+    pub fn number(&self, name: &str) -> Result<Option<f64>, JsValue> {
+        self.present(name).map(|v| v.as_f64().ok_or_else(|| self.wrong(name, "a number"))).transpose()
+    }
+
+    /// A string field.
+    pub fn string(&self, name: &str) -> Result<Option<String>, JsValue> {
+        self.present(name).map(|v| v.as_string().ok_or_else(|| self.wrong(name, "a string"))).transpose()
+    }
+
+    /// A boolean field; false when absent.
+    pub fn boolean(&self, name: &str) -> Result<bool, JsValue> {
+        self.present(name).map_or(Ok(false), |v| v.as_bool().ok_or_else(|| self.wrong(name, "true or false")))
+    }
+
+    /// An array-of-strings field; empty when absent.
+    pub fn strings(&self, name: &str) -> Result<Vec<String>, JsValue> {
+        let Some(value) = self.present(name) else {
+            return Ok(Vec::new());
+        };
+        let array = value.dyn_into::<Array>().map_err(|_| self.wrong(name, "an array of strings"))?;
+        array.iter().map(|item| item.as_string().ok_or_else(|| self.wrong(name, "an array of strings"))).collect()
+    }
+}
+
+/// `n` as JS prints it. Rust's float formatting would add 17 KB of wasm for error messages.
+pub(crate) fn shown(n: f64) -> String {
+    js_sys::Number::from(n).to_string_with_radix(10).map(String::from).unwrap_or_default()
+}
