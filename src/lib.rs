@@ -42,6 +42,8 @@ pub mod core;
 pub mod js;
 #[cfg(any(feature = "worker", feature = "js"))]
 pub mod js_clock;
+#[cfg(any(feature = "worker", feature = "js"))]
+mod js_promise;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod native;
 #[cfg(feature = "worker")]

@@ -397,9 +397,11 @@ fn unreadable_log_records_are_skipped_and_the_rest_listed() {
     block_on(cache.invalidate(Invalidation::tag("a").by("django"))).unwrap();
     let log = cache.key_space().log_records();
     // A record from a JSON-writing build, a truncated one, and bytes nobody wrote.
-    for (name, bytes) in
-        [("0", &br#"{"at":1,"scopes":[],"mode":"hard","actor":"x"}"#[..]), ("1", b"EL\x01\x05"), ("2", b"\xff")]
-    {
+    for (name, bytes) in [
+        ("0", &br#"{"at":1,"scopes":[],"mode":"hard","actor":"x"}"#[..]),
+        ("1", b"RUwBBQ==" /* base64 of "EL" 1 5: cut short */),
+        ("2", b"\xff"),
+    ] {
         let at = format!("{log}{name}");
         block_on(cache.store().put(&at, Bytes::from_static(bytes), PutOptions::new(KvTtl::covering_ms(0)))).unwrap();
     }

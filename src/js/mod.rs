@@ -14,13 +14,15 @@ use std::time::Duration;
 
 use js_sys::{Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::{future_to_promise, JsFuture};
+use wasm_bindgen_futures::JsFuture;
 
 use crate::core::{
     Cache, CacheBuilder, Fetched, Invalidation, LoadError, Loaded, LogRecord, Lookup, Mode, SetOptions, Source,
     StaleReason,
 };
 use crate::js_clock::{random_seed, JsClock};
+// Every call's Promise: settled at once when the call finished synchronously.
+use crate::js_promise::settled_or_spawned as promise;
 use error::{cache_error, error};
 use near::{entry_object, Near};
 use options::{shown, Options};
@@ -215,23 +217,6 @@ impl Inner {
 #[wasm_bindgen]
 pub struct EdgeCache {
     inner: Rc<Inner>,
-}
-
-/// The Promise of a call. Polled once right away: over the in-memory store most calls finish
-/// there, and a settled Promise costs far less than a task on wasm-bindgen's executor. A call
-/// still waiting (a JS store, a loader's promise) continues on the executor, which polls it
-/// again with a real waker.
-fn promise<F>(future: F) -> Promise
-where
-    F: std::future::Future<Output = Result<JsValue, JsValue>> + 'static,
-{
-    // One executor task type for every method, not one per future type (wasm size).
-    let mut future: std::pin::Pin<Box<dyn std::future::Future<Output = Result<JsValue, JsValue>>>> = Box::pin(future);
-    match future.as_mut().poll(&mut std::task::Context::from_waker(std::task::Waker::noop())) {
-        std::task::Poll::Ready(Ok(value)) => Promise::resolve(&value),
-        std::task::Poll::Ready(Err(error)) => Promise::reject(&error),
-        std::task::Poll::Pending => future_to_promise(future),
-    }
 }
 
 #[wasm_bindgen]

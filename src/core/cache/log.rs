@@ -1,6 +1,9 @@
 //! The invalidation log: one KV record per applied invalidation, listed newest first, each
 //! expiring after the log TTL.
 
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+
 use crate::core::clock::Millis;
 use crate::core::codec::{DecodeError, Reader, Writer};
 use crate::core::keys::Scope;
@@ -139,8 +142,10 @@ impl LogRecord {
     const MAGIC: &'static [u8; 2] = b"EL";
     const FORMAT: u8 = 1;
 
-    /// The stored form: the record codec's layout (format 1) — at, mode (0 hard, 1 soft),
-    /// actor, request id?, new version? (a 0/1 byte, then the number), scope count, scopes.
+    /// The stored form: base64 (standard, padded) of the record codec's layout (format 1) —
+    /// at, mode (0 hard, 1 soft), actor, request id?, new version? (a 0/1 byte, then the
+    /// number), scope count, scopes. Base64 because the log is read with KV's bulk read, which
+    /// returns text only.
     pub(crate) fn encode(&self) -> Vec<u8> {
         let mut w = Writer::new(Self::MAGIC, Self::FORMAT, 32 + self.actor.len() + self.scopes.len() * 24);
         w.uint(self.at);
@@ -155,11 +160,12 @@ impl LogRecord {
         for scope in &self.scopes {
             w.scope(scope);
         }
-        w.out
+        STANDARD.encode(w.out).into_bytes()
     }
 
-    pub(crate) fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
-        let mut r = Reader::open(bytes, Self::MAGIC, Self::FORMAT)?;
+    pub(crate) fn decode(text: &[u8]) -> Result<Self, DecodeError> {
+        let bytes = STANDARD.decode(text).map_err(|_| DecodeError::Foreign)?;
+        let mut r = Reader::open(&bytes, Self::MAGIC, Self::FORMAT)?;
         let at = r.uint()?;
         let mode = match r.byte()? {
             0 => Mode::Hard,
@@ -232,23 +238,33 @@ mod tests {
     }
 
     #[test]
+    fn the_stored_form_is_text_for_kv_bulk_reads() {
+        // Timestamps and long strings make LEB128 bytes above 0x7f, which are not UTF-8 alone.
+        let record = LogRecord { actor: "x".repeat(300), ..sample() };
+        let stored = record.encode();
+        assert!(stored.iter().all(u8::is_ascii_graphic), "{stored:?}");
+        let through_text = String::from_utf8_lossy(&stored).into_owned();
+        assert_eq!(LogRecord::decode(through_text.as_bytes()), Ok(record));
+    }
+
+    #[test]
     fn every_truncation_and_any_trailing_byte_is_an_error() {
-        let bytes = sample().encode();
-        for end in 0..bytes.len() {
-            assert!(LogRecord::decode(&bytes[..end]).is_err(), "decoded a record cut at {end}");
+        let text = sample().encode();
+        for end in 0..text.len() {
+            assert!(LogRecord::decode(&text[..end]).is_err(), "decoded a record cut at {end}");
         }
-        let mut longer = bytes.clone();
+        let mut longer = STANDARD.decode(&text).unwrap();
         longer.push(0);
-        assert_eq!(LogRecord::decode(&longer), Err(DecodeError::Corrupt));
+        assert_eq!(LogRecord::decode(STANDARD.encode(longer).as_bytes()), Err(DecodeError::Corrupt));
     }
 
     #[test]
     fn json_records_of_earlier_builds_and_entries_are_foreign() {
         let json = br#"{"at":1,"scopes":[{"kind":"tag","value":"a"}],"mode":"hard","actor":"x","request_id":null}"#;
         assert_eq!(LogRecord::decode(json), Err(DecodeError::Foreign));
-        let mut wrong_format = sample().encode();
+        let mut wrong_format = STANDARD.decode(sample().encode()).unwrap();
         wrong_format[2] = 9;
-        assert_eq!(LogRecord::decode(&wrong_format), Err(DecodeError::UnknownFormat(9)));
+        assert_eq!(LogRecord::decode(STANDARD.encode(wrong_format).as_bytes()), Err(DecodeError::UnknownFormat(9)));
     }
 
     proptest! {
@@ -259,10 +275,10 @@ mod tests {
 
         #[test]
         fn mutated_records_never_panic(pos in 0usize..64, byte in any::<u8>()) {
-            let mut bytes = sample().encode();
+            let mut bytes = STANDARD.decode(sample().encode()).unwrap();
             let at = pos % bytes.len();
             bytes[at] = byte;
-            let _ = LogRecord::decode(&bytes);
+            let _ = LogRecord::decode(STANDARD.encode(bytes).as_bytes());
         }
     }
 }
