@@ -30,7 +30,7 @@ pub fn header_list(headers: &Headers) -> HeaderList {
 
 /// A header list as the JS `[[name, value], …]` a `Headers` or `Response` takes, in two
 /// crossings (JSON text, parse), not one per header.
-fn header_pairs<'a>(headers: impl IntoIterator<Item = (&'a str, &'a str)>) -> worker::Result<JsValue> {
+pub fn header_pairs<'a>(headers: impl IntoIterator<Item = (&'a str, &'a str)>) -> worker::Result<JsValue> {
     let pairs: Vec<(&str, &str)> = headers.into_iter().collect();
     let json = serde_json::to_string(&pairs).map_err(|e| worker::Error::RustError(e.to_string()))?;
     Ok(js_sys::JSON::parse(&json)?)

@@ -6,6 +6,7 @@ mod config;
 mod control;
 mod http;
 mod kv;
+mod prepared;
 mod proxy;
 mod state;
 

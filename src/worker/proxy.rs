@@ -45,13 +45,18 @@ pub async fn cached(
     // (listing them all costs a hit more than the lookup). One that is not served is a miss.
     let mut fresh_miss = "miss";
     if let Ok(Lookup::Fresh(hit)) = &lookup {
-        if let Some(stored) = decode(hit) {
+        if let Some(prepared) = state.prepared.prepare(&key, &hit.value) {
+            let stored = &prepared.stored;
             let client: HeaderList = stored
                 .request_headers_read()
                 .filter_map(|name| raw_headers.get(name).ok().flatten().map(|value| (name.to_owned(), value)))
                 .collect();
             if stored.matches(&client) {
-                return serve(&stored, &hit.meta, CacheStatus::hit(secs_until(hit.meta.fresh_until)), &client, head);
+                let status = CacheStatus::hit(secs_until(hit.meta.fresh_until));
+                if stored.status == 200 && not_modified(&client, &stored.headers) {
+                    return serve(stored, &hit.meta, status, &client, head);
+                }
+                return prepared.answer(age_secs(stored, &hit.meta), &status.header(), head);
             }
             fresh_miss = "vary-miss";
         }
@@ -276,6 +281,11 @@ fn decode(hit: &Hit) -> Option<StoredResponse> {
     StoredResponse::decode(&hit.value).ok()
 }
 
+/// The `Age` of a stored response now: its age when it arrived plus the time since.
+fn age_secs(stored: &StoredResponse, meta: &EntryMeta) -> u64 {
+    (stored.age_ms + JsClock.now_ms().saturating_sub(meta.stored_at)) / 1000
+}
+
 fn secs_until(at: u64) -> i64 {
     (at as i64 - JsClock.now_ms() as i64).div_euclid(1000)
 }
@@ -290,8 +300,7 @@ fn serve(
     head: bool,
 ) -> worker::Result<Answer> {
     let mut headers = stored.headers.clone();
-    let age = (stored.age_ms + JsClock.now_ms().saturating_sub(meta.stored_at)) / 1000;
-    set_header(&mut headers, "age", age.to_string());
+    set_header(&mut headers, "age", age_secs(stored, meta).to_string());
     set_header(&mut headers, "cache-status", status.header());
     if stored.status == 200 && not_modified(client, &stored.headers) {
         let kept: HeaderList = headers

@@ -11,6 +11,7 @@ use worker::Env;
 
 use super::config::{Config, ConfigError};
 use super::kv::WorkerKv;
+use super::prepared::PreparedHits;
 use crate::core::http::{cache_key, EdgePolicy};
 use crate::core::purge::{KvReplayGuard, PurgeEndpoint};
 use crate::core::{duration_ms, Cache, CacheBuilder, Tiered};
@@ -29,6 +30,8 @@ pub struct State {
     pub purge: PurgeEndpoint<KvReplayGuard<WorkerKv>>,
     /// How responses are judged.
     pub policy: EdgePolicy,
+    /// Recent fresh hits, ready for the platform.
+    pub prepared: PreparedHits,
 }
 
 thread_local! {
@@ -66,7 +69,7 @@ pub fn state(env: &Env) -> Result<Rc<State>, ConfigError> {
         .staleness_bound_ms(duration_ms(config.staleness_bound()))
         .url_key(url_key);
     let policy = EdgePolicy { default_ttl_ms: duration_ms(config.default_ttl), ..EdgePolicy::default() };
-    let state = Rc::new(State { config, cache, purge, policy });
+    let state = Rc::new(State { config, cache, purge, policy, prepared: PreparedHits::default() });
     STATE.with(|s| *s.borrow_mut() = Some(state.clone()));
     Ok(state)
 }

@@ -199,6 +199,11 @@ test("a hard tag purge makes the next request a miss with new content; a soft on
   const after = await get("/tagged");
   assert.equal(after.body, "tagged 2");
   assert.equal(after.status.fwd, "miss");
+  // Hits of the new entry answer its content, never the response prepared for the old one.
+  for (let i = 0; i < 2; i++) {
+    const hit = await get("/tagged");
+    assert.deepEqual([hit.body, hit.status.hit], ["tagged 2", true]);
+  }
   const soft = await purge(edge, { tags: ["articles"], mode: "soft" });
   assert.equal(soft.status, 200);
   const stale = await get("/tagged");
