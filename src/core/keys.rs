@@ -151,11 +151,15 @@ impl KeySpace {
             Scope::Prefix(p) => ("p:", p.as_str()),
         };
         let escaped = escape(text);
-        let mut name = String::with_capacity(kind.len() + escaped.len());
-        name.push_str(kind);
-        name.push_str(&escaped);
         let budget = MAX_KEY_BYTES - self.root.len() - "s//h".len();
-        let mut hard = self.under("s/", &fit(&name, budget), 2);
+        let mut hard = if kind.len() + escaped.len() <= budget {
+            // The usual case, in one allocation: `{root}s/{kind}{escaped}`.
+            let mut out = self.under("s/", kind, escaped.len() + 2);
+            out.push_str(&escaped);
+            out
+        } else {
+            self.under("s/", &fit(&format!("{kind}{escaped}"), budget), 2)
+        };
         let mut any = hard.clone();
         hard.push_str("/h");
         any.push_str("/a");
@@ -202,6 +206,8 @@ impl KeySpace {
     }
 }
 
+const HEX_DIGITS: &[u8; 16] = b"0123456789ABCDEF";
+
 /// Escapes user text byte-wise; the result contains none of `% / @ ~ *` unescaped.
 #[must_use]
 pub fn escape(text: &str) -> Cow<'_, str> {
@@ -214,7 +220,10 @@ pub fn escape(text: &str) -> Cow<'_, str> {
         if special(c) {
             let mut buf = [0u8; 4];
             for b in c.encode_utf8(&mut buf).bytes() {
-                let _ = write!(out, "%{b:02X}");
+                // By hand, not `write!`: keys are escaped on every call.
+                out.push('%');
+                out.push(char::from(HEX_DIGITS[usize::from(b >> 4)]));
+                out.push(char::from(HEX_DIGITS[usize::from(b & 0xf)]));
             }
         } else {
             out.push(c);

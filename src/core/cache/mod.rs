@@ -508,7 +508,7 @@ impl<S: KvStore> Cache<S> {
         self.memo.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn remember(&self, key: String, value: Option<String>, now: Millis) {
+    fn remember(&self, key: &str, value: Option<&str>, now: Millis) {
         if self.settings.stamp_memo_ms == 0 {
             return; // memo off: a store as fast as the memo (memory) gains nothing from it
         }
@@ -516,7 +516,7 @@ impl<S: KvStore> Cache<S> {
         if memo.len() >= MEMO_CAPACITY {
             memo.clear();
         }
-        memo.insert(key, (value, now));
+        memo.insert(key.to_owned(), (value.map(str::to_owned), now));
     }
 
     fn random(&self) -> u64 {
@@ -527,15 +527,20 @@ impl<S: KvStore> Cache<S> {
     async fn read_stamps(&self, scopes: &[&Scope]) -> Result<Vec<Stamps>, StoreError> {
         let now = self.clock.now_ms();
         let keys: Vec<String> = scopes.iter().flat_map(|s| self.keys.stamps(s)).collect();
-        let mut values: Vec<Option<Option<String>>> = {
+        let memo_ms = self.settings.stamp_memo_ms;
+        let mut values: Vec<Option<Option<String>>> = if memo_ms == 0 {
+            vec![None; keys.len()]
+        } else {
             let memo = self.memo();
-            let memo_ms = self.settings.stamp_memo_ms;
             keys.iter()
                 .map(|k| memo.get(k).filter(|(_, at)| now.saturating_sub(*at) < memo_ms).map(|(v, _)| v.clone()))
                 .collect()
         };
-        let missing: Vec<String> =
-            keys.iter().zip(&values).filter(|(_, v)| v.is_none()).map(|(k, _)| k.clone()).collect();
+        let missing: Vec<String> = if memo_ms == 0 {
+            keys
+        } else {
+            keys.iter().zip(&values).filter(|(_, v)| v.is_none()).map(|(k, _)| k.clone()).collect()
+        };
         if !missing.is_empty() {
             let fetched = self.store.get_many(&missing).await?;
             let mut fetched = missing.into_iter().zip(fetched);
@@ -544,7 +549,7 @@ impl<S: KvStore> Cache<S> {
                     break;
                 };
                 let stamp = bytes.as_deref().and_then(parse_stamp);
-                self.remember(key, stamp.clone(), now);
+                self.remember(&key, stamp.as_deref(), now);
                 *slot = Some(stamp);
             }
         }
@@ -616,13 +621,13 @@ impl<S: KvStore> Cache<S> {
                 hard_written.and(any_written)
             };
             written.inspect_err(|_| self.counters.bump(Counter::StoreError))?;
-            self.remember(hard_key, Some(hard.clone()), now);
+            self.remember(&hard_key, Some(&hard), now);
             hard
         } else {
             any_write.await.inspect_err(|_| self.counters.bump(Counter::StoreError))?;
             String::new()
         };
-        self.remember(any_key.clone(), Some(any.clone()), now);
+        self.remember(&any_key, Some(&any), now);
         Ok((hard, any))
     }
 
