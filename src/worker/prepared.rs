@@ -10,6 +10,7 @@ use std::rc::Rc;
 
 use bytes::Bytes;
 use lru::LruCache;
+use wasm_bindgen::prelude::*;
 
 use super::http::{header_pairs, Answer};
 use crate::core::http::StoredResponse;
@@ -48,15 +49,33 @@ impl Prepared {
     /// The response with its `Age` and `Cache-Status`; without a body for HEAD (and for the
     /// statuses that have none).
     pub fn answer(&self, age_secs: u64, cache_status: &str, head: bool) -> worker::Result<Answer> {
-        let headers = self.headers.slice(0, self.headers.length());
-        headers.push(&js_sys::Array::of2(&"age".into(), &age_secs.to_string().into()));
-        headers.push(&js_sys::Array::of2(&"cache-status".into(), &cache_status.into()));
-        let init = web_sys::ResponseInit::new();
-        init.set_status(self.stored.status);
-        init.set_headers(&headers);
-        let body = (!head && !matches!(self.stored.status, 204 | 205 | 304)).then_some(&self.body);
-        Ok(web_sys::Response::new_with_opt_buffer_source_and_init(body.map(AsRef::as_ref), &init)?)
+        let body = if head || matches!(self.stored.status, 204 | 205 | 304) {
+            JsValue::NULL
+        } else {
+            self.body.clone().into()
+        };
+        Ok(respond_prepared(&body, self.stored.status, &self.headers, age_secs as f64, cache_status)?)
     }
+}
+
+// The answer built in one crossing: copying the kept header pairs, adding two and constructing
+// the `Response` took seven calls across the boundary from Rust.
+#[wasm_bindgen(inline_js = r#"
+export function respondPrepared(body, status, headers, age, cacheStatus) {
+  const all = headers.slice();
+  all.push(["age", String(age)], ["cache-status", cacheStatus]);
+  return new Response(body, { status, headers: all });
+}
+"#)]
+extern "C" {
+    #[wasm_bindgen(js_name = respondPrepared, catch)]
+    fn respond_prepared(
+        body: &JsValue,
+        status: u16,
+        headers: &js_sys::Array,
+        age: f64,
+        cache_status: &str,
+    ) -> Result<web_sys::Response, JsValue>;
 }
 
 /// The prepared responses of recent fresh hits, by cache key.
