@@ -29,6 +29,9 @@ fi
 echo "[bench] signature verification cost"
 verify=$(cargo run --quiet --release --example verify_cost)
 read -r v_med v_min v_max <<<"$verify"
+echo "[bench] the core's own getOrSet cost, natively"
+core=$(cargo run --quiet --release --example get_or_set_cost)
+read -r c_med c_min c_max <<<"$core"
 npm_gz=$(gzip -9 -c pkg/web/edgecache_bg.wasm | wc -c)
 worker_gz=$(( $(gzip -9 -c build/index_bg.wasm | wc -c) + $(gzip -9 -c build/index.js | wc -c) ))
 {
@@ -47,6 +50,8 @@ worker_gz=$(( $(gzip -9 -c build/index_bg.wasm | wc -c) + $(gzip -9 -c build/ind
   echo
   echo "## 1. The npm package in Node"
   cat target/bench-node.md
+  echo
+  echo "The core alone, natively, no wasm or JS (\`cargo run --release --example get_or_set_cost\`: a new key a call, 2 tags, 200 B, the npm package's memory-store settings): **${c_med} µs** a \`getOrSet\` miss, median (${c_min}–${c_max}). What bounds every front over it; see \"Where the time goes\"."
   cat target/bench-load.md
   cat target/bench-edge.md
   echo

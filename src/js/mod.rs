@@ -116,14 +116,6 @@ const SET_FIELDS: &[&str] = &["ttl", "staleWhileRevalidate", "staleIfError", "ta
 const GET_FIELDS: &[&str] = &["version"];
 const INVALIDATE_FIELDS: &[&str] = &["soft", "by"];
 
-fn seconds(value: Option<f64>, name: &str) -> Result<Option<Duration>, JsValue> {
-    match value {
-        None => Ok(None),
-        Some(s) if (0.0..=31_536_000_000.0).contains(&s) => Ok(Some(Duration::from_secs_f64(s))),
-        Some(s) => Err(error("invalid_option", format!("{name} must be a number of seconds ≥ 0, not {}", shown(s)))),
-    }
-}
-
 fn version(value: Option<f64>) -> Result<u64, JsValue> {
     match value {
         None => Ok(0),
@@ -136,13 +128,13 @@ fn version(value: Option<f64>) -> Result<u64, JsValue> {
 fn set_options(value: Option<Object>, what: &'static str) -> Result<SetOptions, JsValue> {
     let o = Options::read(value, what, SET_FIELDS)?;
     let mut options = SetOptions::new().tags(o.strings("tags")?).version(version(o.number("version")?)?);
-    if let Some(ttl) = seconds(o.number("ttl")?, "ttl")? {
+    if let Some(ttl) = o.seconds("ttl")? {
         options = options.ttl(ttl);
     }
-    if let Some(w) = seconds(o.number("staleWhileRevalidate")?, "staleWhileRevalidate")? {
+    if let Some(w) = o.seconds("staleWhileRevalidate")? {
         options = options.stale_while_revalidate(w);
     }
-    if let Some(w) = seconds(o.number("staleIfError")?, "staleIfError")? {
+    if let Some(w) = o.seconds("staleIfError")? {
         options = options.stale_if_error(w);
     }
     Ok(options)
@@ -260,16 +252,16 @@ impl EdgeCache {
         if let Some(ns) = options.string("namespace")? {
             builder = builder.namespace(ns);
         }
-        if let Some(ttl) = seconds(options.number("defaultTtl")?, "defaultTtl")? {
+        if let Some(ttl) = options.seconds("defaultTtl")? {
             builder = builder.default_ttl(ttl);
         }
-        if let Some(w) = seconds(options.number("staleWhileRevalidate")?, "staleWhileRevalidate")? {
+        if let Some(w) = options.seconds("staleWhileRevalidate")? {
             builder = builder.default_stale_while_revalidate(w);
         }
-        if let Some(w) = seconds(options.number("staleIfError")?, "staleIfError")? {
+        if let Some(w) = options.seconds("staleIfError")? {
             builder = builder.default_stale_if_error(w);
         }
-        if let Some(memo) = seconds(options.number("stampMemo")?, "stampMemo")? {
+        if let Some(memo) = options.seconds("stampMemo")? {
             builder = builder.stamp_memo(memo);
         } else if in_memory {
             // Stamps in wasm memory are read as fast as a memo would answer.

@@ -142,15 +142,17 @@ impl KvStore for AnyStore {
                 Ok(ListPage { keys, cursor })
             }
             Self::Map(map) => {
-                let mut names: Vec<String> = map
+                // `Arc<str>`, as the memory store keeps its names: one sort in the wasm, not two.
+                let mut names: Vec<std::sync::Arc<str>> = map
                     .keys()
                     .into_iter()
                     .filter_map(|k| k.ok()?.as_string())
                     .filter(|k| k.starts_with(&options.prefix))
+                    .map(std::sync::Arc::from)
                     .collect();
                 names.sort_unstable();
                 let from = options.start_in(&names);
-                let ordered = names[from..].iter().map(|name| (name.as_str(), ()));
+                let ordered = names[from..].iter().map(|name| (&**name, ()));
                 Ok(page_of(ordered, &options, |name, ()| {
                     Some(ListedKey { name: name.to_owned(), expires_at: None, metadata: None })
                 }))
