@@ -5,6 +5,7 @@ mod builder;
 mod flight;
 mod invalidate;
 mod log;
+mod memo;
 mod options;
 mod stats;
 
@@ -14,7 +15,6 @@ pub use log::{Applied, Invalidation, LogPage, LogRecord, Mode};
 pub use options::{Fetched, Hit, Loaded, Lookup, MissReason, SetOptions, Source};
 pub use stats::Stats;
 
-use crate::core::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -24,6 +24,7 @@ use futures_util::future::{join, join_all};
 
 use builder::Settings;
 use flight::{Flights, Role};
+use memo::{StampMemo, Which};
 use stats::{Counter, Counters};
 
 use crate::core::clock::{Clock, Millis};
@@ -33,9 +34,6 @@ use crate::core::freshness::{judge, Freshness};
 use crate::core::keys::{segment_prefixes, KeySpace, Scope};
 use crate::core::stamp::{new_stamp, parse_stamp, stamp_time, SplitMix64};
 use crate::core::store::{KvStore, KvTtl, PutOptions, StoreError};
-
-/// Memoised stamps beyond this many are dropped wholesale (a hard bound on memory).
-const MEMO_CAPACITY: usize = 16_384;
 
 /// The current stamps of one scope: hard and any-purge, `None` when absent.
 type Stamps = (Option<String>, Option<String>);
@@ -93,7 +91,7 @@ pub struct Cache<S> {
     keys: KeySpace,
     namespace: String,
     settings: Settings,
-    memo: Mutex<HashMap<String, (Option<String>, Millis)>>,
+    memo: Mutex<StampMemo>,
     rng: Mutex<SplitMix64>,
     flights: Flights,
     epoch: AtomicU64,
@@ -208,6 +206,9 @@ impl<S: KvStore> Cache<S> {
     }
 
     async fn validity(&self, captured: &[Captured]) -> Result<Validity, StoreError> {
+        if let Some(validity) = self.memoised_validity(captured) {
+            return Ok(validity);
+        }
         let scopes: Vec<&Scope> = captured.iter().map(|c| &c.scope).collect();
         let current = self.read_stamps(&scopes).await?;
         let mut validity = Validity::Valid;
@@ -220,6 +221,30 @@ impl<S: KvStore> Cache<S> {
             }
         }
         Ok(validity)
+    }
+
+    /// [`validity`](Self::validity) from the memo alone, when it holds every stamp `captured`
+    /// needs (the usual case for a hot entry): compared in place, no key built or stamp copied.
+    fn memoised_validity(&self, captured: &[Captured]) -> Option<Validity> {
+        let interval = self.settings.stamp_memo_ms;
+        if interval == 0 {
+            return None;
+        }
+        let now = self.clock.now_ms();
+        let memo = self.memo();
+        let mut validity = Validity::Valid;
+        for c in captured {
+            let hard = memo.get(&c.scope, Which::Hard, now, interval)?;
+            let any = memo.get(&c.scope, Which::Any, now, interval)?;
+            if hard != Some(c.hard.as_str()) {
+                // The first mismatch in order, as the general path reports it.
+                return Some(Validity::Invalid(c.scope.clone()));
+            }
+            if any != Some(c.any.as_str()) {
+                validity = Validity::Soft;
+            }
+        }
+        Some(validity)
     }
 
     /// Stores `value` at `key`. Its tag stamps are recorded now: an invalidation after this call
@@ -504,19 +529,15 @@ impl<S: KvStore> Cache<S> {
 
     // ---- stamps -------------------------------------------------------------------------
 
-    fn memo(&self) -> MutexGuard<'_, HashMap<String, (Option<String>, Millis)>> {
+    fn memo(&self) -> MutexGuard<'_, StampMemo> {
         self.memo.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn remember(&self, key: &str, value: Option<&str>, now: Millis) {
+    fn remember(&self, scope: &Scope, which: Which, stamp: Option<&str>, now: Millis) {
         if self.settings.stamp_memo_ms == 0 {
             return; // memo off: a store as fast as the memo (memory) gains nothing from it
         }
-        let mut memo = self.memo();
-        if memo.len() >= MEMO_CAPACITY {
-            memo.clear();
-        }
-        memo.insert(key.to_owned(), (value.map(str::to_owned), now));
+        self.memo().put(scope, which, stamp, now);
     }
 
     fn random(&self) -> u64 {
@@ -526,30 +547,43 @@ impl<S: KvStore> Cache<S> {
     /// The current stamps of `scopes`, from the memo where recent enough, else in one bulk read.
     async fn read_stamps(&self, scopes: &[&Scope]) -> Result<Vec<Stamps>, StoreError> {
         let now = self.clock.now_ms();
-        let keys: Vec<String> = scopes.iter().flat_map(|s| self.keys.stamps(s)).collect();
-        let memo_ms = self.settings.stamp_memo_ms;
-        let mut values: Vec<Option<Option<String>>> = if memo_ms == 0 {
-            vec![None; keys.len()]
+        let interval = self.settings.stamp_memo_ms;
+        // Each scope's hard then any stamp; `None` where the store must be asked.
+        fn wanted<'s>(scope: &&'s Scope) -> [(&'s Scope, Which); 2] {
+            [(*scope, Which::Hard), (*scope, Which::Any)]
+        }
+        let mut values: Vec<Option<Option<String>>> = if interval == 0 {
+            vec![None; scopes.len() * 2]
         } else {
             let memo = self.memo();
-            keys.iter()
-                .map(|k| memo.get(k).filter(|(_, at)| now.saturating_sub(*at) < memo_ms).map(|(v, _)| v.clone()))
+            scopes
+                .iter()
+                .flat_map(wanted)
+                .map(|(scope, which)| memo.get(scope, which, now, interval).map(|s| s.map(str::to_owned)))
                 .collect()
         };
-        let missing: Vec<String> = if memo_ms == 0 {
-            keys
-        } else {
-            keys.iter().zip(&values).filter(|(_, v)| v.is_none()).map(|(k, _)| k.clone()).collect()
-        };
+        let missing: Vec<(&Scope, Which)> =
+            scopes.iter().flat_map(wanted).zip(&values).filter(|(_, v)| v.is_none()).map(|(w, _)| w).collect();
         if !missing.is_empty() {
-            let fetched = self.store.get_many(&missing).await?;
+            let keys: Vec<String> = missing
+                .iter()
+                .map(|(scope, which)| {
+                    let [hard, any] = self.keys.stamps(scope);
+                    if *which == Which::Hard {
+                        hard
+                    } else {
+                        any
+                    }
+                })
+                .collect();
+            let fetched = self.store.get_many(&keys).await?;
             let mut fetched = missing.into_iter().zip(fetched);
             for slot in values.iter_mut().filter(|v| v.is_none()) {
-                let Some((key, bytes)) = fetched.next() else {
+                let Some(((scope, which), bytes)) = fetched.next() else {
                     break;
                 };
                 let stamp = bytes.as_deref().and_then(parse_stamp);
-                self.remember(&key, stamp.as_deref(), now);
+                self.remember(scope, which, stamp.as_deref(), now);
                 *slot = Some(stamp);
             }
         }
@@ -621,13 +655,13 @@ impl<S: KvStore> Cache<S> {
                 hard_written.and(any_written)
             };
             written.inspect_err(|_| self.counters.bump(Counter::StoreError))?;
-            self.remember(&hard_key, Some(&hard), now);
+            self.remember(scope, Which::Hard, Some(&hard), now);
             hard
         } else {
             any_write.await.inspect_err(|_| self.counters.bump(Counter::StoreError))?;
             String::new()
         };
-        self.remember(&any_key, Some(&any), now);
+        self.remember(scope, Which::Any, Some(&any), now);
         Ok((hard, any))
     }
 

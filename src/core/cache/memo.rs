@@ -1,0 +1,85 @@
+//! The stamp memo: stamps this instance read or wrote recently, by scope, answered without the
+//! store while younger than the memo interval. Keyed by scope rather than by stamp key, so a
+//! hit checks its recorded stamps without building a KV key or copying a stamp.
+
+use crate::core::clock::Millis;
+use crate::core::keys::Scope;
+use crate::core::HashMap;
+
+/// Memoised stamps beyond this many are dropped wholesale (a hard bound on memory).
+const CAPACITY: usize = 16_384;
+
+/// Which of a scope's two stamps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Which {
+    /// Changed by hard invalidations.
+    Hard,
+    /// Changed by every invalidation.
+    Any,
+}
+
+/// A stamp as last seen (`None`: absent) and when.
+type Seen = (Option<String>, Millis);
+
+#[derive(Debug, Default)]
+pub(crate) struct StampMemo {
+    hard: HashMap<Scope, Seen>,
+    any: HashMap<Scope, Seen>,
+}
+
+impl StampMemo {
+    fn map(&self, which: Which) -> &HashMap<Scope, Seen> {
+        match which {
+            Which::Hard => &self.hard,
+            Which::Any => &self.any,
+        }
+    }
+
+    /// The stamp if it was seen less than `interval_ms` before `now` (the outer `None`: ask the
+    /// store).
+    pub fn get(&self, scope: &Scope, which: Which, now: Millis, interval_ms: u64) -> Option<Option<&str>> {
+        let (stamp, at) = self.map(which).get(scope)?;
+        (now.saturating_sub(*at) < interval_ms).then_some(stamp.as_deref())
+    }
+
+    /// Records `stamp` as seen at `now`.
+    pub fn put(&mut self, scope: &Scope, which: Which, stamp: Option<&str>, now: Millis) {
+        if self.hard.len() + self.any.len() >= CAPACITY {
+            self.hard.clear();
+            self.any.clear();
+        }
+        let map = match which {
+            Which::Hard => &mut self.hard,
+            Which::Any => &mut self.any,
+        };
+        match map.get_mut(scope) {
+            Some(seen) => {
+                seen.0 = stamp.map(str::to_owned);
+                seen.1 = now;
+            }
+            None => {
+                map.insert(scope.clone(), (stamp.map(str::to_owned), now));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_only_within_the_interval_and_per_stamp() {
+        let mut memo = StampMemo::default();
+        let tag = Scope::Tag("a".into());
+        memo.put(&tag, Which::Hard, Some("h1"), 1_000);
+        assert_eq!(memo.get(&tag, Which::Hard, 1_999, 1_000), Some(Some("h1")));
+        assert_eq!(memo.get(&tag, Which::Hard, 2_000, 1_000), None, "expired at the interval");
+        assert_eq!(memo.get(&tag, Which::Any, 1_000, 1_000), None, "the other stamp was never seen");
+        memo.put(&tag, Which::Any, None, 1_500);
+        assert_eq!(memo.get(&tag, Which::Any, 1_600, 1_000), Some(None), "absence is remembered too");
+        memo.put(&tag, Which::Hard, Some("h2"), 1_600);
+        assert_eq!(memo.get(&tag, Which::Hard, 1_700, 1_000), Some(Some("h2")));
+        assert_eq!(memo.get(&Scope::Tag("b".into()), Which::Hard, 1_700, 1_000), None);
+    }
+}
