@@ -7,7 +7,7 @@ import { execFile, execFileSync } from "node:child_process";
 import { promisify } from "node:util";
 import { readFileSync, writeFileSync } from "node:fs";
 import { startWorker, freePort } from "../tests/worker/harness.mjs";
-import { JS_CACHE, PASS_THROUGH, startPageOrigin, startScript } from "./workers.mjs";
+import { FLOOR_JS, JS_CACHE, PASS_THROUGH, startFloor, startPageOrigin, startScript } from "./workers.mjs";
 import { formatSummary, summary } from "./stats.mjs";
 
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
@@ -66,6 +66,9 @@ const configs = [
   ["plain-JS cache", "KV hit", (o) => startScript(JS_CACHE, o, { MEMORY: "0" })],
   ["plain-JS cache", "miss", (o) => startScript(JS_CACHE, o, {}), MISS],
   ["pass-through", "every request", (o) => startScript(PASS_THROUGH, o, {})],
+  // No cache work: the same fixed answer from Rust (worker-build's shim, wasm-bindgen) and JS.
+  ["floor", "Rust", () => startFloor()],
+  ["floor", "plain JS", () => startScript(FLOOR_JS, "http://unused", {})],
 ].filter(([name, scenario]) => !process.env.SCENARIOS || `${name}/${scenario}`.includes(process.env.SCENARIOS));
 async function startEdge(originUrl, vars) {
   const worker = await startWorker(originUrl, vars, { port: await freePort() });
@@ -110,6 +113,10 @@ for (const scenario of ["memory hit", "KV hit", "miss"]) {
   const cpu = (name) => results[`${name}/${scenario}`]?.cpuUs.median;
   out(`| ${scenario} | ${(e / js).toFixed(2)}× | ${(e / pass).toFixed(2)}× | ${(cpu("plain-JS cache") / cpu("edgecache")).toFixed(2)}× |`);
 }
+const floor = (k) => results[`floor/${k}`];
+if (floor("Rust") && floor("plain JS")) {
+  out(`\nThe floor (the same fixed page, no cache work): a Rust worker through worker-build's shim and wasm-bindgen answers ${(floor("Rust").rps.median / floor("plain JS").rps.median).toFixed(2)}× the requests/s of plain JS, at ${(floor("Rust").cpuUs.median - floor("plain JS").cpuUs.median).toFixed(0)} µs more workerd CPU a request — the part of any Rust worker's gap that is the platform glue.`);
+}
 out("\nThe origin, wrk, Miniflare's loopback proxy and workerd share the machine's cores, so the pass-through figure is bounded by the origin as much as by workerd.");
 if (process.env.BENCH_OUT) {
   writeFileSync(process.env.BENCH_OUT, lines.join("\n") + "\n");
@@ -122,5 +129,6 @@ if (process.env.BENCH_OUT) {
       cpuVsJs: results[`plain-JS cache/${scenario}`].cpuUs.median / results[`edgecache/${scenario}`].cpuUs.median,
     };
   }
+  if (floor("Rust") && floor("plain JS")) figures.floor = { vsJs: rps("floor/Rust") / rps("floor/plain JS") };
   writeFileSync(process.env.BENCH_OUT.replace(/\.md$/, ".json"), JSON.stringify(figures));
 }

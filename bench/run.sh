@@ -7,6 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh >/dev/null
 scripts/build-worker.sh
+scripts/build-worker.sh bench/floor
 scripts/build-npm.sh
 export PATH="$PWD/node_modules/.bin:$PATH"
 if ! command -v wrk >/dev/null; then

@@ -26,6 +26,7 @@ const rows = [
   ["npm getOrSet + 2 tags ÷ bentocache, 2 KB", "≥ 2×", "0.10×", node[2048].getOrSetVsBento, x, (v) => v >= 2],
   ["npm heap after 100k entries of 200 B", "—", "161.6 MB", node.heap.edgecache, (v) => `${v.toFixed(1)} MB (lru-cache ${node.heap["lru-cache"]} MB)`, null],
   ["worker in-isolate hit ÷ plain-JS worker", "≥ 0.85×", "≈ 0.62×", load["memory hit"].vsJs, x, (v) => v >= 0.85],
+  ["worker floor (no cache work): Rust ÷ plain JS", "—", "—", load.floor?.vsJs ?? NaN, x, null],
   ["worker KV hit ÷ plain-JS worker", "≥ 0.85×", "≈ 0.6–0.85×", load["KV hit"].vsJs, x, (v) => v >= 0.85],
   ["worker in-isolate hit ÷ pass-through", "≥ 0.7×", "≈ 1.16×", load["memory hit"].vsPass, x, (v) => v >= 0.7],
   ["worker KV hit ÷ pass-through", "≥ 0.7×", "≈ 0.51×", load["KV hit"].vsPass, x, (v) => v >= 0.7],

@@ -73,6 +73,30 @@ export default {
   },
 };`;
 
+// The floor: the fixed page and headers a cache hit answers, no cache work. FLOOR_JS in plain JS;
+// startFloor() the same from Rust through worker-build's shim (bench/floor, built by bench/run.sh).
+export const FLOOR_JS = `
+const body = "x".repeat(2048);
+export default {
+  fetch() {
+    return new Response(body, { status: 200, headers: [["age", "0"], ["cache-control", "max-age=3600"], ["cache-status", "edgecache; hit; ttl=3599"], ["content-type", "text/plain"], ["date", "Fri, 27 Nov 2026 00:00:00 GMT"]] });
+  },
+};`;
+
+export async function startFloor() {
+  const port = await freePort();
+  const mf = new Miniflare({
+    host: "127.0.0.1",
+    port,
+    modules: true,
+    scriptPath: new URL("./floor/build/index.js", import.meta.url).pathname,
+    modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"], fallthrough: true }],
+    compatibilityDate: "2026-07-01",
+  });
+  const url = (await mf.ready).toString().replace(/\/$/, "");
+  return { url, fetch: (p, init) => mf.dispatchFetch(`http://edge.test${p}`, init), close: () => mf.dispose() };
+}
+
 export async function startScript(script, originUrl, vars, { inspectorPort } = {}) {
   const port = await freePort();
   const mf = new Miniflare({

@@ -1,19 +1,26 @@
 #!/usr/bin/env bash
 # Builds the worker (build/index.js + build/index_bg.wasm) with worker-build, using only tools
 # installed by scripts/setup.sh (no GitHub downloads). Skips the build when it is up to date.
+# An argument names another worker crate to build the same way (bench/floor, for the benchmark).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+root="$PWD"
+features=(--features worker)
+if [ -n "${1:-}" ]; then
+  cd "$1"
+  features=()
+fi
 cargo_bin="${CARGO_HOME:-$HOME/.cargo}/bin"
-export PATH="$PWD/node_modules/.bin:$cargo_bin:$PATH"
+export PATH="$root/node_modules/.bin:$cargo_bin:$PATH"
 export WASM_BINDGEN_BIN="$cargo_bin/wasm-bindgen"
-export WASM_OPT_BIN="$PWD/node_modules/.bin/wasm-opt"
-export ESBUILD_BIN="$PWD/node_modules/.bin/esbuild"
+export WASM_OPT_BIN="$root/node_modules/.bin/wasm-opt"
+export ESBUILD_BIN="$root/node_modules/.bin/esbuild"
 if [ -f build/index_bg.wasm ] && [ -z "$(find src Cargo.toml Cargo.lock -newer build/index_bg.wasm -print -quit)" ]; then
   echo "[build] worker up to date (build/index.js)"
   exit 0
 fi
-echo "[build] worker-build --release --features worker"
-worker-build --release --features worker 2>&1 | grep -vE '^\s+(Compiling|Checking|Downloaded|Downloading)' || { echo "[build] FAILED"; exit 1; }
+echo "[build] worker-build --release ${features[*]} ($PWD)"
+worker-build --release "${features[@]}" 2>&1 | grep -vE '^\s+(Compiling|Checking|Downloaded|Downloading)' || { echo "[build] FAILED"; exit 1; }
 test -f build/index_bg.wasm
 # worker-build leaves wasm-bindgen's name section in (a fifth of the bundle): strip it, unless
 # KEEP_NAMES=1 (for profiles with function names: bench/profile-worker.mjs).
