@@ -8,7 +8,7 @@ use worker::Headers;
 /// and converting it at the end costs a hit a second headers object and init conversion).
 pub type Answer = web_sys::Response;
 
-use crate::core::http::{end_to_end, HeaderList};
+use crate::core::http::{after_scheme, end_to_end, HeaderList};
 
 /// Request headers a cache must not forward when it fetches for itself: the client's own
 /// conditions and ranges would make the origin answer something other than the full response.
@@ -43,8 +43,8 @@ pub fn platform_headers<'a>(headers: impl IntoIterator<Item = (&'a str, &'a str)
 
 /// The path of a serialised absolute URL (`https://host/path?q` → `/path?q`), without parsing it.
 pub fn path_of(url: &str) -> &str {
-    let after_scheme = url.find("://").map_or(0, |i| i + 3);
-    url[after_scheme..].find('/').map_or("/", |i| &url[after_scheme + i..])
+    let rest = after_scheme(url).unwrap_or(url);
+    rest.find('/').map_or("/", |i| &rest[i..])
 }
 
 /// The raw request method (worker-rs maps unknown methods to GET).

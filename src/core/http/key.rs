@@ -13,7 +13,7 @@
 /// ```
 #[must_use]
 pub fn cache_key(url: &str) -> Option<String> {
-    let (_, rest) = url.split_once("://")?;
+    let rest = after_scheme(url)?;
     let path_and_query = match rest.find('/') {
         Some(i) => &rest[i..],
         None => match rest.find('?') {
@@ -23,4 +23,18 @@ pub fn cache_key(url: &str) -> Option<String> {
     };
     let without_fragment = path_and_query.split('#').next().unwrap_or("/");
     Some(if without_fragment.is_empty() { "/".to_owned() } else { without_fragment.to_owned() })
+}
+
+/// What follows `scheme://` in an absolute URL, if it is one. A byte search, not a substring
+/// search: it runs on every request.
+///
+/// ```
+/// use edgecache::core::http::after_scheme;
+/// assert_eq!(after_scheme("https://example.com/a?b"), Some("example.com/a?b"));
+/// assert_eq!(after_scheme("/a"), None);
+/// ```
+#[must_use]
+pub fn after_scheme(url: &str) -> Option<&str> {
+    let at = url.as_bytes().windows(3).position(|w| w == b"://")?;
+    url.get(at + 3..)
 }

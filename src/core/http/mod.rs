@@ -14,7 +14,7 @@ pub use conditional::{not_modified, NOT_MODIFIED_HEADERS};
 pub use date::{format_http_date, parse_http_date};
 pub use directives::Directives;
 pub use headers::{end_to_end, header, set_header, HeaderList, EDGE_ONLY};
-pub use key::cache_key;
+pub use key::{after_scheme, cache_key};
 pub use policy::{decide, Decision, EdgePolicy, Lifetime};
 pub use status::CacheStatus;
 pub use stored::{NotAResponse, StoredResponse};

@@ -3,12 +3,12 @@
 //! against tag stamps (memoised for the stamp-memo interval), so purges are honoured within it.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 
 use bytes::Bytes;
 
 use super::{KvStore, ListOptions, ListPage, PutOptions, StoreError};
 use crate::core::clock::{Clock, Millis};
+use crate::core::HashMap;
 
 struct Slot {
     value: Bytes,
@@ -48,7 +48,7 @@ impl<S> Tiered<S> {
             below,
             budget,
             clock: Box::new(clock),
-            lru: RefCell::new(Lru { slots: HashMap::new(), bytes: 0, tick: 0 }),
+            lru: RefCell::new(Lru { slots: HashMap::default(), bytes: 0, tick: 0 }),
         }
     }
 
