@@ -15,7 +15,11 @@ export PATH="$root/node_modules/.bin:$cargo_bin:$PATH"
 export WASM_BINDGEN_BIN="$cargo_bin/wasm-bindgen"
 export WASM_OPT_BIN="$root/node_modules/.bin/wasm-opt"
 export ESBUILD_BIN="$root/node_modules/.bin/esbuild"
-if [ -f build/index_bg.wasm ] && [ -z "$(find src Cargo.toml Cargo.lock -newer build/index_bg.wasm -print -quit)" ]; then
+# A build keeping function names (KEEP_NAMES=1, for profiles) is marked, so that it is never taken
+# for an up-to-date release build, nor the other way round.
+names_as_wanted() { if [ -n "${KEEP_NAMES:-}" ]; then [ -f build/.kept-names ]; else [ ! -f build/.kept-names ]; fi; }
+if [ -f build/index_bg.wasm ] && names_as_wanted \
+  && [ -z "$(find src Cargo.toml Cargo.lock -newer build/index_bg.wasm -print -quit)" ]; then
   echo "[build] worker up to date (build/index.js)"
   exit 0
 fi
@@ -27,4 +31,5 @@ test -f build/index_bg.wasm
 [ -n "${KEEP_NAMES:-}" ] || wasm-opt build/index_bg.wasm -o build/index_bg.wasm --strip-debug --enable-bulk-memory \
   --enable-nontrapping-float-to-int --enable-sign-ext --enable-reference-types --enable-multivalue \
   --enable-mutable-globals
+if [ -n "${KEEP_NAMES:-}" ]; then touch build/.kept-names; else rm -f build/.kept-names; fi
 echo "[build] built build/index.js and build/index_bg.wasm"
