@@ -83,32 +83,26 @@ export default {
   },
 };`;
 
-export async function startFloor() {
-  const port = await freePort();
-  const mf = new Miniflare({
-    host: "127.0.0.1",
-    port,
-    modules: true,
+export function startFloor() {
+  return serve({
     scriptPath: new URL("./floor/build/index.js", import.meta.url).pathname,
     modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"], fallthrough: true }],
-    compatibilityDate: "2026-07-01",
   });
-  const url = (await mf.ready).toString().replace(/\/$/, "");
-  return { url, fetch: (p, init) => mf.dispatchFetch(`http://edge.test${p}`, init), close: () => mf.dispose() };
 }
 
-export async function startScript(script, originUrl, vars, { inspectorPort } = {}) {
-  const port = await freePort();
-  const mf = new Miniflare({
-    host: "127.0.0.1",
-    port,
-    modules: true,
+export function startScript(script, originUrl, vars, { inspectorPort } = {}) {
+  return serve({
     script,
-    compatibilityDate: "2026-07-01",
     kvNamespaces: ["CACHE"],
     bindings: { ORIGIN_URL: originUrl, ...vars },
     ...(inspectorPort !== undefined ? { inspectorPort } : {}),
   });
+}
+
+// A worker in its own workerd on a free loopback port.
+async function serve(options) {
+  const port = await freePort();
+  const mf = new Miniflare({ host: "127.0.0.1", port, modules: true, compatibilityDate: "2026-07-01", ...options });
   const url = (await mf.ready).toString().replace(/\/$/, "");
   return { url, fetch: (p, init) => mf.dispatchFetch(`http://edge.test${p}`, init), close: () => mf.dispose() };
 }
