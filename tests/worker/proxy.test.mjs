@@ -9,6 +9,10 @@ let edge;
 const slowGate = { release: null };
 
 function text(res, status, headers, body) {
+  // No automatic Date: a whole-second Date gives a response up to a second of apparent age
+  // (RFC 9111 §4.2.3), so the 1-second lifetimes below would sometimes be stale on arrival.
+  // Routes that test Date-based rules send their own.
+  res.sendDate = false;
   res.writeHead(status, { "content-type": "text/plain", ...headers });
   res.end(body);
 }
