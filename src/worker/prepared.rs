@@ -1,7 +1,7 @@
 //! Fresh hits prepared for the platform once per stored value: the response decoded and its
-//! headers and body already JS values, so a hit answered from the isolate's memory skips the
-//! JSON decode, the header serialisation and the copy out of wasm memory it would otherwise
-//! repeat on every request. The cache still judges every hit; this only shortens the way from
+//! headers and body already JS values, so a hit skips the JSON decode, the header
+//! serialisation and the copy out of wasm memory it would otherwise repeat on every request —
+//! from the isolate's memory or from KV alike, since a stored value is recognised by its bytes. The cache still judges every hit; this only shortens the way from
 //! its verdict to the `Response`.
 
 use std::cell::RefCell;
@@ -23,8 +23,9 @@ const MAX_KEPT_BODY: usize = 32 * 1024;
 
 /// A stored response as the platform takes it.
 pub struct Prepared {
-    /// The stored value this was made from, held so that its allocation cannot be reused while
-    /// it is kept: a value at the same address with the same length is then the same bytes.
+    /// The stored value this was made from. A value with the same bytes is the same stored
+    /// response, whether it is this allocation (the isolate's memory) or a fresh read from KV;
+    /// comparing bytes costs a fraction of decoding them.
     value: Bytes,
     /// The decoded response.
     pub stored: StoredResponse,
@@ -43,7 +44,7 @@ impl Prepared {
     }
 
     fn is_made_from(&self, value: &Bytes) -> bool {
-        self.value.as_ptr() == value.as_ptr() && self.value.len() == value.len()
+        self.value == *value
     }
 
     /// The response with its `Age` and `Cache-Status`; without a body for HEAD (and for the
