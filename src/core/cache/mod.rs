@@ -211,16 +211,9 @@ impl<S: KvStore> Cache<S> {
         }
         let scopes: Vec<&Scope> = captured.iter().map(|c| &c.scope).collect();
         let current = self.read_stamps(&scopes).await?;
-        let mut validity = Validity::Valid;
-        for (c, (hard, any)) in captured.iter().zip(current) {
-            if hard.as_deref() != Some(c.hard.as_str()) {
-                return Ok(Validity::Invalid(c.scope.clone()));
-            }
-            if any.as_deref() != Some(c.any.as_str()) {
-                validity = Validity::Soft;
-            }
-        }
-        Ok(validity)
+        let known = current.iter().map(|(hard, any)| Some((hard.as_deref(), any.as_deref())));
+        // Every current stamp is known here (read, or absent), so the comparison always answers.
+        Ok(compare(captured, known).unwrap_or(Validity::Valid))
     }
 
     /// [`validity`](Self::validity) from the memo alone, when it holds every stamp `captured`
@@ -232,19 +225,10 @@ impl<S: KvStore> Cache<S> {
         }
         let now = self.clock.now_ms();
         let memo = self.memo();
-        let mut validity = Validity::Valid;
-        for c in captured {
-            let hard = memo.get(&c.scope, Which::Hard, now, interval)?;
-            let any = memo.get(&c.scope, Which::Any, now, interval)?;
-            if hard != Some(c.hard.as_str()) {
-                // The first mismatch in order, as the general path reports it.
-                return Some(Validity::Invalid(c.scope.clone()));
-            }
-            if any != Some(c.any.as_str()) {
-                validity = Validity::Soft;
-            }
-        }
-        Some(validity)
+        let known = captured.iter().map(|c| {
+            Some((memo.get(&c.scope, Which::Hard, now, interval)?, memo.get(&c.scope, Which::Any, now, interval)?))
+        });
+        compare(captured, known)
     }
 
     /// Stores `value` at `key`. Its tag stamps are recorded now: an invalidation after this call
@@ -562,20 +546,22 @@ impl<S: KvStore> Cache<S> {
                 .map(|(scope, which)| memo.get(scope, which, now, interval).map(|s| s.map(str::to_owned)))
                 .collect()
         };
-        let missing: Vec<(&Scope, Which)> =
-            scopes.iter().flat_map(wanted).zip(&values).filter(|(_, v)| v.is_none()).map(|(w, _)| w).collect();
+        // The stamp keys the memo could not answer, each scope's two built once.
+        let mut missing: Vec<(&Scope, Which)> = Vec::new();
+        let mut keys: Vec<String> = Vec::new();
+        for (scope, known) in scopes.iter().zip(values.chunks(2)) {
+            if known.iter().all(Option::is_some) {
+                continue;
+            }
+            let [hard, any] = self.keys.stamps(scope);
+            for ((which, key), known) in [(Which::Hard, hard), (Which::Any, any)].into_iter().zip(known) {
+                if known.is_none() {
+                    missing.push((scope, which));
+                    keys.push(key);
+                }
+            }
+        }
         if !missing.is_empty() {
-            let keys: Vec<String> = missing
-                .iter()
-                .map(|(scope, which)| {
-                    let [hard, any] = self.keys.stamps(scope);
-                    if *which == Which::Hard {
-                        hard
-                    } else {
-                        any
-                    }
-                })
-                .collect();
             let fetched = self.store.get_many(&keys).await?;
             let mut fetched = missing.into_iter().zip(fetched);
             for slot in values.iter_mut().filter(|v| v.is_none()) {
@@ -701,6 +687,26 @@ impl<S: KvStore> Cache<S> {
         }
         Ok(())
     }
+}
+
+/// How `captured` stands against the current `(hard, any)` stamps of its scopes, in order: the
+/// first scope whose hard stamp changed invalidates; a changed any-purge stamp makes it soft.
+/// `None` when a current stamp is unknown (`None` in `current`) before the answer is.
+fn compare<'s>(
+    captured: &[Captured],
+    current: impl IntoIterator<Item = Option<(Option<&'s str>, Option<&'s str>)>>,
+) -> Option<Validity> {
+    let mut validity = Validity::Valid;
+    for (c, stamps) in captured.iter().zip(current) {
+        let (hard, any) = stamps?;
+        if hard != Some(c.hard.as_str()) {
+            return Some(Validity::Invalid(c.scope.clone()));
+        }
+        if any != Some(c.any.as_str()) {
+            validity = Validity::Soft;
+        }
+    }
+    Some(validity)
 }
 
 /// The scopes an entry records: everything, its key, its key prefixes, its tags.
