@@ -14,7 +14,7 @@ use crate::js_clock::JsClock;
 /// Answers a request under `/_edgecache/`.
 pub async fn handle(mut request: worker::Request, state: Rc<State>) -> worker::Result<Answer> {
     let url = request.url()?;
-    let method = raw_method(&request);
+    let method = raw_method(request.inner());
     match (method.as_str(), url.path()) {
         ("POST", "/_edgecache/purge") => purge(&mut request, &state).await,
         ("GET", "/_edgecache/log") => log(&request, &state, &url).await,

@@ -47,9 +47,9 @@ pub fn path_of(url: &str) -> &str {
     rest.find('/').map_or("/", |i| &rest[i..])
 }
 
-/// The raw request method (worker-rs maps unknown methods to GET).
-pub fn raw_method(request: &worker::Request) -> String {
-    request.inner().method().to_ascii_uppercase()
+/// The raw request method, upper case (worker-rs maps unknown methods to GET).
+pub fn raw_method(request: &web_sys::Request) -> String {
+    request.method().to_ascii_uppercase()
 }
 
 /// Builds a request to `url` with `method`, `headers` and an optional body, never following

@@ -46,7 +46,7 @@ async fn route(request: web_sys::Request, env: Env, ctx: &Context) -> worker::Re
     if http::path_of(&url).starts_with("/_edgecache/") {
         return control::handle(Request::from(request), state).await;
     }
-    match request.method().to_ascii_uppercase().as_str() {
+    match http::raw_method(&request).as_str() {
         "GET" => proxy::cached(request, url, state, ctx, false).await,
         "HEAD" => proxy::cached(request, url, state, ctx, true).await,
         _ => proxy::pass_through(Request::from(request), state, "").await,

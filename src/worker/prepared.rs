@@ -1,8 +1,9 @@
 //! Fresh hits prepared for the platform once per stored value: the response decoded and its
 //! headers and body already JS values, so a hit skips the JSON decode, the header
 //! serialisation and the copy out of wasm memory it would otherwise repeat on every request —
-//! from the isolate's memory or from KV alike, since a stored value is recognised by its bytes. The cache still judges every hit; this only shortens the way from
-//! its verdict to the `Response`.
+//! from the isolate's memory or from KV alike, since a stored value is recognised by its bytes.
+//! The cache still judges every hit; this only shortens the way from its verdict to the
+//! `Response`.
 
 use std::cell::RefCell;
 use std::num::NonZeroUsize;

@@ -53,8 +53,8 @@ pub async fn cached(
                 .collect();
             if stored.matches(&client) {
                 let status = CacheStatus::hit(secs_until(hit.meta.fresh_until));
-                if stored.status == 200 && not_modified(&client, &stored.headers) {
-                    return serve(stored, &hit.meta, status, &client, head);
+                if answers_not_modified(stored, &client) {
+                    return serve_not_modified(stored, &hit.meta, &status);
                 }
                 return prepared.answer(age_secs(stored, &hit.meta), &status.header(), head);
             }
@@ -299,17 +299,27 @@ fn serve(
     client: &HeaderList,
     head: bool,
 ) -> worker::Result<Answer> {
+    if answers_not_modified(stored, client) {
+        return serve_not_modified(stored, meta, &status);
+    }
     let mut headers = stored.headers.clone();
     set_header(&mut headers, "age", age_secs(stored, meta).to_string());
     set_header(&mut headers, "cache-status", status.header());
-    if stored.status == 200 && not_modified(client, &stored.headers) {
-        let kept: HeaderList = headers
-            .into_iter()
-            .filter(|(n, _)| NOT_MODIFIED_HEADERS.contains(&n.as_str()) || n == "age" || n == "cache-status")
-            .collect();
-        return respond(304, &kept, None);
-    }
     respond(stored.status, &headers, if head { None } else { Some(stored.body.clone()) })
+}
+
+/// Whether a conditional request is answered 304 from `stored`.
+fn answers_not_modified(stored: &StoredResponse, client: &HeaderList) -> bool {
+    stored.status == 200 && not_modified(client, &stored.headers)
+}
+
+/// The 304 for a matching conditional request: the validator headers, `Age`, `Cache-Status`.
+fn serve_not_modified(stored: &StoredResponse, meta: &EntryMeta, status: &CacheStatus) -> worker::Result<Answer> {
+    let mut kept: HeaderList =
+        stored.headers.iter().filter(|(n, _)| NOT_MODIFIED_HEADERS.contains(&n.as_str())).cloned().collect();
+    set_header(&mut kept, "age", age_secs(stored, meta).to_string());
+    set_header(&mut kept, "cache-status", status.header());
+    respond(304, &kept, None)
 }
 
 /// A streamed origin response with edge-only and hop-by-hop headers removed.
@@ -333,7 +343,7 @@ fn forward(response: Response, status: &CacheStatus) -> worker::Result<Answer> {
 /// Proxies any request without the cache. Unsafe methods that succeed invalidate the URL and
 /// the `Location` / `Content-Location` they name on this host.
 pub async fn pass_through(request: worker::Request, state: Rc<State>, detail: &str) -> worker::Result<Answer> {
-    let method = super::http::raw_method(&request);
+    let method = super::http::raw_method(request.inner());
     let url = request.url()?;
     let client = header_list(request.headers());
     let path = cache_key(url.as_str()).unwrap_or_else(|| "/".into());
