@@ -116,18 +116,10 @@ const SET_FIELDS: &[&str] = &["ttl", "staleWhileRevalidate", "staleIfError", "ta
 const GET_FIELDS: &[&str] = &["version"];
 const INVALIDATE_FIELDS: &[&str] = &["soft", "by"];
 
-fn version(value: Option<f64>) -> Result<u64, JsValue> {
-    match value {
-        None => Ok(0),
-        Some(v) if v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v <= 9_007_199_254_740_991.0 => Ok(v as u64),
-        Some(v) => Err(error("invalid_option", format!("version must be a whole number ≥ 0, not {}", shown(v)))),
-    }
-}
-
 /// `SetOptions` from a JS set/getOrSet options object.
 fn set_options(value: Option<Object>, what: &'static str) -> Result<SetOptions, JsValue> {
     let o = Options::read(value, what, SET_FIELDS)?;
-    let mut options = SetOptions::new().tags(o.strings("tags")?).version(version(o.number("version")?)?);
+    let mut options = SetOptions::new().tags(o.strings("tags")?).version(o.version()?);
     if let Some(ttl) = o.seconds("ttl")? {
         options = options.ttl(ttl);
     }
@@ -296,11 +288,7 @@ impl EdgeCache {
         promise(async move {
             let options = Options::read(options, "get options", GET_FIELDS)?;
             let text = key.as_string().ok_or_else(|| error("invalid_key", "keys must be strings"))?;
-            let lookup = inner
-                .cache
-                .get_version(&text, version(options.number("version")?)?)
-                .await
-                .map_err(|e| cache_error(&e))?;
+            let lookup = inner.cache.get_version(&text, options.version()?).await.map_err(|e| cache_error(&e))?;
             Ok(match lookup {
                 Lookup::Fresh(hit) => match (&inner.near, generation) {
                     (Some(near), Some(generation)) => near::remember(near, generation, &key, &hit)?,

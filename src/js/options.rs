@@ -82,6 +82,15 @@ impl Options {
         }
     }
 
+    /// The `version` field: a whole number ≥ 0 that JS numbers hold exactly; 0 when absent.
+    pub fn version(&self) -> Result<u64, JsValue> {
+        match self.number("version")? {
+            None => Ok(0),
+            Some(v) if v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v <= 9_007_199_254_740_991.0 => Ok(v as u64),
+            Some(v) => Err(error("invalid_option", format!("version must be a whole number ≥ 0, not {}", shown(v)))),
+        }
+    }
+
     /// A string field.
     pub fn string(&self, name: &str) -> Result<Option<String>, JsValue> {
         self.present(name).map(|v| v.as_string().ok_or_else(|| self.wrong(name, "a string"))).transpose()
