@@ -2,7 +2,7 @@
 """Load with purges landing meanwhile, against a running edgecache worker: what a busy site does.
 
 Serves its own origin on --origin-port: 200 pages /p/1../p/200, each tagged `all` and one of
-ten groups g0..g9, max-age=300, ~1.5 KB, answered after a few ms. --clients threads request
+ten groups g0..g9, max-age=300, ~1.5 KB (the origin of ../shared/repro/purge-under-load.py). --clients threads request
 random pages while one thread purges a group every --purge-every seconds, signed with the PyPI
 `standardwebhooks` library. Prints a Markdown table row (requests, purges, answers by status,
 p50 / p99 / max latency) and the first failures; exits 1 if any answer was not a 200.
@@ -30,7 +30,6 @@ class Origin(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         page = self.path.rsplit("/", 1)[-1]
         body = (f"{self.path} {time.time()} " + "x" * 1500).encode()
-        time.sleep(0.005)
         self.send_response(200)
         self.send_header("Cache-Control", "max-age=300")
         self.send_header("Cache-Tag", f"all,g{sum(map(ord, page)) % 10}")
