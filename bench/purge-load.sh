@@ -14,7 +14,7 @@ secret=$(.venv/bin/python -c 'import base64, os; print("whsec_" + base64.b64enco
 free_port() { .venv/bin/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 {
   echo
-  echo "## Purges under load"
+  echo "## 4b. Purges under load: no request hangs"
   echo
   echo "\`bench/purge-load.sh\`: the worker under \`wrangler dev\` (local workerd, local KV, default settings) in front of"
   echo "an origin of 200 pages tagged \`all\` and one of ten groups; clients request random pages while"

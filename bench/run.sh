@@ -26,6 +26,8 @@ if [ -z "${BENCH_ASSEMBLE_ONLY:-}" ]; then
   BENCH_OUT=target/bench-load.md node bench/load.mjs >/dev/null 2>&1
   echo "[bench] purge cost and stampedes against the worker in workerd"
   BENCH_OUT=target/bench-edge.md BENCH_SVG=BENCHMARKS.svg node bench/edge.mjs >/dev/null 2>&1
+  echo "[bench] purges under load: 32 and 64 clients, ${PURGE_LOAD_SECONDS:-300} s each, under wrangler dev"
+  BENCH_OUT=target/bench-purge.md bench/purge-load.sh
 fi
 echo "[bench] signature verification cost"
 verify=$(cargo run --quiet --release --example verify_cost)
@@ -59,6 +61,7 @@ worker_gz=$(( $(gzip -9 -c build/index_bg.wasm | wc -c) + $(gzip -9 -c build/ind
   echo "Signature verification (\`cargo run --release --example verify_cost\`, two secrets configured, the second one signing): **${v_med} µs** median (${v_min}–${v_max}); target ≤ 50 µs."
   echo
   echo "![purge time and stampede p99](BENCHMARKS.svg)"
+  cat target/bench-purge.md
   echo
   echo "## 5. Size"
   echo
