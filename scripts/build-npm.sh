@@ -15,7 +15,22 @@ for target in ${TARGETS:-nodejs web bundler}; do
     wasm-pack --quiet build --release --target "$target" --out-dir "$out" --out-name edgecache . --features js
   fi
   # wasm-bindgen cannot mark a typed parameter optional; the options objects are. (Idempotent.)
-  sed -E -i 's/options: (EdgeCacheOptions|GetOptions|SetOptions|InvalidateOptions)\)/options?: \1)/g; s/options: \{ (id|now)/options?: { \1/g' "$out/edgecache.d.ts"
+  sed -E -i 's/options: (EdgeCacheOptions|GetOptions|SetOptions|InvalidateOptions|LogOptions)\)/options?: \1)/g; s/options: \{ (id|now)/options?: { \1/g' "$out/edgecache.d.ts"
+  # The declarations use Symbol.dispose (for `using`): name the lib that has it, so a project on
+  # its target's default lib type-checks them. (Idempotent.)
+  grep -q 'reference lib="esnext.disposable"' "$out/edgecache.d.ts" \
+    || sed -i '1i /// <reference lib="esnext.disposable" />' "$out/edgecache.d.ts"
+  # EdgeCacheError is defined in a JS snippet (it extends Error, which Rust exports cannot): export
+  # that very class, so `instanceof` holds for the errors the package throws. (Idempotent.)
+  snippet=$(grep -rl "class EdgeCacheError" "$out/snippets" | head -1)
+  snippet="./${snippet#"$out/"}"
+  if ! grep -qE "^(export \{ EdgeCacheError \}|module.exports.EdgeCacheError)" "$out/edgecache.js"; then
+    if [ "$target" = nodejs ]; then
+      printf 'module.exports.EdgeCacheError = require("%s").EdgeCacheError;\n' "$snippet" >>"$out/edgecache.js"
+    else
+      printf 'export { EdgeCacheError } from "%s";\n' "$snippet" >>"$out/edgecache.js"
+    fi
+  fi
 done
 
 # One package for all three: Node gets the CommonJS build, browsers the ES module that loads its
@@ -42,23 +57,39 @@ const pkg = {
   keywords: ["cache", "cloudflare", "workers", "wasm", "invalidation", "tags"],
   types: "./nodejs/edgecache.d.ts",
   main: "./nodejs/edgecache.js",
+  // The first condition a tool knows wins, in this order. Workers (wrangler, which honours
+  // workerd, worker, browser, import and default) get workerd.js: the web build instantiated
+  // from the module wrangler compiles, ready on import. A bundler importing the bundler build
+  // must load .wasm as an instance, which wrangler and esbuild do not.
   exports: {
     ".": {
       types: "./nodejs/edgecache.d.ts",
-      workerd: "./bundler/edgecache.js",
+      workerd: "./workerd.js",
+      worker: "./workerd.js",
       browser: "./web/edgecache.js",
       node: "./nodejs/edgecache.js",
       import: "./bundler/edgecache.js",
       default: "./nodejs/edgecache.js"
     },
     "./web": { types: "./web/edgecache.d.ts", default: "./web/edgecache.js" },
+    "./web/edgecache_bg.wasm": "./web/edgecache_bg.wasm",
     "./node": { types: "./nodejs/edgecache.d.ts", default: "./nodejs/edgecache.js" },
-    "./bundler": { types: "./bundler/edgecache.d.ts", default: "./bundler/edgecache.js" }
+    "./bundler": { types: "./bundler/edgecache.d.ts", default: "./bundler/edgecache.js" },
+    "./workerd": { types: "./nodejs/edgecache.d.ts", default: "./workerd.js" }
   },
-  files: ["nodejs", "web", "bundler", "README.md"],
-  sideEffects: ["./bundler/edgecache.js", "./bundler/snippets/*", "./web/snippets/*", "./nodejs/snippets/*"]
+  files: ["nodejs", "web", "bundler", "workerd.js", "README.md"],
+  sideEffects: ["./workerd.js", "./bundler/edgecache.js", "./bundler/snippets/*", "./web/snippets/*", "./nodejs/snippets/*"]
 };
 fs.writeFileSync("pkg/npm/package.json", JSON.stringify(pkg, null, 2) + "\n");
 '
+# Workers import .wasm files as compiled modules: instantiate the web build with it, on import.
+cat > pkg/npm/workerd.js <<'JS'
+// Cloudflare Workers (and any runtime whose bundler imports .wasm as a WebAssembly.Module):
+// the web build, instantiated on import. Selected by the "workerd" and "worker" conditions.
+import module from "./web/edgecache_bg.wasm";
+import { initSync } from "./web/edgecache.js";
+initSync({ module });
+export * from "./web/edgecache.js";
+JS
 cp README.md pkg/npm/README.md
 echo "[npm] assembled pkg/npm (package.json with exports for node, browsers, bundlers and workerd)"

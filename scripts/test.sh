@@ -82,8 +82,8 @@ wasm_suite() {
 wasm_suite node wasm-pack test --node -- --features js --test wasm
 wasm_suite chromium env WASM_BINDGEN_USE_BROWSER=1 wasm-pack test --headless --chrome -- --features js --test wasm
 
-say "TypeScript: tsc --noEmit --strict on tests/js/usage.ts against the built declarations"
-tsc --noEmit --strict --target es2022 --lib es2022,esnext.disposable,dom --module nodenext --moduleResolution nodenext tests/js/usage.ts
+say "TypeScript: tsc --noEmit --strict on tests/js/usage.ts against the built declarations (the target's default lib)"
+tsc --noEmit --strict --target es2022 --module nodenext --moduleResolution nodenext tests/js/usage.ts
 say "www/ in headless Chromium (playwright-core) through the worker in front of the Django origin"
 node_suite www tests/www/*.test.mjs
 say "screenshot: target/www.png"

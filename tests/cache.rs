@@ -709,3 +709,35 @@ fn tag_stamps_change_on_purges_only() {
     block_on(cache.invalidate(Invalidation::tag("t"))).unwrap();
     assert_ne!(block_on(cache.tag_stamps(&tags)).unwrap(), after_soft);
 }
+
+#[test]
+fn delete_removes_a_stored_value_writes_nothing_for_an_absent_one_and_fences_a_load() {
+    let clock = ManualClock::new(T0);
+    let kv = SimulatedKv::new(clock.clone(), 0, 1);
+    let cache = CacheBuilder::new(kv.clone(), clock).build().unwrap();
+    kv.reset_counts();
+    assert!(!block_on(cache.delete("never")).unwrap());
+    assert_eq!(kv.count(StoreOp::Put), 0, "nothing stored, nothing written");
+    block_on(cache.set("k", "v", SetOptions::new())).unwrap();
+    assert!(block_on(cache.delete("k")).unwrap());
+    assert!(matches!(block_on(cache.get("k")).unwrap(), Lookup::Miss(_)));
+    assert!(!block_on(cache.delete("k")).unwrap());
+    // A load under way when the key is deleted is not stored.
+    let (started_tx, started) = oneshot::channel::<()>();
+    let (release, loaded) = oneshot::channel::<()>();
+    let fill = cache.get_or_set("loading", SetOptions::new(), || async move {
+        started_tx.send(()).unwrap();
+        loaded.await.ok();
+        Ok(Loaded::new("old"))
+    });
+    let delete = async {
+        started.await.unwrap();
+        let deleted = cache.delete("loading").await.unwrap();
+        release.send(()).unwrap();
+        deleted
+    };
+    let (fetched, deleted) = block_on(futures::future::join(fill, delete));
+    assert!(!deleted, "no value was there yet");
+    assert!(matches!(fetched.unwrap().source, Source::Loaded { not_stored: Some(CacheError::RacedInvalidation(_)) }));
+    assert!(matches!(block_on(cache.get("loading")).unwrap(), Lookup::Miss(_)));
+}

@@ -15,10 +15,21 @@ export class EdgeCacheError extends Error {
   }
 }
 export function makeError(code, message) { return new EdgeCacheError(code, message); }
+export function withCause(error, cause) {
+  Object.defineProperty(error, "cause", { value: cause, writable: true, configurable: true });
+  return error;
+}
 "#)]
 extern "C" {
     #[wasm_bindgen(js_name = makeError)]
     fn make_error(code: &str, message: &str) -> JsValue;
+    #[wasm_bindgen(js_name = withCause)]
+    fn with_cause_js(error: &JsValue, cause: &JsValue) -> JsValue;
+}
+
+/// `error` with `cause` (what a loader threw) as its `cause`, as `new Error(m, { cause })` sets it.
+pub fn with_cause(error: &JsValue, cause: &JsValue) -> JsValue {
+    with_cause_js(error, cause)
 }
 
 /// An `EdgeCacheError` with `code` and `message`.

@@ -9,6 +9,7 @@ mod purge;
 mod store;
 mod value;
 
+use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -17,8 +18,8 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::core::{
-    Cache, CacheBuilder, Fetched, Invalidation, LoadError, Loaded, LogRecord, Lookup, Mode, SetOptions, Source,
-    StaleReason,
+    Cache, CacheBuilder, CacheError, Fetched, Hit, Invalidation, LoadError, Loaded, LogRecord, Lookup, Mode,
+    SetOptions, Source, StaleReason, StaleUse,
 };
 use crate::js_clock::{random_seed, JsClock};
 // Every call's Promise: settled at once when the call finished synchronously.
@@ -96,17 +97,28 @@ export interface Entry<T = Value> {
   storedAt: number;
   freshUntil: number;
 }
-export interface Fetched<T = Value> extends Omit<Entry<T>, "status"> {
+export interface Fetched<T = Value> extends Omit<Entry<T>, "serveWhileRevalidating"> {
   /** cached: a fresh hit; loaded: this call ran the loader; coalesced: it waited for another
-   * call's load; stale: the loader failed and a stale value stood in. */
+   * call's load; stale: a stale value answered (status "stale"), either at once while the
+   * loader refreshes it in the background (inside staleWhileRevalidate, or after a soft purge)
+   * or because the loader failed (inside staleIfError). */
   source: "cached" | "loaded" | "coalesced" | "stale";
   /** Why a loaded value was not stored, if it was not. */
   notStored?: string;
 }
+/** Every error the package throws or rejects with; branch on `code`. A loader's own error is
+ * its `cause` (code "load_failed"). */
+export declare class EdgeCacheError extends Error {
+  readonly name: "EdgeCacheError";
+  readonly code: string;
+  readonly cause?: unknown;
+}
 export interface InvalidateOptions { soft?: boolean; by?: string }
 export interface Invalidated { at: number; writes: number; logged: boolean }
-export interface Stats { hits: number; stale_hits: number; misses: number; loads: number; coalesced: number; invalidations: number; corrupt: number; store_errors: number }
-export interface LogRecord { at: number; scopes: { kind: string; value?: string }[]; mode: "hard" | "soft"; actor: string; request_id?: string; new_version?: number }
+export interface Stats { hits: number; staleHits: number; misses: number; loads: number; coalesced: number; invalidations: number; corrupt: number; storeErrors: number }
+export interface LogRecord { at: number; scopes: { kind: string; value?: string }[]; mode: "hard" | "soft"; actor: string; requestId?: string; newVersion?: number }
+export interface LogOptions { /** Records a page, 1-1000. Default 100. */ limit?: number; /** From a previous page's `cursor`. */ cursor?: string }
+export interface LogPage { records: LogRecord[]; /** Present when more records remain. */ cursor?: string }
 export interface FollowOptions { tags: string[]; /** Seconds between polls. Default 5. */ interval?: number }
 "#;
 
@@ -115,6 +127,7 @@ const CACHE_FIELDS: &[&str] =
 const SET_FIELDS: &[&str] = &["ttl", "staleWhileRevalidate", "staleIfError", "tags", "version"];
 const GET_FIELDS: &[&str] = &["version"];
 const INVALIDATE_FIELDS: &[&str] = &["soft", "by"];
+const LOG_FIELDS: &[&str] = &["limit", "cursor"];
 
 /// `SetOptions` from a JS set/getOrSet options object.
 fn set_options(value: Option<Object>, what: &'static str) -> Result<SetOptions, JsValue> {
@@ -136,7 +149,7 @@ fn set(target: &Object, key: &str, value: &JsValue) {
     let _ = Reflect::set(target, &key.into(), value);
 }
 
-/// A log record as the object the worker's `/_edgecache/log` serves in JSON.
+/// A log record, its fields in camelCase (the worker's `/_edgecache/log` serves the same in snake_case JSON).
 fn log_record(record: &LogRecord) -> JsValue {
     let out = Object::new();
     set(&out, "at", &(record.at as f64).into());
@@ -152,10 +165,10 @@ fn log_record(record: &LogRecord) -> JsValue {
     set(&out, "mode", &record.mode.name().into());
     set(&out, "actor", &record.actor.as_str().into());
     if let Some(id) = &record.request_id {
-        set(&out, "request_id", &id.as_str().into());
+        set(&out, "requestId", &id.as_str().into());
     }
     if let Some(version) = record.new_version {
-        set(&out, "new_version", &(version as f64).into());
+        set(&out, "newVersion", &(version as f64).into());
     }
     out.into()
 }
@@ -327,7 +340,9 @@ impl EdgeCache {
     }
 
     /// The fresh value at `key`, or `loader()`'s (awaited), stored. Concurrent calls for one key
-    /// make one load; a purge during the load leaves the stored value invalid.
+    /// make one load; a purge during the load leaves the stored value invalid. A stale value
+    /// inside its stale-while-revalidate window is answered at once and refreshed in the
+    /// background; one inside stale-if-error stands in when the loader fails.
     #[wasm_bindgen(js_name = getOrSet, unchecked_return_type = "Promise<Fetched>")]
     pub fn get_or_set(
         &self,
@@ -338,42 +353,81 @@ impl EdgeCache {
         let inner = self.inner.clone();
         promise(async move {
             let options = set_options(options, "getOrSet options")?;
-            let load = || async move {
-                let result = loader.call0(&JsValue::NULL).map_err(|e| LoadError::new(describe(&e)))?;
-                // A loader that returned its value outright costs no trip through the microtask
-                // queue; a promise (or any thenable) is awaited.
-                let value = if is_thenable(&result) {
-                    JsFuture::from(Promise::resolve(&result)).await.map_err(|e| LoadError::new(describe(&e)))?
-                } else {
-                    result
-                };
-                let bytes = value::encode(&value).map_err(|e| LoadError::new(describe(&e)))?;
-                Ok(Loaded::new(bytes))
+            // A store that fails the lookup is not asked again: the load below stands alone.
+            let stale = match inner.cache.get_version(&key, options.version).await {
+                Ok(Lookup::Fresh(hit)) => return fetched_object(&hit, "cached", None),
+                Ok(Lookup::Stale(hit, reason, StaleUse::WhileRevalidating)) => {
+                    let refresh = inner.clone();
+                    let load = js_loader(loader, Rc::default());
+                    // On the calls' own task type (a second one would cost wasm size); its
+                    // failure leaves the stale value, which a later call refreshes again.
+                    let _ = promise(async move {
+                        let _ = refresh.cache.load(&key, options, load).await;
+                        refresh.forget(&key);
+                        Ok(JsValue::UNDEFINED)
+                    });
+                    return stale_object(&hit, reason);
+                }
+                Ok(Lookup::Stale(hit, reason, StaleUse::OnErrorOnly)) => Some((hit, reason)),
+                Ok(Lookup::Miss(_)) | Err(_) => None,
             };
-            let fetched = inner.cache.get_or_set(&key, options, load).await;
-            if !matches!(fetched, Ok(Fetched { source: Source::Cached, .. })) {
-                inner.forget(&key);
+            let thrown: Rc<RefCell<Option<JsValue>>> = Rc::default();
+            let fetched = inner.cache.load(&key, options, js_loader(loader, thrown.clone())).await;
+            inner.forget(&key);
+            match (fetched, stale) {
+                (Ok(Fetched { hit, source: Source::StaleOnError(reason) }), _) => stale_object(&hit, reason),
+                (Ok(Fetched { hit, source }), _) => {
+                    let (source, not_stored) = match source {
+                        Source::Coalesced => ("coalesced", None),
+                        Source::Loaded { not_stored } => ("loaded", not_stored.map(|e| e.to_string())),
+                        _ => ("cached", None),
+                    };
+                    fetched_object(&hit, source, not_stored)
+                }
+                (Err(CacheError::Load(_)), Some((hit, reason))) => stale_object(&hit, reason),
+                (Err(e), _) => Err(match thrown.borrow_mut().take() {
+                    Some(cause) if matches!(e, CacheError::Load(_)) => error::with_cause(&cache_error(&e), &cause),
+                    _ => cache_error(&e),
+                }),
             }
-            let Fetched { hit, source } = fetched.map_err(|e| cache_error(&e))?;
-            let out = entry_object(&hit)?;
-            let (source, not_stored) = match source {
-                Source::Cached => ("cached", None),
-                Source::Coalesced => ("coalesced", None),
-                Source::StaleOnError(_) => ("stale", None),
-                Source::Loaded { not_stored } => ("loaded", not_stored.map(|e| e.to_string())),
-            };
-            set(&out, "source", &source.into());
-            if let Some(reason) = not_stored {
-                set(&out, "notStored", &reason.into());
-            }
-            Ok(out.into())
         })
     }
 
-    /// Removes every version of `key` (a hard key invalidation).
-    #[wasm_bindgen(unchecked_return_type = "Promise<Invalidated>")]
+    /// Removes `key`; resolves to whether a value was there. A key with a value (or a load under
+    /// way) is invalidated, so a load racing the delete is never stored; one with neither costs
+    /// no write.
+    #[wasm_bindgen(unchecked_return_type = "Promise<boolean>")]
     pub fn delete(&self, key: String) -> Promise {
-        self.invalidate(Invalidation::key(key.clone()), None, Some(key))
+        self.inner.forget(&key);
+        let inner = self.inner.clone();
+        promise(async move {
+            let deleted = inner.cache.delete(&key).await;
+            inner.forget(&key);
+            Ok(deleted.map_err(|e| cache_error(&e))?.into())
+        })
+    }
+
+    /// Whether `get(key)` would find a value (fresh, or stale but still servable).
+    #[wasm_bindgen(unchecked_return_type = "Promise<boolean>")]
+    pub fn has(&self, key: String) -> Promise {
+        let inner = self.inner.clone();
+        promise(async move {
+            let lookup = inner.cache.get(&key).await.map_err(|e| cache_error(&e))?;
+            Ok((!matches!(lookup, Lookup::Miss(_))).into())
+        })
+    }
+
+    /// Removes everything (a hard invalidation of everything: two writes, whatever the size).
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn clear(&self) -> Promise {
+        self.inner.forget_all();
+        let inner = self.inner.clone();
+        promise(async move {
+            let cleared = inner.cache.invalidate(Invalidation::everything().by("clear")).await;
+            inner.forget_all();
+            cleared.map_err(|e| cache_error(&e))?;
+            Ok(JsValue::UNDEFINED)
+        })
     }
 
     /// Invalidates every entry tagged `tag`; `{ soft: true }` keeps them servable as stale.
@@ -456,13 +510,13 @@ impl EdgeCache {
         let out = Object::new();
         let counters = [
             ("hits", stats.hits),
-            ("stale_hits", stats.stale_hits),
+            ("staleHits", stats.stale_hits),
             ("misses", stats.misses),
             ("loads", stats.loads),
             ("coalesced", stats.coalesced),
             ("invalidations", stats.invalidations),
             ("corrupt", stats.corrupt),
-            ("store_errors", stats.store_errors),
+            ("storeErrors", stats.store_errors),
         ];
         for (name, count) in counters {
             set(&out, name, &(count as f64).into());
@@ -470,13 +524,30 @@ impl EdgeCache {
         Ok(out.into())
     }
 
-    /// The invalidation log, newest first.
-    #[wasm_bindgen(unchecked_return_type = "Promise<LogRecord[]>")]
-    pub fn log(&self, limit: Option<u32>) -> Promise {
+    /// A page of the invalidation log, newest first: `{ records, cursor }`, the cursor (when
+    /// more remain) continuing from the next call's `{ cursor }`.
+    #[wasm_bindgen(unchecked_return_type = "Promise<LogPage>")]
+    pub fn log(&self, #[wasm_bindgen(unchecked_param_type = "LogOptions")] options: Option<Object>) -> Promise {
         let inner = self.inner.clone();
         promise(async move {
-            let page = inner.cache.log(limit.unwrap_or(100) as usize, None).await.map_err(|e| cache_error(&e))?;
-            Ok(page.records.iter().map(log_record).collect::<js_sys::Array>().into())
+            let options = Options::read(options, "log options", LOG_FIELDS)?;
+            let limit = match options.number("limit")? {
+                None => 100,
+                Some(n) if (1.0..=1000.0).contains(&n) && n.fract() == 0.0 => n as usize,
+                Some(n) => {
+                    return Err(error(
+                        "invalid_option",
+                        format!("limit must be a whole number from 1 to 1000, not {}", shown(n)),
+                    ))
+                }
+            };
+            let page = inner.cache.log(limit, options.string("cursor")?).await.map_err(|e| cache_error(&e))?;
+            let out = Object::new();
+            set(&out, "records", &page.records.iter().map(log_record).collect::<js_sys::Array>());
+            if let Some(cursor) = page.cursor {
+                set(&out, "cursor", &cursor.into());
+            }
+            Ok(out.into())
         })
     }
 
@@ -512,6 +583,52 @@ impl follow::Invalidate for Inner {
             let applied = self.cache.invalidate(request).await.is_ok();
             self.forget_all();
             applied
+        })
+    }
+}
+
+/// A `getOrSet` result: the entry, where it came from, and why it was not stored (if not).
+fn fetched_object(hit: &Hit, source: &str, not_stored: Option<String>) -> Result<JsValue, JsValue> {
+    let out = entry_object(hit)?;
+    set(&out, "source", &source.into());
+    if let Some(reason) = not_stored {
+        set(&out, "notStored", &reason.into());
+    }
+    Ok(out.into())
+}
+
+/// A `getOrSet` result answered with a stale value (while refreshing, or because loading failed).
+fn stale_object(hit: &Hit, reason: StaleReason) -> Result<JsValue, JsValue> {
+    let out = entry_object(hit)?;
+    set(&out, "source", &"stale".into());
+    set(&out, "status", &"stale".into());
+    set(&out, "staleReason", &stale_reason(reason).into());
+    Ok(out.into())
+}
+
+/// The core's loader for a JS `loader`: its value (awaited if it is a thenable) encoded; what it
+/// threw kept in `thrown`, to become the `cause` of the error the caller sees.
+fn js_loader(
+    loader: Function,
+    thrown: Rc<RefCell<Option<JsValue>>>,
+) -> impl FnOnce() -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Loaded, LoadError>>>> {
+    move || {
+        Box::pin(async move {
+            let failed = |e: JsValue| {
+                let error = LoadError::new(describe(&e));
+                *thrown.borrow_mut() = Some(e);
+                error
+            };
+            let result = loader.call0(&JsValue::NULL).map_err(failed)?;
+            // A loader that returned its value outright costs no trip through the microtask
+            // queue; a promise (or any thenable) is awaited.
+            let value = if is_thenable(&result) {
+                JsFuture::from(Promise::resolve(&result)).await.map_err(failed)?
+            } else {
+                result
+            };
+            let bytes = value::encode(&value).map_err(|e| LoadError::new(describe(&e)))?;
+            Ok(Loaded::new(bytes))
         })
     }
 }

@@ -30,7 +30,7 @@ test("a Miniflare (workerd) KV namespace works as the store", async () => {
   assert.ok(keys.some((k) => k.startsWith("npm:0/e/article:1")), keys.join(" "));
   await cache.invalidateTag("articles");
   assert.equal(await cache.get("article:1"), undefined);
-  assert.equal((await cache.log())[0].scopes[0].value, "articles");
+  assert.equal((await cache.log()).records[0].scopes[0].value, "articles");
 });
 
 test("followEdge: a purge at the edge reaches the local cache", async () => {

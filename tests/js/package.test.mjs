@@ -6,7 +6,7 @@ import { Webhook } from "standardwebhooks";
 
 const require = createRequire(import.meta.url);
 // Resolved through pkg/npm/package.json "exports", as `require("edgecache")` would be.
-const { EdgeCache, signPurge, verifyPurge } = require("../../pkg/npm");
+const { EdgeCache, EdgeCacheError, signPurge, verifyPurge } = require("../../pkg/npm");
 const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -68,15 +68,25 @@ test("tags, keys, prefixes and everything, hard and soft; versions", async () =>
   assert.equal(await cache.get("v", { version: 2 }), undefined);
   assert.equal(await cache.bumpVersion("v"), 1);
   assert.equal(await cache.get("v", { version: 1 }), undefined);
-  await cache.delete("user:1");
+  assert.equal(await cache.has("user:1"), true);
+  assert.equal(await cache.delete("user:1"), true);
   assert.equal(await cache.get("user:1"), undefined);
+  assert.equal(await cache.has("user:1"), false);
+  assert.equal(await cache.delete("user:1"), false, "nothing left to delete");
   await cache.set("z", "z");
   await cache.invalidateAll();
   assert.equal(await cache.get("z"), undefined);
-  const log = await cache.log(10);
+  const { records: log, cursor } = await cache.log({ limit: 10 });
   assert.ok(log.length >= 6);
+  assert.equal(cursor, undefined);
   assert.equal(log[0].scopes[0].kind, "everything");
   assert.equal(cache.stats().invalidations, log.length);
+  // Pages: the cursor continues where a page ended, newest first throughout.
+  const first = await cache.log({ limit: 2 });
+  assert.equal(first.records.length, 2);
+  const rest = await cache.log({ limit: 100, cursor: first.cursor });
+  assert.deepEqual([...first.records, ...rest.records].map((r) => r.at), log.map((r) => r.at));
+  await throwsCode(cache.log({ limit: 0 }), "invalid_option");
 });
 
 test("getOrSet: one load for concurrent callers, sources, stale on error", async () => {
@@ -100,6 +110,67 @@ test("getOrSet: one load for concurrent callers, sources, stale on error", async
   const failed = await throwsCode(cache.getOrSet("nothing", async () => { throw new Error("origin down"); }), "load_failed");
   assert.match(failed.message, /origin down/);
   assert.equal((await cache.getOrSet("sync", () => "plain value")).value, "plain value");
+});
+
+test("getOrSet answers stale at once inside staleWhileRevalidate and after a soft purge, refreshing in the background", async () => {
+  const cache = new EdgeCache();
+  await cache.getOrSet("k", () => "v1", { ttl: 0.05, staleWhileRevalidate: 60 });
+  await sleep(80);
+  let loads = 0;
+  const slow = (value) => () => { loads++; return sleep(300).then(() => value); };
+  let started = Date.now();
+  const stale = await cache.getOrSet("k", slow("v2"), { ttl: 60, staleWhileRevalidate: 60 });
+  assert.ok(Date.now() - started < 150, `answered after ${Date.now() - started} ms, not at once`);
+  assert.deepEqual([stale.value, stale.source, stale.status, stale.staleReason], ["v1", "stale", "stale", "expired"]);
+  for (let i = 0; i < 100 && (await cache.get("k"))?.value !== "v2"; i++) await sleep(20);
+  assert.deepEqual([(await cache.get("k")).value, loads], ["v2", 1]);
+  await cache.invalidateKey("k", { soft: true });
+  started = Date.now();
+  const soft = await cache.getOrSet("k", slow("v3"), { ttl: 60, staleWhileRevalidate: 60 });
+  assert.ok(Date.now() - started < 150, `answered after ${Date.now() - started} ms, not at once`);
+  assert.deepEqual([soft.value, soft.source, soft.staleReason], ["v2", "stale", "soft_invalidated"]);
+  for (let i = 0; i < 100 && (await cache.get("k"))?.value !== "v3"; i++) await sleep(20);
+  assert.equal((await cache.get("k")).value, "v3");
+});
+
+test("a stale-if-error answer says it is stale; a loader's error is the cause of load_failed", async () => {
+  const cache = new EdgeCache();
+  await cache.set("old", "stale value", { ttl: 0.01, staleIfError: 60 });
+  await sleep(30);
+  const rescued = await cache.getOrSet("old", () => { throw new Error("origin down"); });
+  assert.deepEqual([rescued.value, rescued.source, rescued.status, rescued.staleReason], ["stale value", "stale", "stale", "expired"]);
+  assert.ok(rescued.freshUntil < Date.now());
+  const mine = new TypeError("database down");
+  const failed = await throwsCode(cache.getOrSet("nothing", () => Promise.reject(mine)), "load_failed");
+  assert.equal(failed.cause, mine);
+  const thrown = await throwsCode(cache.getOrSet("sync-throw", () => { throw mine; }), "load_failed");
+  assert.equal(thrown.cause, mine);
+  assert.ok(failed instanceof EdgeCacheError);
+});
+
+test("delete, has and clear, as on a Map; a delete costs nothing for a key never stored and fences a load under way", async () => {
+  const writes = [];
+  const map = new Map();
+  const store = {
+    get: (k) => map.get(k) ?? null,
+    put: (k, v) => { writes.push(k); map.set(k, v); },
+    delete: (k) => { map.delete(k); },
+    list: async () => ({ keys: [], list_complete: true }),
+  };
+  const cache = new EdgeCache({ store });
+  assert.equal(await cache.delete("never"), false);
+  assert.deepEqual(writes, [], "no write for a key never stored");
+  let release;
+  const pending = cache.getOrSet("loading", () => new Promise((r) => (release = r)));
+  while (!release) await sleep(1);
+  assert.equal(await cache.delete("loading"), false, "no value was there yet");
+  release("old");
+  assert.match((await pending).notStored, /raced/);
+  assert.equal(await cache.has("loading"), false);
+  await cache.set("a", 1);
+  await cache.set("b", 2);
+  await cache.clear();
+  assert.deepEqual([await cache.has("a"), await cache.has("b")], [false, false]);
 });
 
 test("getOrSet is fenced: a purge during the load keeps the loaded value out of the cache", async () => {
@@ -172,7 +243,7 @@ test("a Map and a Workers-KV-shaped object plug in as stores", async () => {
   assert.deepEqual((await onKv.get("k")).value, { json: true });
   await onKv.invalidateTag("t", { by: "test" });
   assert.equal(await onKv.get("k"), undefined);
-  assert.equal((await onKv.log())[0].actor, "test");
+  assert.equal((await onKv.log()).records[0].actor, "test");
   assert.ok(calls.includes("put") && calls.includes("get") && calls.includes("list"));
 
   const broken = new EdgeCache({ store: { get() { throw new Error("KV down"); }, put() {}, delete() {}, list() {} } });

@@ -1,6 +1,6 @@
 // Type-checked with `tsc --noEmit --strict` against the built package's declarations: every
 // option and result a user writes against must type-check, and misuse must not.
-import { EdgeCache, signPurge, verifyPurge, type Entry, type Fetched, type Stats } from "../../pkg/npm/nodejs/edgecache.js";
+import { EdgeCache, EdgeCacheError, signPurge, verifyPurge, type Entry, type Fetched, type LogPage, type Stats } from "../../pkg/npm/nodejs/edgecache.js";
 
 async function usage(): Promise<void> {
   const cache = new EdgeCache({ namespace: "app", defaultTtl: 60, staleWhileRevalidate: 30, maxBytes: 1 << 20, store: new Map() });
@@ -20,6 +20,27 @@ async function usage(): Promise<void> {
   await cache.invalidateAll();
   const version: number = await cache.bumpVersion("article:1");
   const stats: Stats = cache.stats();
+  const staleHits: number = stats.staleHits;
+  const deleted: boolean = await cache.delete("article:1");
+  const present: boolean = await cache.has("article:1");
+  await cache.clear();
+  const page: LogPage = await cache.log({ limit: 10 });
+  const more: LogPage | undefined = page.cursor ? await cache.log({ cursor: page.cursor }) : undefined;
+  const requestId: string | undefined = page.records[0]?.requestId;
+  try {
+    await cache.getOrSet("k", () => { throw new Error("down"); });
+  } catch (error) {
+    if (error instanceof EdgeCacheError) {
+      const code: string = error.code;
+      const cause: unknown = error.cause;
+      void [code, cause];
+    }
+  }
+  if (fetched.source === "stale") {
+    const why: "expired" | "soft_invalidated" | undefined = fetched.staleReason;
+    const status: "fresh" | "stale" = fetched.status;
+    void [why, status];
+  }
   const follower = cache.followEdge("https://example.com", { tags: ["articles"], interval: 5 });
   follower.stop();
   const headers = signPurge("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", JSON.stringify({ tags: ["articles"] }));
@@ -28,6 +49,6 @@ async function usage(): Promise<void> {
   await cache.set("k", "v", { ttl: "60" });
   // @ts-expect-error: unknown option
   new EdgeCache({ ttl: 5 });
-  void [source, version, stats, verified];
+  void [source, version, stats, verified, staleHits, deleted, present, more, requestId];
 }
 void usage;

@@ -43,6 +43,11 @@ impl Flights {
         self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// Whether a load of `key` is under way.
+    pub(crate) fn is_loading(&self, key: &str) -> bool {
+        self.lock().1.contains_key(key)
+    }
+
     /// Joins the flight for `key` if one of the current `epoch` is under way, else leads a new
     /// one (replacing an older-epoch flight, whose waiters then retry).
     pub(crate) fn join(&self, key: &str, epoch: u64) -> Role<'_> {

@@ -8,7 +8,7 @@ use bytes::Bytes;
 
 use super::log::{Applied, Invalidation, LogPage, LogRecord, Mode};
 use super::stats::Counter;
-use super::{Cache, StampOrigin, Validity};
+use super::{Cache, Lookup, StampOrigin, Validity};
 use crate::core::entry::Envelope;
 use crate::core::error::CacheError;
 use crate::core::freshness::{judge, Freshness};
@@ -29,6 +29,20 @@ pub struct SweepProgress {
 }
 
 impl<S: KvStore> Cache<S> {
+    /// Removes `key` (explicit version 0) if there is something to remove — a value stored
+    /// there (fresh or stale) or a load of it under way in this instance — by a hard
+    /// invalidation of the key, so a load racing it is fenced like any purge. Says whether a
+    /// value was there. A key with nothing stored and nothing loading costs one read and no
+    /// write.
+    pub async fn delete(&self, key: &str) -> Result<bool, CacheError> {
+        let present = !matches!(self.get(key).await?, Lookup::Miss(_));
+        if !present && !self.flights.is_loading(&self.keys.entry(key, 0)) {
+            return Ok(false);
+        }
+        self.invalidate(Invalidation::key(key.to_owned()).by("delete")).await?;
+        Ok(present)
+    }
+
     /// Applies an invalidation: new stamps for each scope (hard: 2 writes, soft: 1; a key scope's
     /// hard invalidation first reads its stamp to keep the managed version), then one log
     /// record. An error means the invalidation must be retried; nothing is logged for it.

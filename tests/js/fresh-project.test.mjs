@@ -1,0 +1,127 @@
+// The packed package installed into empty projects, used as each kind of user would: CommonJS
+// `require`, ESM `import`, a TypeScript project under a plain `tsc --strict` (the default lib
+// of its target, and the tsconfig `tsc --init` writes), and an esbuild browser bundle run in
+// headless Chromium.
+import { test, before } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { readFileSync, readdirSync } from "node:fs";
+import http from "node:http";
+import path from "node:path";
+import { chromium } from "playwright-core";
+import { bin, freshProject, readmeExample, root, write } from "./fresh.mjs";
+
+let dir;
+before(() => {
+  dir = freshProject("node");
+});
+
+const node = (file) => execFileSync(process.execPath, [file], { cwd: dir, encoding: "utf8" }).trim();
+
+test("CommonJS require", () => {
+  write(dir, {
+    "cjs.cjs": `
+      const { EdgeCache, EdgeCacheError } = require("edgecache");
+      (async () => {
+        const cache = new EdgeCache();
+        await cache.set("greeting", "hello", { ttl: 30, tags: ["greetings"] });
+        const entry = await cache.get("greeting");
+        let code;
+        try { new EdgeCache({ ttl: 5 }); } catch (e) { code = e instanceof EdgeCacheError && e.code; }
+        console.log(entry.value, entry.status, code);
+      })();`,
+  });
+  assert.equal(node("cjs.cjs"), "hello fresh invalid_option");
+});
+
+test("the README's Node example runs as written", () => {
+  // Its top-level awaits, in an async function; fetchArticle is the reader's own.
+  const example = readmeExample("// Node (or a bundler)");
+  write(dir, {
+    "readme.cjs": `const fetchArticle = async (id) => ({ id, title: "Hello" });
+(async () => {
+${example}
+console.log(JSON.stringify({ value, source, status: entry.status, records: records.length, cursor, hits, staleHits, misses }));
+})().catch((e) => { console.error(e); process.exit(1); });`,
+  });
+  const out = JSON.parse(node("readme.cjs"));
+  assert.deepEqual(out, { value: { id: 1, title: "Hello" }, source: "loaded", status: "stale", records: 2, hits: 2, staleHits: 1, misses: 1 });
+});
+
+test("ESM import; a loader's own error is the cause of the EdgeCacheError", () => {
+  write(dir, {
+    "esm.mjs": `
+      import { EdgeCache, EdgeCacheError } from "edgecache";
+      const cache = new EdgeCache();
+      const first = await cache.getOrSet("k", async () => ({ n: 1 }), { ttl: 60 });
+      const again = await cache.getOrSet("k", async () => ({ n: 2 }), { ttl: 60 });
+      const mine = new Error("database down");
+      const failure = await cache.getOrSet("other", async () => { throw mine; }).catch((e) => e);
+      console.log(first.source, again.source, again.value.n, failure instanceof EdgeCacheError, failure.code, failure.cause === mine);`,
+  });
+  assert.equal(node("esm.mjs"), "loaded cached 1 true load_failed true");
+});
+
+test("TypeScript: usage.ts under plain tsc --strict and under the tsconfig tsc --init writes", () => {
+  const usage = readFileSync(path.join(root, "tests/js/usage.ts"), "utf8").replace("../../pkg/npm/nodejs/edgecache.js", "edgecache");
+  write(dir, { "usage.ts": usage });
+  const tsc = (...args) => {
+    try {
+      return execFileSync(bin("tsc"), args, { cwd: dir, encoding: "utf8" });
+    } catch (e) {
+      assert.fail(`tsc ${args.join(" ")}:\n${e.stdout}${e.stderr}`);
+    }
+  };
+  // No --lib: the default lib of the target, as a fresh project has it.
+  tsc("--noEmit", "--strict", "--target", "es2022", "--module", "nodenext", "usage.ts");
+  // A new TypeScript project: ES modules ("type": "module") and the tsconfig `tsc --init` writes.
+  const pkg = JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8"));
+  write(dir, { "package.json": JSON.stringify({ ...pkg, type: "module" }, null, 2) });
+  tsc("--init");
+  tsc("--noEmit", "-p", ".");
+});
+
+test("an esbuild browser bundle finds its wasm (one step: --loader:.wasm=file and init with its URL)", async () => {
+  write(dir, {
+    "page.js": `
+      import init, { EdgeCache } from "edgecache";
+      import wasm from "edgecache/web/edgecache_bg.wasm";
+      await init({ module_or_path: wasm });
+      const cache = new EdgeCache();
+      const loaded = await cache.getOrSet("k", () => "from the loader", { ttl: 60 });
+      const again = await cache.getOrSet("k", () => "never", { ttl: 60 });
+      document.body.textContent = [loaded.value, loaded.source, again.source].join(" ");`,
+  });
+  execFileSync(bin("esbuild"), ["page.js", "--bundle", "--format=esm", "--platform=browser", "--loader:.wasm=file", "--outdir=dist"], { cwd: dir, stdio: "pipe" });
+  const files = readdirSync(path.join(dir, "dist"));
+  assert.ok(files.some((f) => f.endsWith(".wasm")), files.join(", "));
+  const server = http.createServer((req, res) => {
+    const file = req.url === "/" ? null : path.join(dir, "dist", path.basename(req.url));
+    if (!file) {
+      res.writeHead(200, { "content-type": "text/html" });
+      return res.end('<!doctype html><body>loading</body><script type="module" src="/page.js"></script>');
+    }
+    let body;
+    try {
+      body = readFileSync(file);
+    } catch {
+      return res.writeHead(404).end();
+    }
+    res.writeHead(200, { "content-type": file.endsWith(".wasm") ? "application/wasm" : "text/javascript" }).end(body);
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", headless: true, args: ["--no-sandbox", "--disable-gpu"] });
+  try {
+    const page = await browser.newPage();
+    const errors = [];
+    page.on("pageerror", (e) => errors.push(String(e)));
+    await page.goto(`http://127.0.0.1:${server.address().port}/`);
+    await page.waitForFunction(() => document.body.textContent !== "loading", null, { timeout: 10_000 }).catch(() => {});
+    assert.deepEqual(errors, []);
+    assert.equal(await page.textContent("body"), "from the loader loaded cached");
+  } finally {
+    await browser.close();
+    server.close();
+  }
+});
+
