@@ -61,8 +61,8 @@ function subjects(valueSize, capacity) {
       // memory anew, which an application with its one long-lived cache never does.
       dispose: (c) => c.free(),
       get: (c, k) => c.get(k),
-      set: (c, k, v) => c.set(k, v, { ttl: 60 }),
-      getOrSet: (c, k, v) => c.getOrSet(k, () => v, { ttl: 60, tags: ["articles", `a${k.length % 7}`] }),
+      set: (c, k, v) => c.set(k, v, { ttl: 60_000 }),
+      getOrSet: (c, k, v) => c.getOrSet(k, () => v, { ttl: 60_000, tags: ["articles", `a${k.length % 7}`] }),
     },
     "lru-cache": { make: () => new LRUCache({ max: capacity, ttl: 60_000 }), get: (c, k) => c.get(k), set: (c, k, v) => c.set(k, v) },
     bentocache: {

@@ -741,3 +741,25 @@ fn delete_removes_a_stored_value_writes_nothing_for_an_absent_one_and_fences_a_l
     assert!(matches!(fetched.unwrap().source, Source::Loaded { not_stored: Some(CacheError::RacedInvalidation(_)) }));
     assert!(matches!(block_on(cache.get("loading")).unwrap(), Lookup::Miss(_)));
 }
+
+#[test]
+fn get_or_stale_answers_a_value_servable_while_revalidating_without_loading() {
+    let (cache, clock) = cache();
+    let opts = SetOptions::new().ttl(secs(10)).stale_while_revalidate(secs(60));
+    block_on(cache.set("swr", "old", opts.clone())).unwrap();
+    block_on(cache.set("sie", "old", SetOptions::new().ttl(secs(10)).stale_if_error(secs(60)))).unwrap();
+    clock.advance(11_000);
+    let loads = AtomicUsize::new(0);
+    let load = || async {
+        loads.fetch_add(1, Ordering::SeqCst);
+        Ok(Loaded::new("new"))
+    };
+    let stale = block_on(cache.get_or_stale("swr", opts.clone(), load)).unwrap();
+    assert_eq!(stale.source, Source::StaleWhileRevalidating(StaleReason::Expired));
+    assert_eq!((&stale.hit.value[..], loads.load(Ordering::SeqCst)), (&b"old"[..], 0), "answered without loading");
+    // Inside stale-if-error only, the loader runs; get_or_set never answers stale while it can load.
+    let loaded = block_on(cache.get_or_stale("sie", SetOptions::new(), load)).unwrap();
+    assert_eq!((&loaded.hit.value[..], loads.load(Ordering::SeqCst)), (&b"new"[..], 1));
+    let refreshed = block_on(cache.get_or_set("swr", opts, load)).unwrap();
+    assert_eq!((&refreshed.hit.value[..], loads.load(Ordering::SeqCst)), (&b"new"[..], 2));
+}

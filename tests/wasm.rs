@@ -33,10 +33,10 @@ fn object(pairs: &[(&str, JsValue)]) -> Object {
 async fn set_get_and_tag_invalidation_through_the_js_api() {
     let cache = EdgeCache::new(None).unwrap();
     let tags = js_sys::Array::of1(&"articles".into());
-    resolve(cache.set("k".into(), "v".into(), Some(object(&[("tags", tags.into()), ("ttl", 60.into())]))))
+    resolve(cache.set("k".into(), "v".into(), Some(object(&[("tags", tags.into()), ("ttl", "1m".into())]))))
         .await
         .unwrap();
-    let entry = resolve(cache.get("k".into(), None)).await.unwrap();
+    let entry = resolve(cache.get_entry("k".into(), None)).await.unwrap();
     assert_eq!(field(&entry, "value").as_string().as_deref(), Some("v"));
     assert_eq!(field(&entry, "status").as_string().as_deref(), Some("fresh"));
     resolve(cache.invalidate_tag("articles".into(), None)).await.unwrap();
@@ -50,9 +50,9 @@ async fn values_keep_their_kind() {
     resolve(cache.set("b".into(), bytes.into(), None)).await.unwrap();
     let json = js_sys::JSON::parse("{\"a\":[1,2]}").unwrap();
     resolve(cache.set("j".into(), json, None)).await.unwrap();
-    let b = field(&resolve(cache.get("b".into(), None)).await.unwrap(), "value");
+    let b = resolve(cache.get("b".into(), None)).await.unwrap();
     assert_eq!(js_sys::Uint8Array::new(&b).to_vec(), vec![1, 2, 3]);
-    let j = field(&resolve(cache.get("j".into(), None)).await.unwrap(), "value");
+    let j = resolve(cache.get("j".into(), None)).await.unwrap();
     assert_eq!(js_sys::JSON::stringify(&j).unwrap().as_string().as_deref(), Some("{\"a\":[1,2]}"));
 }
 
@@ -62,7 +62,7 @@ async fn a_map_store_works() {
     let cache = EdgeCache::new(Some(object(&[("store", map.clone().into())]))).unwrap();
     resolve(cache.set("k".into(), "v".into(), None)).await.unwrap();
     assert!(map.size() > 0);
-    assert_eq!(field(&resolve(cache.get("k".into(), None)).await.unwrap(), "value").as_string().as_deref(), Some("v"));
+    assert_eq!(resolve(cache.get("k".into(), None)).await.unwrap().as_string().as_deref(), Some("v"));
 }
 
 #[wasm_bindgen_test]
@@ -130,7 +130,7 @@ async fn a_workers_kv_shaped_store_works() {
     let cache = EdgeCache::new(Some(object(&[("store", kv.clone())]))).unwrap();
     let tags = js_sys::Array::of1(&"t".into());
     resolve(cache.set("k".into(), "v".into(), Some(object(&[("tags", tags.into())])))).await.unwrap();
-    assert_eq!(field(&resolve(cache.get("k".into(), None)).await.unwrap(), "value").as_string().as_deref(), Some("v"));
+    assert_eq!(resolve(cache.get("k".into(), None)).await.unwrap().as_string().as_deref(), Some("v"));
     resolve(cache.invalidate_tag("t".into(), None)).await.unwrap();
     assert!(resolve(cache.get("k".into(), None)).await.unwrap().is_undefined());
     let calls = js_sys::Array::from(&field(&kv, "calls"));
@@ -153,7 +153,7 @@ async fn the_indexed_db_store_or_a_clear_refusal() {
     resolve(cache.set("k".into(), "in indexeddb".into(), None)).await.unwrap();
     let again_store = edgecache::js::indexed_db_store("wasm-suite").unwrap();
     let again = EdgeCache::new(Some(object(&[("store", again_store), ("stampMemo", 0.into())]))).unwrap();
-    let value = field(&resolve(again.get("k".into(), None)).await.unwrap(), "value");
+    let value = resolve(again.get("k".into(), None)).await.unwrap();
     assert_eq!(value.as_string().as_deref(), Some("in indexeddb"), "a second cache on the same database sees it");
     resolve(again.delete("k".into())).await.unwrap();
     assert!(resolve(cache.get("k".into(), None)).await.unwrap().is_undefined());

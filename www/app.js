@@ -3,7 +3,7 @@ import init, { EdgeCache, indexedDbStore } from "/pkg/edgecache.js";
 
 await init();
 const cache = new EdgeCache({ namespace: "www", store: indexedDbStore("demo"), stampMemo: 0 });
-const follower = cache.followEdge(location.origin, { tags: ["articles"], interval: 1 });
+const follower = cache.followEdge(location.origin, { tags: ["articles"], interval: "1s" });
 const $ = (id) => document.getElementById(id);
 const history = [];
 const totals = { hits: 0, misses: 0 };
@@ -22,12 +22,12 @@ async function fetchJson(path) {
 }
 
 async function loadArticles() {
-  const list = await cache.getOrSet("list", () => fetchJson("/api/articles"), { ttl: 30, tags: ["articles"] });
+  const list = await cache.getOrSet("list", () => fetchJson("/api/articles"), { ttl: "30s", tags: ["articles"] });
   const round = { hits: 0, misses: 0 };
   const rows = await Promise.all(
     list.value.articles.map(async ({ slug }) => {
       const got = await cache.getOrSet(`article:${slug}`, () => fetchJson(`/api/articles/${slug}`), {
-        ttl: 30,
+        ttl: "30s",
         tags: ["articles", `article:${slug}`],
       });
       const hit = got.source === "cached";

@@ -5,10 +5,11 @@ use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
+use std::time::Duration;
 
 use js_sys::{Function, Promise, Reflect};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::{spawn_local, JsFuture};
+use wasm_bindgen_futures::JsFuture;
 
 use super::error::error;
 use super::options::Options;
@@ -58,6 +59,11 @@ impl FollowHandle {
     }
 }
 
+/// How often the edge is asked. Defaults to: 5 s.
+const DEFAULT_INTERVAL: Duration = Duration::from_secs(5);
+/// The shortest interval accepted.
+const MIN_INTERVAL: Duration = Duration::from_millis(50);
+
 pub(crate) fn start(
     cache: Rc<dyn Invalidate>,
     url: String,
@@ -68,9 +74,9 @@ pub(crate) fn start(
     if tags.is_empty() || tags.len() > 100 {
         return Err(error("invalid_option", "followEdge needs 1-100 tags"));
     }
-    let interval = options.number("interval")?.unwrap_or(5.0);
-    if !(interval.is_finite() && interval >= 0.05) {
-        return Err(error("invalid_option", "interval must be at least 0.05 seconds"));
+    let interval = options.duration("interval")?.unwrap_or(DEFAULT_INTERVAL);
+    if interval < MIN_INTERVAL {
+        return Err(error("invalid_option", "interval must be at least 50 ms"));
     }
     let base = url.trim_end_matches('/').to_owned();
     let mut query = String::new();
@@ -83,7 +89,8 @@ pub(crate) fn start(
     let endpoint = format!("{base}/_edgecache/tags?t={query}");
     let progress = Rc::new(Progress::default());
     let running = progress.clone();
-    spawn_local(async move {
+    // On the calls' own task type: a second one (spawn_local's) would cost wasm size.
+    let _ = crate::js_promise::settled_or_spawned(async move {
         while !running.stopped.get() {
             match poll(&endpoint).await {
                 Ok(stamps) => {
@@ -110,8 +117,9 @@ pub(crate) fn start(
                 }
                 Err(_) => running.failures.set(running.failures.get() + 1),
             }
-            let _ = sleep((interval * 1000.0) as u64).await;
+            let _ = sleep(interval.as_millis() as u64).await;
         }
+        Ok(JsValue::UNDEFINED)
     });
     Ok(FollowHandle { progress })
 }

@@ -26,7 +26,7 @@ use crate::js_clock::{random_seed, JsClock};
 use crate::js_promise::settled_or_spawned as promise;
 use error::{cache_error, error};
 use near::{entry_object, Near};
-use options::{shown, Options};
+use options::{loader_context, shown, Options};
 use store::AnyStore;
 
 pub use follow::FollowHandle;
@@ -58,33 +58,57 @@ export type StoreOption = "memory" | Map<string, unknown> | {
   delete(key: string): Promise<void> | void;
   list(options: { prefix: string; cursor?: string; limit: number }): Promise<{ keys: { name: string; expiration?: number; metadata?: unknown }[]; list_complete: boolean; cursor?: string }>;
 };
+/** A duration: a number of milliseconds, or a number and a unit: "250ms", "30s", "5m", "1.5h", "7d". */
+export type Duration = number | `${number}${"ms" | "s" | "m" | "h" | "d"}`;
 export interface EdgeCacheOptions {
   /** 1-32 of [A-Za-z0-9_-]; caches with different namespaces share nothing. Default "edgecache". */
   namespace?: string;
-  /** Seconds a value stays fresh when set without a ttl. Default 300. */
-  defaultTtl?: number;
-  /** Default stale-while-revalidate window, seconds. */
-  staleWhileRevalidate?: number;
-  /** Default stale-if-error window, seconds. */
-  staleIfError?: number;
+  /** How long a value stays fresh when set without a ttl. Default "5m". */
+  defaultTtl?: Duration;
+  /** Default stale-while-revalidate window. Default 0. */
+  staleWhileRevalidate?: Duration;
+  /** Default stale-if-error window. Default 0. */
+  staleIfError?: Duration;
   /** The store. Default "memory". */
   store?: StoreOption;
   /** Budget of the memory store in bytes (least recently used out first). Default 16 MiB. */
   maxBytes?: number;
-  /** Seconds tag stamps are reused before re-reading a shared store. Default 1. */
-  stampMemo?: number;
+  /** How long tag stamps are reused before re-reading a shared store. Default "1s" (0 over "memory"). */
+  stampMemo?: Duration;
 }
 export type Value = string | Uint8Array | unknown;
 export interface SetOptions {
-  /** Seconds fresh (fractions allowed). */
-  ttl?: number;
-  staleWhileRevalidate?: number;
-  staleIfError?: number;
+  /** How long the value is fresh. */
+  ttl?: Duration;
+  /** How long after that it is served stale while a getOrSet refreshes it. */
+  staleWhileRevalidate?: Duration;
+  /** How long after freshness it stands in when a getOrSet's loader fails. */
+  staleIfError?: Duration;
   tags?: string[];
   /** Explicit version: reads must ask for the same one. */
   version?: number;
 }
 export interface GetOptions { version?: number }
+/** What a getOrSet loader receives: what it learns while loading decides how the value is kept. */
+export interface LoaderContext {
+  /** How long this value is fresh, overriding the call's ttl. */
+  ttl?: Duration;
+  /** Tags this value carries besides the call's (pushed while loading). */
+  tags: string[];
+  /** Answer this value without storing it (nor sharing it with concurrent callers). */
+  skip(): void;
+}
+export interface EdgeCache {
+  /** The value at `key` (fresh, or stale but still servable), or `undefined`. */
+  get<T = Value>(key: string, options?: GetOptions): Promise<T | undefined>;
+  /** The entry at `key` with what is known of it (status, why stale, tags, version, times), or `undefined`. */
+  getEntry<T = Value>(key: string, options?: GetOptions): Promise<Entry<T> | undefined>;
+  /** The fresh value at `key`, or the loader's, stored. Concurrent calls for one key make one
+   * load; a purge during the load keeps its value out. Inside staleWhileRevalidate (or after a
+   * soft purge) the stale value answers at once and the loader refreshes it in the background;
+   * inside staleIfError it stands in when the loader fails. */
+  getOrSet<T = Value>(key: string, loader: (context: LoaderContext) => T | Promise<T>, options?: SetOptions): Promise<Fetched<T>>;
+}
 export interface Entry<T = Value> {
   value: T;
   status: "fresh" | "stale";
@@ -119,7 +143,7 @@ export interface Stats { hits: number; staleHits: number; misses: number; loads:
 export interface LogRecord { at: number; scopes: { kind: string; value?: string }[]; mode: "hard" | "soft"; actor: string; requestId?: string; newVersion?: number }
 export interface LogOptions { /** Records a page, 1-1000. Default 100. */ limit?: number; /** From a previous page's `cursor`. */ cursor?: string }
 export interface LogPage { records: LogRecord[]; /** Present when more records remain. */ cursor?: string }
-export interface FollowOptions { tags: string[]; /** Seconds between polls. Default 5. */ interval?: number }
+export interface FollowOptions { tags: string[]; /** Between polls. Default "5s", at least 50 ms. */ interval?: Duration }
 "#;
 
 const CACHE_FIELDS: &[&str] =
@@ -133,13 +157,13 @@ const LOG_FIELDS: &[&str] = &["limit", "cursor"];
 fn set_options(value: Option<Object>, what: &'static str) -> Result<SetOptions, JsValue> {
     let o = Options::read(value, what, SET_FIELDS)?;
     let mut options = SetOptions::new().tags(o.strings("tags")?).version(o.version()?);
-    if let Some(ttl) = o.seconds("ttl")? {
+    if let Some(ttl) = o.duration("ttl")? {
         options = options.ttl(ttl);
     }
-    if let Some(w) = o.seconds("staleWhileRevalidate")? {
+    if let Some(w) = o.duration("staleWhileRevalidate")? {
         options = options.stale_while_revalidate(w);
     }
-    if let Some(w) = o.seconds("staleIfError")? {
+    if let Some(w) = o.duration("staleIfError")? {
         options = options.stale_if_error(w);
     }
     Ok(options)
@@ -257,16 +281,16 @@ impl EdgeCache {
         if let Some(ns) = options.string("namespace")? {
             builder = builder.namespace(ns);
         }
-        if let Some(ttl) = options.seconds("defaultTtl")? {
+        if let Some(ttl) = options.duration("defaultTtl")? {
             builder = builder.default_ttl(ttl);
         }
-        if let Some(w) = options.seconds("staleWhileRevalidate")? {
+        if let Some(w) = options.duration("staleWhileRevalidate")? {
             builder = builder.default_stale_while_revalidate(w);
         }
-        if let Some(w) = options.seconds("staleIfError")? {
+        if let Some(w) = options.duration("staleIfError")? {
             builder = builder.default_stale_if_error(w);
         }
-        if let Some(memo) = options.seconds("stampMemo")? {
+        if let Some(memo) = options.duration("stampMemo")? {
             builder = builder.stamp_memo(memo);
         } else if in_memory {
             // Stamps in wasm memory are read as fast as a memo would answer.
@@ -281,42 +305,26 @@ impl EdgeCache {
         Ok(EdgeCache { inner: Rc::new(Inner { cache, near }) })
     }
 
-    /// The entry at `key`, or `undefined`.
-    #[wasm_bindgen(unchecked_return_type = "Promise<Entry | undefined>")]
+    /// The value at `key` (fresh, or stale but still servable), or `undefined`.
+    // Declared generically in the TypeScript section (`interface EdgeCache`).
+    #[wasm_bindgen(skip_typescript)]
     pub fn get(
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] key: JsValue,
         #[wasm_bindgen(unchecked_param_type = "GetOptions")] options: Option<Object>,
     ) -> Promise {
-        // The hot path: a fresh entry the memo holds, answered without leaving JS again.
-        let near = self.inner.near.as_ref().filter(|_| options.is_none());
-        if let Some(near) = near {
-            let hit = near.get(&key);
-            if !hit.is_undefined() {
-                return hit.unchecked_into();
-            }
-        }
-        let generation = near.map(Near::generation);
-        let inner = self.inner.clone();
-        promise(async move {
-            let options = Options::read(options, "get options", GET_FIELDS)?;
-            let text = key.as_string().ok_or_else(|| error("invalid_key", "keys must be strings"))?;
-            let lookup = inner.cache.get_version(&text, options.version()?).await.map_err(|e| cache_error(&e))?;
-            Ok(match lookup {
-                Lookup::Fresh(hit) => match (&inner.near, generation) {
-                    (Some(near), Some(generation)) => near::remember(near, generation, &key, &hit)?,
-                    _ => entry_object(&hit)?.into(),
-                },
-                Lookup::Stale(hit, reason, usable) => {
-                    let out = entry_object(&hit)?;
-                    set(&out, "status", &"stale".into());
-                    set(&out, "staleReason", &stale_reason(reason).into());
-                    set(&out, "serveWhileRevalidating", &(usable == crate::core::StaleUse::WhileRevalidating).into());
-                    out.into()
-                }
-                Lookup::Miss(_) => JsValue::UNDEFINED,
-            })
-        })
+        self.lookup(key, options, false)
+    }
+
+    /// The entry at `key` with what is known of it (status, why stale, tags, version, times),
+    /// or `undefined`.
+    #[wasm_bindgen(js_name = getEntry, skip_typescript)]
+    pub fn get_entry(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] key: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "GetOptions")] options: Option<Object>,
+    ) -> Promise {
+        self.lookup(key, options, true)
     }
 
     /// Stores `value` (a string, `Uint8Array` or JSON-serialisable value).
@@ -343,53 +351,44 @@ impl EdgeCache {
     /// make one load; a purge during the load leaves the stored value invalid. A stale value
     /// inside its stale-while-revalidate window is answered at once and refreshed in the
     /// background; one inside stale-if-error stands in when the loader fails.
-    #[wasm_bindgen(js_name = getOrSet, unchecked_return_type = "Promise<Fetched>")]
+    #[wasm_bindgen(js_name = getOrSet, skip_typescript)]
     pub fn get_or_set(
         &self,
         key: String,
-        #[wasm_bindgen(unchecked_param_type = "() => Value | Promise<Value>")] loader: Function,
+        #[wasm_bindgen(unchecked_param_type = "(context: LoaderContext) => Value | Promise<Value>")] loader: Function,
         #[wasm_bindgen(unchecked_param_type = "SetOptions")] options: Option<Object>,
     ) -> Promise {
         let inner = self.inner.clone();
         promise(async move {
             let options = set_options(options, "getOrSet options")?;
-            // A store that fails the lookup is not asked again: the load below stands alone.
-            let stale = match inner.cache.get_version(&key, options.version).await {
-                Ok(Lookup::Fresh(hit)) => return fetched_object(&hit, "cached", None),
-                Ok(Lookup::Stale(hit, reason, StaleUse::WhileRevalidating)) => {
+            let thrown: Rc<RefCell<Option<JsValue>>> = Rc::default();
+            let fetched =
+                inner.cache.get_or_stale(&key, options.clone(), js_loader(loader.clone(), thrown.clone())).await;
+            if !matches!(fetched, Ok(Fetched { source: Source::Cached, .. })) {
+                inner.forget(&key);
+            }
+            let Fetched { hit, source } = fetched.map_err(|e| match thrown.borrow_mut().take() {
+                Some(cause) if matches!(e, CacheError::Load(_)) => error::with_cause(&cache_error(&e), &cause),
+                _ => cache_error(&e),
+            })?;
+            let (source, not_stored) = match source {
+                Source::StaleWhileRevalidating(reason) => {
+                    // Answered now; refreshed on the calls' own task type (a second one would
+                    // cost wasm size). A failed refresh leaves the stale value for the next call.
                     let refresh = inner.clone();
-                    let load = js_loader(loader, Rc::default());
-                    // On the calls' own task type (a second one would cost wasm size); its
-                    // failure leaves the stale value, which a later call refreshes again.
                     let _ = promise(async move {
-                        let _ = refresh.cache.load(&key, options, load).await;
+                        let _ = refresh.cache.load(&key, options, js_loader(loader, Rc::default())).await;
                         refresh.forget(&key);
                         Ok(JsValue::UNDEFINED)
                     });
                     return stale_object(&hit, reason);
                 }
-                Ok(Lookup::Stale(hit, reason, StaleUse::OnErrorOnly)) => Some((hit, reason)),
-                Ok(Lookup::Miss(_)) | Err(_) => None,
+                Source::StaleOnError(reason) => return stale_object(&hit, reason),
+                Source::Coalesced => ("coalesced", None),
+                Source::Loaded { not_stored } => ("loaded", not_stored.map(|e| e.to_string())),
+                _ => ("cached", None),
             };
-            let thrown: Rc<RefCell<Option<JsValue>>> = Rc::default();
-            let fetched = inner.cache.load(&key, options, js_loader(loader, thrown.clone())).await;
-            inner.forget(&key);
-            match (fetched, stale) {
-                (Ok(Fetched { hit, source: Source::StaleOnError(reason) }), _) => stale_object(&hit, reason),
-                (Ok(Fetched { hit, source }), _) => {
-                    let (source, not_stored) = match source {
-                        Source::Coalesced => ("coalesced", None),
-                        Source::Loaded { not_stored } => ("loaded", not_stored.map(|e| e.to_string())),
-                        _ => ("cached", None),
-                    };
-                    fetched_object(&hit, source, not_stored)
-                }
-                (Err(CacheError::Load(_)), Some((hit, reason))) => stale_object(&hit, reason),
-                (Err(e), _) => Err(match thrown.borrow_mut().take() {
-                    Some(cause) if matches!(e, CacheError::Load(_)) => error::with_cause(&cache_error(&e), &cause),
-                    _ => cache_error(&e),
-                }),
-            }
+            fetched_object(&hit, source, not_stored)
         })
     }
 
@@ -398,36 +397,32 @@ impl EdgeCache {
     /// no write.
     #[wasm_bindgen(unchecked_return_type = "Promise<boolean>")]
     pub fn delete(&self, key: String) -> Promise {
-        self.inner.forget(&key);
+        // Looked up through `get` (one lookup path in the wasm), then removed by the core.
+        let found = JsFuture::from(self.lookup(key.clone().into(), None, false));
         let inner = self.inner.clone();
         promise(async move {
-            let deleted = inner.cache.delete(&key).await;
+            let present = !found.await?.is_undefined();
             inner.forget(&key);
-            Ok(deleted.map_err(|e| cache_error(&e))?.into())
+            let deleted = inner.cache.delete_found(&key, present).await;
+            inner.forget(&key);
+            deleted.map_err(|e| cache_error(&e))?;
+            Ok(present.into())
         })
     }
 
     /// Whether `get(key)` would find a value (fresh, or stale but still servable).
     #[wasm_bindgen(unchecked_return_type = "Promise<boolean>")]
     pub fn has(&self, key: String) -> Promise {
-        let inner = self.inner.clone();
-        promise(async move {
-            let lookup = inner.cache.get(&key).await.map_err(|e| cache_error(&e))?;
-            Ok((!matches!(lookup, Lookup::Miss(_))).into())
-        })
+        // Through `get` (its memo included): no second lookup path in the wasm.
+        let value = JsFuture::from(self.lookup(key.into(), None, false));
+        promise(async move { Ok((!value.await?.is_undefined()).into()) })
     }
 
     /// Removes everything (a hard invalidation of everything: two writes, whatever the size).
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn clear(&self) -> Promise {
-        self.inner.forget_all();
-        let inner = self.inner.clone();
-        promise(async move {
-            let cleared = inner.cache.invalidate(Invalidation::everything().by("clear")).await;
-            inner.forget_all();
-            cleared.map_err(|e| cache_error(&e))?;
-            Ok(JsValue::UNDEFINED)
-        })
+        // `invalidateAll`'s path (its resolved record is not part of the promise's type).
+        self.invalidate(Invalidation::everything(), None, None)
     }
 
     /// Invalidates every entry tagged `tag`; `{ soft: true }` keeps them servable as stale.
@@ -534,11 +529,8 @@ impl EdgeCache {
             let limit = match options.number("limit")? {
                 None => 100,
                 Some(n) if (1.0..=1000.0).contains(&n) && n.fract() == 0.0 => n as usize,
-                Some(n) => {
-                    return Err(error(
-                        "invalid_option",
-                        format!("limit must be a whole number from 1 to 1000, not {}", shown(n)),
-                    ))
+                Some(_) => {
+                    return Err(error("invalid_option", "log options: `limit` must be a whole number from 1 to 1000"))
                 }
             };
             let page = inner.cache.log(limit, options.string("cursor")?).await.map_err(|e| cache_error(&e))?;
@@ -564,6 +556,42 @@ impl EdgeCache {
 }
 
 impl EdgeCache {
+    /// `get` (the value) and `getEntry` (the entry), one way: the memo's answer when it holds a
+    /// fresh entry, else the core's.
+    fn lookup(&self, key: JsValue, options: Option<Object>, entry: bool) -> Promise {
+        // The hot path: a fresh entry the memo holds, answered without leaving JS again.
+        let near = self.inner.near.as_ref().filter(|_| options.is_none());
+        if let Some(near) = near {
+            let hit = near.get(&key, entry);
+            if !hit.is_undefined() {
+                return hit.unchecked_into();
+            }
+        }
+        let generation = near.map(Near::generation);
+        let inner = self.inner.clone();
+        promise(async move {
+            let options = Options::read(options, "get options", GET_FIELDS)?;
+            let text = key.as_string().ok_or_else(|| error("invalid_key", "keys must be strings"))?;
+            let lookup = inner.cache.get_version(&text, options.version()?).await.map_err(|e| cache_error(&e))?;
+            Ok(match lookup {
+                Lookup::Fresh(hit) => match (&inner.near, generation) {
+                    (Some(near), Some(generation)) => near::remember(near, generation, &key, &hit, entry)?,
+                    _ if entry => entry_object(&hit)?.into(),
+                    _ => value::decode(&hit.value)?,
+                },
+                Lookup::Stale(hit, reason, usable) if entry => {
+                    let out = entry_object(&hit)?;
+                    set(&out, "status", &"stale".into());
+                    set(&out, "staleReason", &stale_reason(reason).into());
+                    set(&out, "serveWhileRevalidating", &(usable == StaleUse::WhileRevalidating).into());
+                    out.into()
+                }
+                Lookup::Stale(hit, ..) => value::decode(&hit.value)?,
+                Lookup::Miss(_) => JsValue::UNDEFINED,
+            })
+        })
+    }
+
     fn inner_cache(&self) -> Rc<dyn follow::Invalidate> {
         self.inner.clone()
     }
@@ -606,8 +634,9 @@ fn stale_object(hit: &Hit, reason: StaleReason) -> Result<JsValue, JsValue> {
     Ok(out.into())
 }
 
-/// The core's loader for a JS `loader`: its value (awaited if it is a thenable) encoded; what it
-/// threw kept in `thrown`, to become the `cause` of the error the caller sees.
+/// The core's loader for a JS `loader`, called with a [`LoaderContext`]: its value (awaited if
+/// it is a thenable) encoded, stored with what the context says (ttl, more tags, or not at all);
+/// what it threw kept in `thrown`, to become the `cause` of the error the caller sees.
 fn js_loader(
     loader: Function,
     thrown: Rc<RefCell<Option<JsValue>>>,
@@ -619,7 +648,8 @@ fn js_loader(
                 *thrown.borrow_mut() = Some(e);
                 error
             };
-            let result = loader.call0(&JsValue::NULL).map_err(failed)?;
+            let context = loader_context();
+            let result = loader.call1(&JsValue::NULL, &context).map_err(failed)?;
             // A loader that returned its value outright costs no trip through the microtask
             // queue; a promise (or any thenable) is awaited.
             let value = if is_thenable(&result) {
@@ -627,11 +657,23 @@ fn js_loader(
             } else {
                 result
             };
-            let bytes = value::encode(&value).map_err(|e| LoadError::new(describe(&e)))?;
-            Ok(Loaded::new(bytes))
+            let invalid = |e: JsValue| LoadError::new(describe(&e));
+            let bytes = value::encode(&value).map_err(invalid)?;
+            let learnt = Options::read(context.dyn_into().ok(), "loader context", CONTEXT_FIELDS).map_err(invalid)?;
+            if learnt.boolean("skipped").map_err(invalid)? {
+                return Ok(Loaded::uncacheable(bytes));
+            }
+            let mut options = SetOptions::new().tags(learnt.strings("tags").map_err(invalid)?);
+            if let Some(ttl) = learnt.duration("ttl").map_err(invalid)? {
+                options = options.ttl(ttl);
+            }
+            Ok(Loaded::new(bytes).with(options))
         })
     }
 }
+
+/// The fields of a loader's context (see `loaderContext`).
+const CONTEXT_FIELDS: &[&str] = &["ttl", "tags", "skipped", "skip"];
 
 fn is_thenable(value: &JsValue) -> bool {
     value.is_instance_of::<Promise>()

@@ -22,8 +22,8 @@ export class Near {
     this.hits = 0;
   }
 
-  // A Promise of the entry, or undefined when the core must answer.
-  get(key) {
+  // A Promise of the value (of the entry when `entry`), or undefined when the core must answer.
+  get(key, entry) {
     const slot = this.slots.get(key);
     if (slot === undefined) return undefined;
     if (Date.now() >= slot.until) {
@@ -32,12 +32,13 @@ export class Near {
     }
     this.hits++;
     const value = slot.kind === TEXT ? slot.raw : slot.kind === JSON_KIND ? JSON.parse(slot.raw) : slot.raw.slice();
-    return Promise.resolve(makeEntry(value, slot.tags.slice(), slot.version, slot.storedAt, slot.freshUntil));
+    return Promise.resolve(entry ? makeEntry(value, slot.tags.slice(), slot.version, slot.storedAt, slot.freshUntil) : value);
   }
 
-  // Remembers a fresh entry the core returned and gives the caller its entry object.
-  remember(generation, key, kind, value, json, tags, version, storedAt, freshUntil) {
-    const entry = makeEntry(value, tags, version, storedAt, freshUntil);
+  // Remembers a fresh entry the core returned and gives the caller its value (its entry object
+  // when `wantEntry`).
+  remember(generation, key, kind, value, json, tags, version, storedAt, freshUntil, wantEntry) {
+    const entry = wantEntry ? makeEntry(value, tags, version, storedAt, freshUntil) : value;
     if (generation !== this.generation || typeof key !== "string") return entry;
     const raw = kind === TEXT ? value : kind === JSON_KIND ? json : value.slice();
     const chars = key.length + raw.length;

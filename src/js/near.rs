@@ -15,9 +15,9 @@ extern "C" {
     #[wasm_bindgen(constructor)]
     fn new(max_entries: u32, max_chars: f64, recheck_ms: f64) -> Near;
 
-    /// A `Promise<Entry>` for a remembered fresh entry, else `undefined`.
+    /// A `Promise` of a remembered fresh value (of its entry when `entry`), else `undefined`.
     #[wasm_bindgen(method)]
-    pub fn get(this: &Near, key: &JsValue) -> JsValue;
+    pub fn get(this: &Near, key: &JsValue, entry: bool) -> JsValue;
 
     #[wasm_bindgen(method, getter)]
     pub fn generation(this: &Near) -> u32;
@@ -38,6 +38,7 @@ extern "C" {
         version: f64,
         stored_at: f64,
         fresh_until: f64,
+        want_entry: bool,
     ) -> JsValue;
 
     /// Drops what a write to `key` may change.
@@ -79,9 +80,9 @@ pub fn entry_object(hit: &Hit) -> Result<js_sys::Object, JsValue> {
     ))
 }
 
-/// The entry object of a fresh hit, remembered in `near` unless a write happened since
-/// `generation` was read.
-pub fn remember(near: &Near, generation: u32, key: &JsValue, hit: &Hit) -> Result<JsValue, JsValue> {
+/// The value of a fresh hit (its entry object when `entry`), remembered in `near` unless a
+/// write happened since `generation` was read.
+pub fn remember(near: &Near, generation: u32, key: &JsValue, hit: &Hit, entry: bool) -> Result<JsValue, JsValue> {
     let meta = &hit.meta;
     let value = value::decode(&hit.value)?;
     let json = value::json_text(&hit.value).map_or(JsValue::UNDEFINED, JsValue::from_str);
@@ -95,5 +96,6 @@ pub fn remember(near: &Near, generation: u32, key: &JsValue, hit: &Hit) -> Resul
         meta.version as f64,
         meta.stored_at as f64,
         meta.fresh_until as f64,
+        entry,
     ))
 }

@@ -71,15 +71,17 @@ impl Options {
         self.present(name).map(|v| v.as_f64().ok_or_else(|| self.wrong(name, "a number"))).transpose()
     }
 
-    /// A number-of-seconds field (0 up to 1000 years).
-    pub fn seconds(&self, name: &str) -> Result<Option<Duration>, JsValue> {
-        match self.number(name)? {
-            None => Ok(None),
-            Some(s) if (0.0..=31_536_000_000.0).contains(&s) => Ok(Some(Duration::from_secs_f64(s))),
-            Some(s) => {
-                Err(error("invalid_option", format!("{name} must be a number of seconds ≥ 0, not {}", shown(s))))
-            }
+    /// A duration field: a number of milliseconds, or a string of a number and a unit — `"250ms"`,
+    /// `"30s"`, `"5m"`, `"1.5h"`, `"7d"` — from 0 up to 1000 years.
+    pub fn duration(&self, name: &str) -> Result<Option<Duration>, JsValue> {
+        let Some(value) = self.present(name) else {
+            return Ok(None);
+        };
+        let ms = parse_duration(&value);
+        if (0.0..=31_536_000_000_000.0).contains(&ms) {
+            return Ok(Some(Duration::from_micros((ms * 1000.0) as u64)));
         }
+        Err(self.wrong(name, "a duration: milliseconds ≥ 0 or a string such as \"30s\", \"5m\", \"1h\""))
     }
 
     /// The `version` field: a whole number ≥ 0 that JS numbers hold exactly; 0 when absent.
@@ -109,6 +111,27 @@ impl Options {
         let array = value.dyn_into::<Array>().map_err(|_| self.wrong(name, "an array of strings"))?;
         array.iter().map(|item| item.as_string().ok_or_else(|| self.wrong(name, "an array of strings"))).collect()
     }
+}
+
+#[wasm_bindgen(inline_js = r#"
+const UNITS = { ms: 1, s: 1e3, m: 6e4, h: 36e5, d: 864e5 };
+export function parseDuration(v) {
+  if (typeof v === "number") return v;
+  const m = typeof v === "string" ? /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$/.exec(v) : null;
+  return m ? Number(m[1]) * UNITS[m[2]] : NaN;
+}
+export function loaderContext() {
+  return { ttl: undefined, tags: [], skipped: false, skip() { this.skipped = true; } };
+}
+"#)]
+extern "C" {
+    /// Milliseconds of a number (as it is) or a duration string; NaN for anything else.
+    #[wasm_bindgen(js_name = parseDuration)]
+    fn parse_duration(value: &JsValue) -> f64;
+    /// A new context for a `getOrSet` loader (bentocache's factory context does the same): it
+    /// may set `ttl`, push `tags`, or `skip()` storing the value.
+    #[wasm_bindgen(js_name = loaderContext)]
+    pub(crate) fn loader_context() -> JsValue;
 }
 
 /// `n` as JS prints it. Rust's float formatting would add 17 KB of wasm for error messages.

@@ -24,8 +24,8 @@ test("CommonJS require", () => {
       const { EdgeCache, EdgeCacheError } = require("edgecache");
       (async () => {
         const cache = new EdgeCache();
-        await cache.set("greeting", "hello", { ttl: 30, tags: ["greetings"] });
-        const entry = await cache.get("greeting");
+        await cache.set("greeting", "hello", { ttl: "30s", tags: ["greetings"] });
+        const entry = await cache.getEntry("greeting");
         let code;
         try { new EdgeCache({ ttl: 5 }); } catch (e) { code = e instanceof EdgeCacheError && e.code; }
         console.log(entry.value, entry.status, code);
@@ -38,14 +38,14 @@ test("the README's Node example runs as written", () => {
   // Its top-level awaits, in an async function; fetchArticle is the reader's own.
   const example = readmeExample("// Node (or a bundler)");
   write(dir, {
-    "readme.cjs": `const fetchArticle = async (id) => ({ id, title: "Hello" });
+    "readme.cjs": `const fetchArticle = async (id) => ({ id, title: "Hello", author: 7 });
 (async () => {
 ${example}
-console.log(JSON.stringify({ value, source, status: entry.status, records: records.length, cursor, hits, staleHits, misses }));
+console.log(JSON.stringify({ value, source, status: entry.status, tags: entry.tags.sort(), records: records.length, cursor, hits, staleHits, misses }));
 })().catch((e) => { console.error(e); process.exit(1); });`,
   });
   const out = JSON.parse(node("readme.cjs"));
-  assert.deepEqual(out, { value: { id: 1, title: "Hello" }, source: "loaded", status: "stale", records: 2, hits: 2, staleHits: 1, misses: 1 });
+  assert.deepEqual(out, { value: { id: 1, title: "Hello", author: 7 }, source: "loaded", status: "stale", tags: ["article:1", "articles", "author:7"], records: 2, hits: 3, staleHits: 1, misses: 1 });
 });
 
 test("ESM import; a loader's own error is the cause of the EdgeCacheError", () => {
@@ -53,8 +53,8 @@ test("ESM import; a loader's own error is the cause of the EdgeCacheError", () =
     "esm.mjs": `
       import { EdgeCache, EdgeCacheError } from "edgecache";
       const cache = new EdgeCache();
-      const first = await cache.getOrSet("k", async () => ({ n: 1 }), { ttl: 60 });
-      const again = await cache.getOrSet("k", async () => ({ n: 2 }), { ttl: 60 });
+      const first = await cache.getOrSet("k", async () => ({ n: 1 }), { ttl: 60_000 });
+      const again = await cache.getOrSet("k", async () => ({ n: 2 }), { ttl: 60_000 });
       const mine = new Error("database down");
       const failure = await cache.getOrSet("other", async () => { throw mine; }).catch((e) => e);
       console.log(first.source, again.source, again.value.n, failure instanceof EdgeCacheError, failure.code, failure.cause === mine);`,
@@ -88,8 +88,8 @@ test("an esbuild browser bundle finds its wasm (one step: --loader:.wasm=file an
       import wasm from "edgecache/web/edgecache_bg.wasm";
       await init({ module_or_path: wasm });
       const cache = new EdgeCache();
-      const loaded = await cache.getOrSet("k", () => "from the loader", { ttl: 60 });
-      const again = await cache.getOrSet("k", () => "never", { ttl: 60 });
+      const loaded = await cache.getOrSet("k", () => "from the loader", { ttl: 60_000 });
+      const again = await cache.getOrSet("k", () => "never", { ttl: 60_000 });
       document.body.textContent = [loaded.value, loaded.source, again.source].join(" ");`,
   });
   execFileSync(bin("esbuild"), ["page.js", "--bundle", "--format=esm", "--platform=browser", "--loader:.wasm=file", "--outdir=dist"], { cwd: dir, stdio: "pipe" });

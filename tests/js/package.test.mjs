@@ -24,38 +24,38 @@ async function throwsCode(promiseOrFn, code) {
 
 test("values come back as they were given: strings, Uint8Arrays, JSON", async () => {
   const cache = new EdgeCache();
-  await cache.set("s", "héllo", { ttl: 60 });
-  await cache.set("b", new Uint8Array([0, 255, 7]), { ttl: 60 });
-  await cache.set("j", { a: [1, "two", null], n: 3.5 }, { ttl: 60 });
-  assert.equal((await cache.get("s")).value, "héllo");
-  assert.deepEqual((await cache.get("b")).value, new Uint8Array([0, 255, 7]));
-  assert.deepEqual((await cache.get("j")).value, { a: [1, "two", null], n: 3.5 });
+  await cache.set("s", "héllo", { ttl: 60_000 });
+  await cache.set("b", new Uint8Array([0, 255, 7]), { ttl: 60_000 });
+  await cache.set("j", { a: [1, "two", null], n: 3.5 }, { ttl: 60_000 });
+  assert.equal(await cache.get("s"), "héllo");
+  assert.deepEqual(await cache.get("b"), new Uint8Array([0, 255, 7]));
+  assert.deepEqual(await cache.get("j"), { a: [1, "two", null], n: 3.5 });
   assert.equal(await cache.get("absent"), undefined);
-  const entry = await cache.get("s");
+  const entry = await cache.getEntry("s");
   assert.equal(entry.status, "fresh");
   assert.ok(entry.freshUntil > entry.storedAt);
 });
 
 test("TTLs (fractions of a second included) and stale windows", async () => {
   const cache = new EdgeCache();
-  await cache.set("k", "v", { ttl: 0.05, staleWhileRevalidate: 10 });
+  await cache.set("k", "v", { ttl: 50, staleWhileRevalidate: "10s" });
   await sleep(80);
-  const stale = await cache.get("k");
+  const stale = await cache.getEntry("k");
   assert.equal(stale.status, "stale");
   assert.equal(stale.staleReason, "expired");
   assert.equal(stale.serveWhileRevalidating, true);
-  await cache.set("gone", "v", { ttl: 0.05 });
+  await cache.set("gone", "v", { ttl: 50 });
   await sleep(80);
   assert.equal(await cache.get("gone"), undefined);
 });
 
 test("tags, keys, prefixes and everything, hard and soft; versions", async () => {
   const cache = new EdgeCache({ stampMemo: 0 });
-  await cache.set("article:1", "a1", { tags: ["articles"], staleWhileRevalidate: 60 });
+  await cache.set("article:1", "a1", { tags: ["articles"], staleWhileRevalidate: "1m" });
   await cache.set("article:2", "a2", { tags: ["articles"] });
   await cache.set("user:1", "u1");
   await cache.invalidateTag("articles", { soft: true });
-  assert.equal((await cache.get("article:1")).staleReason, "soft_invalidated");
+  assert.equal((await cache.getEntry("article:1")).staleReason, "soft_invalidated");
   assert.equal(await cache.get("article:2"), undefined, "soft without a stale window is gone");
   await cache.invalidateTag("articles");
   assert.equal(await cache.get("article:1"), undefined);
@@ -64,7 +64,7 @@ test("tags, keys, prefixes and everything, hard and soft; versions", async () =>
   assert.equal(await cache.get("blog/a"), undefined);
   await throwsCode(cache.invalidatePrefix("blo"), "invalid_prefix");
   await cache.set("v", "one", { version: 1 });
-  assert.equal((await cache.get("v", { version: 1 })).value, "one");
+  assert.equal(await cache.get("v", { version: 1 }), "one");
   assert.equal(await cache.get("v", { version: 2 }), undefined);
   assert.equal(await cache.bumpVersion("v"), 1);
   assert.equal(await cache.get("v", { version: 1 }), undefined);
@@ -97,12 +97,12 @@ test("getOrSet: one load for concurrent callers, sources, stale on error", async
     await sleep(30);
     return { page: "hello" };
   };
-  const results = await Promise.all(Array.from({ length: 20 }, () => cache.getOrSet("hot", loader, { ttl: 60, tags: ["t"] })));
+  const results = await Promise.all(Array.from({ length: 20 }, () => cache.getOrSet("hot", loader, { ttl: "1m", tags: ["t"] })));
   assert.equal(loads, 1);
   assert.deepEqual(results[0].value, { page: "hello" });
   assert.equal(results.filter((r) => r.source === "coalesced").length, 19);
   assert.equal((await cache.getOrSet("hot", loader)).source, "cached");
-  await cache.set("old", "stale value", { ttl: 0.01, staleIfError: 60 });
+  await cache.set("old", "stale value", { ttl: 10, staleIfError: 60_000 });
   await sleep(30);
   const rescued = await cache.getOrSet("old", () => { throw new Error("origin down"); });
   assert.equal(rescued.source, "stale");
@@ -114,28 +114,28 @@ test("getOrSet: one load for concurrent callers, sources, stale on error", async
 
 test("getOrSet answers stale at once inside staleWhileRevalidate and after a soft purge, refreshing in the background", async () => {
   const cache = new EdgeCache();
-  await cache.getOrSet("k", () => "v1", { ttl: 0.05, staleWhileRevalidate: 60 });
+  await cache.getOrSet("k", () => "v1", { ttl: 50, staleWhileRevalidate: "1m" });
   await sleep(80);
   let loads = 0;
   const slow = (value) => () => { loads++; return sleep(300).then(() => value); };
   let started = Date.now();
-  const stale = await cache.getOrSet("k", slow("v2"), { ttl: 60, staleWhileRevalidate: 60 });
+  const stale = await cache.getOrSet("k", slow("v2"), { ttl: "1m", staleWhileRevalidate: "1m" });
   assert.ok(Date.now() - started < 150, `answered after ${Date.now() - started} ms, not at once`);
   assert.deepEqual([stale.value, stale.source, stale.status, stale.staleReason], ["v1", "stale", "stale", "expired"]);
-  for (let i = 0; i < 100 && (await cache.get("k"))?.value !== "v2"; i++) await sleep(20);
-  assert.deepEqual([(await cache.get("k")).value, loads], ["v2", 1]);
+  for (let i = 0; i < 100 && await cache.get("k") !== "v2"; i++) await sleep(20);
+  assert.deepEqual([await cache.get("k"), loads], ["v2", 1]);
   await cache.invalidateKey("k", { soft: true });
   started = Date.now();
-  const soft = await cache.getOrSet("k", slow("v3"), { ttl: 60, staleWhileRevalidate: 60 });
+  const soft = await cache.getOrSet("k", slow("v3"), { ttl: "1m", staleWhileRevalidate: "1m" });
   assert.ok(Date.now() - started < 150, `answered after ${Date.now() - started} ms, not at once`);
   assert.deepEqual([soft.value, soft.source, soft.staleReason], ["v2", "stale", "soft_invalidated"]);
-  for (let i = 0; i < 100 && (await cache.get("k"))?.value !== "v3"; i++) await sleep(20);
-  assert.equal((await cache.get("k")).value, "v3");
+  for (let i = 0; i < 100 && await cache.get("k") !== "v3"; i++) await sleep(20);
+  assert.equal(await cache.get("k"), "v3");
 });
 
 test("a stale-if-error answer says it is stale; a loader's error is the cause of load_failed", async () => {
   const cache = new EdgeCache();
-  await cache.set("old", "stale value", { ttl: 0.01, staleIfError: 60 });
+  await cache.set("old", "stale value", { ttl: 10, staleIfError: 60_000 });
   await sleep(30);
   const rescued = await cache.getOrSet("old", () => { throw new Error("origin down"); });
   assert.deepEqual([rescued.value, rescued.source, rescued.status, rescued.staleReason], ["stale value", "stale", "stale", "expired"]);
@@ -171,6 +171,38 @@ test("delete, has and clear, as on a Map; a delete costs nothing for a key never
   await cache.set("b", 2);
   await cache.clear();
   assert.deepEqual([await cache.has("a"), await cache.has("b")], [false, false]);
+});
+
+test("durations are milliseconds or strings with a unit", async () => {
+  const cache = new EdgeCache({ defaultTtl: "2h" });
+  const now = Date.now();
+  for (const [ttl, ms] of [[1500, 1500], ["250ms", 250], ["30s", 30_000], ["1.5m", 90_000], ["2h", 7_200_000], ["7d", 604_800_000], [undefined, 7_200_000]]) {
+    await cache.set("k", "v", { ttl });
+    const { freshUntil, storedAt } = await cache.getEntry("k");
+    assert.equal(freshUntil - storedAt, ms, String(ttl));
+    assert.ok(storedAt >= now);
+  }
+  for (const ttl of ["60", "5 minutes", "-1s", -1, "1w", true, Infinity]) {
+    await throwsCode(cache.set("k", "v", { ttl }), "invalid_option");
+  }
+});
+
+test("a loader's context: its ttl and tags keep the value, skip() keeps it out", async () => {
+  const cache = new EdgeCache();
+  const learnt = await cache.getOrSet("page", (ctx) => {
+    ctx.ttl = "90s";
+    ctx.tags.push("learnt");
+    return "body";
+  }, { ttl: "1m", tags: ["given"] });
+  assert.deepEqual([learnt.freshUntil - learnt.storedAt, learnt.tags.sort()], [90_000, ["given", "learnt"]]);
+  await cache.invalidateTag("learnt");
+  assert.equal(await cache.get("page"), undefined, "a tag the loader reported is purged like a given one");
+  let loads = 0;
+  const skipped = await cache.getOrSet("private", async (ctx) => { loads++; ctx.skip(); return "for this caller"; });
+  assert.deepEqual([skipped.value, skipped.source, typeof skipped.notStored], ["for this caller", "loaded", "string"]);
+  assert.equal(await cache.get("private"), undefined);
+  await cache.getOrSet("private", (ctx) => { loads++; ctx.skip(); return "again"; });
+  assert.equal(loads, 2, "nothing stored, so the next call loads again");
 });
 
 test("getOrSet is fenced: a purge during the load keeps the loaded value out of the cache", async () => {
@@ -211,21 +243,21 @@ test("bad inputs throw EdgeCacheError with a code", async () => {
   assert.equal(await cache.get("k"), undefined, "nothing was stored by the refused calls");
   // null and undefined fields are absent, as before.
   await cache.set("k", "v", { ttl: null, tags: undefined });
-  assert.equal((await cache.get("k")).value, "v");
+  assert.equal(await cache.get("k"), "v");
 });
 
 test("a bounded memory store evicts instead of growing", async () => {
   const cache = new EdgeCache({ maxBytes: 64 * 1024 });
   for (let i = 0; i < 200; i++) await cache.set(`k${i}`, "x".repeat(1000));
   assert.equal(await cache.get("k0"), undefined, "the oldest was evicted");
-  assert.equal((await cache.get("k199")).value.length, 1000);
+  assert.equal((await cache.get("k199")).length, 1000);
 });
 
 test("a Map and a Workers-KV-shaped object plug in as stores", async () => {
   const map = new Map();
   const onMap = new EdgeCache({ store: map });
   await onMap.set("k", "v", { tags: ["t"] });
-  assert.equal((await onMap.get("k")).value, "v");
+  assert.equal(await onMap.get("k"), "v");
   assert.ok([...map.keys()].some((k) => k.includes("/e/k@v0")), "entries live in the Map");
   await onMap.invalidateTag("t");
   assert.equal(await onMap.get("k"), undefined);
@@ -240,7 +272,7 @@ test("a Map and a Workers-KV-shaped object plug in as stores", async () => {
   };
   const onKv = new EdgeCache({ store: kvLike });
   await onKv.set("k", { json: true }, { tags: ["t"] });
-  assert.deepEqual((await onKv.get("k")).value, { json: true });
+  assert.deepEqual(await onKv.get("k"), { json: true });
   await onKv.invalidateTag("t", { by: "test" });
   assert.equal(await onKv.get("k"), undefined);
   assert.equal((await onKv.log()).records[0].actor, "test");
@@ -278,39 +310,39 @@ test("signPurge and verifyPurge interoperate with npm standardwebhooks both ways
 // these check it never answers differently from the core.
 test("the hot memo never serves what a write, purge or expiry changed", async () => {
   const cache = new EdgeCache();
-  const value = async (key) => (await cache.get(key))?.value;
-  await cache.set("k", "v1", { ttl: 60, tags: ["t"] });
+  const value = async (key) => await cache.get(key);
+  await cache.set("k", "v1", { ttl: "1m", tags: ["t"] });
   assert.equal(await value("k"), "v1");
   assert.equal(await value("k"), "v1", "remembered");
-  const setting = cache.set("k", "v2", { ttl: 60, tags: ["t"] }); // not awaited
+  const setting = cache.set("k", "v2", { ttl: "1m", tags: ["t"] }); // not awaited
   assert.equal(await value("k"), "v2", "a get issued after set() sees it");
   await setting;
   // A lookup that was in flight when a write began is not remembered.
   const before = cache.get("k");
-  const writing = cache.set("k", "v3", { ttl: 60, staleWhileRevalidate: 60, tags: ["t"] });
-  assert.equal((await before).value, "v2");
+  const writing = cache.set("k", "v3", { ttl: "1m", staleWhileRevalidate: "1m", tags: ["t"] });
+  assert.equal(await before, "v2");
   await writing;
   assert.equal(await value("k"), "v3");
   assert.equal(await value("k"), "v3");
   await cache.invalidateTag("t", { soft: true });
-  assert.equal((await cache.get("k")).status, "stale");
-  await cache.set("k", "v4", { ttl: 60, tags: ["t"] });
+  assert.equal((await cache.getEntry("k")).status, "stale");
+  await cache.set("k", "v4", { ttl: "1m", tags: ["t"] });
   assert.equal(await value("k"), "v4");
   await cache.invalidateTag("t");
   assert.equal(await value("k"), undefined, "a tag purge empties the memo");
-  await cache.set("k", "v5", { ttl: 60 });
-  await cache.set("other", "o", { ttl: 60 });
+  await cache.set("k", "v5", { ttl: 60_000 });
+  await cache.set("other", "o", { ttl: 60_000 });
   assert.equal(await value("k"), "v5");
   assert.equal(await value("other"), "o");
   await cache.delete("k");
   assert.equal(await value("k"), undefined);
   assert.equal(await value("other"), "o", "deleting a key keeps the others remembered");
-  await cache.getOrSet("k", () => "loaded", { ttl: 0.05 });
+  await cache.getOrSet("k", () => "loaded", { ttl: 50 });
   assert.equal(await value("k"), "loaded");
   assert.equal(await value("k"), "loaded");
   await sleep(80);
   assert.equal(await value("k"), undefined, "expired while remembered");
-  await cache.set("k", "v6", { ttl: 60 });
+  await cache.set("k", "v6", { ttl: 60_000 });
   assert.equal(await value("k"), "v6");
   assert.equal(await cache.bumpVersion("k"), 1);
   assert.equal(await value("k"), undefined, "bumpVersion invalidates every version");
@@ -318,19 +350,22 @@ test("the hot memo never serves what a write, purge or expiry changed", async ()
 
 test("memo hits hand out their own copies and count as hits", async () => {
   const cache = new EdgeCache();
-  await cache.set("j", { list: [1, 2] }, { ttl: 60, tags: ["a"] });
-  await cache.set("b", new Uint8Array([1, 2, 3]), { ttl: 60 });
+  await cache.set("j", { list: [1, 2] }, { ttl: "1m", tags: ["a"] });
+  await cache.set("b", new Uint8Array([1, 2, 3]), { ttl: 60_000 });
   for (let i = 0; i < 3; i++) {
-    const j = await cache.get("j");
+    const j = await cache.getEntry("j");
     assert.deepEqual(j.value, { list: [1, 2] });
     assert.deepEqual(j.tags, ["a"]);
     j.value.list.push(99);
     j.tags.push("mutated");
     const b = await cache.get("b");
-    assert.deepEqual(b.value, new Uint8Array([1, 2, 3]));
-    b.value[0] = 42;
+    assert.deepEqual(b, new Uint8Array([1, 2, 3]));
+    b[0] = 42;
+    const value = await cache.get("j");
+    assert.deepEqual(value, { list: [1, 2] });
+    value.list.push(100);
   }
-  assert.equal(cache.stats().hits, 6);
+  assert.equal(cache.stats().hits, 9);
   await throwsCode(cache.get(42), "invalid_key");
 });
 

@@ -29,18 +29,30 @@ pub struct SweepProgress {
 }
 
 impl<S: KvStore> Cache<S> {
+    /// Whether `key` (explicit version 0) holds a value [`get`](Self::get) would return (fresh,
+    /// or stale but still servable).
+    pub async fn contains(&self, key: &str) -> Result<bool, CacheError> {
+        Ok(!matches!(self.get(key).await?, Lookup::Miss(_)))
+    }
+
     /// Removes `key` (explicit version 0) if there is something to remove — a value stored
     /// there (fresh or stale) or a load of it under way in this instance — by a hard
     /// invalidation of the key, so a load racing it is fenced like any purge. Says whether a
     /// value was there. A key with nothing stored and nothing loading costs one read and no
     /// write.
     pub async fn delete(&self, key: &str) -> Result<bool, CacheError> {
-        let present = !matches!(self.get(key).await?, Lookup::Miss(_));
-        if !present && !self.flights.is_loading(&self.keys.entry(key, 0)) {
-            return Ok(false);
-        }
-        self.invalidate(Invalidation::key(key.to_owned()).by("delete")).await?;
+        let present = self.contains(key).await?;
+        self.delete_found(key, present).await?;
         Ok(present)
+    }
+
+    /// [`delete`](Self::delete) for a caller that has just looked `key` up itself (`present`:
+    /// whether it found a value), as a front with its own lookup path does.
+    pub async fn delete_found(&self, key: &str, present: bool) -> Result<(), CacheError> {
+        if present || self.flights.is_loading(&self.keys.entry(key, 0)) {
+            self.invalidate(Invalidation::key(key.to_owned()).by("delete")).await?;
+        }
+        Ok(())
     }
 
     /// Applies an invalidation: new stamps for each scope (hard: 2 writes, soft: 1; a key scope's

@@ -30,7 +30,7 @@ use stats::{Counter, Counters};
 use crate::core::clock::{Clock, Millis};
 use crate::core::entry::{Captured, EntryMeta, Envelope};
 use crate::core::error::{CacheError, LoadError};
-use crate::core::freshness::{judge, Freshness};
+use crate::core::freshness::{judge, Freshness, StaleUse};
 use crate::core::keys::{segment_prefixes, KeySpace, Scope};
 use crate::core::stamp::{new_stamp, parse_stamp, stamp_time, SplitMix64};
 use crate::core::store::{KvStore, KvTtl, PutOptions, StoreError};
@@ -45,6 +45,17 @@ pub(crate) enum StampOrigin {
     Purge,
     /// The first use of a scope.
     FirstUse,
+}
+
+/// Where a fill begins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Start {
+    /// With a lookup; a stale value stands in only if loading fails.
+    Lookup,
+    /// With a lookup; a stale value servable while revalidating is the answer.
+    LookupServingStale,
+    /// With the load (the caller looked already).
+    Load,
 }
 
 /// How a wait for another call's load ended.
@@ -253,7 +264,19 @@ impl<S: KvStore> Cache<S> {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<Loaded, LoadError>>,
     {
-        self.fetch(key, options, loader, true).await
+        self.fetch(key, options, loader, Start::Lookup).await
+    }
+
+    /// [`get_or_set`](Self::get_or_set), except that a stale value the caller may serve while
+    /// revalidating is returned at once, without running the loader
+    /// ([`Source::StaleWhileRevalidating`]): the caller answers with it and refreshes the key in
+    /// the background with [`load`](Self::load).
+    pub async fn get_or_stale<F, Fut>(&self, key: &str, options: SetOptions, loader: F) -> Result<Fetched, CacheError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Loaded, LoadError>>,
+    {
+        self.fetch(key, options, loader, Start::LookupServingStale).await
     }
 
     /// Loads and stores `key` without looking it up first — for callers that already looked
@@ -265,7 +288,7 @@ impl<S: KvStore> Cache<S> {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<Loaded, LoadError>>,
     {
-        self.fetch(key, options, loader, false).await
+        self.fetch(key, options, loader, Start::Load).await
     }
 
     async fn fetch<F, Fut>(
@@ -273,7 +296,7 @@ impl<S: KvStore> Cache<S> {
         key: &str,
         options: SetOptions,
         loader: F,
-        lookup_first: bool,
+        start: Start,
     ) -> Result<Fetched, CacheError>
     where
         F: FnOnce() -> Fut,
@@ -287,9 +310,14 @@ impl<S: KvStore> Cache<S> {
         let mut first = true;
         loop {
             // After a cancelled wait, look again: the entry may have been stored meanwhile.
-            let stale = if lookup_first || !first {
+            let stale = if start != Start::Load || !first {
                 match self.get_version(key, version).await {
                     Ok(Lookup::Fresh(hit)) => return Ok(Fetched { hit, source: Source::Cached }),
+                    Ok(Lookup::Stale(hit, reason, StaleUse::WhileRevalidating))
+                        if start == Start::LookupServingStale =>
+                    {
+                        return Ok(Fetched { hit, source: Source::StaleWhileRevalidating(reason) })
+                    }
                     Ok(Lookup::Stale(hit, reason, _)) => Some((hit, reason)),
                     Ok(Lookup::Miss(_)) | Err(_) => None,
                 }

@@ -202,6 +202,11 @@ pub enum Source {
     Coalesced,
     /// Loading failed; a stale entry stood in.
     StaleOnError(StaleReason),
+    /// A stale entry inside its stale-while-revalidate window (or soft-invalidated within it),
+    /// answered at once by [`Cache::get_or_stale`](super::Cache::get_or_stale) without running
+    /// the loader: the caller refreshes it in the background with
+    /// [`Cache::load`](super::Cache::load).
+    StaleWhileRevalidating(StaleReason),
 }
 
 /// A value from [`Cache::get_or_set`](super::Cache::get_or_set).
