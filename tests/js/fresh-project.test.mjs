@@ -5,7 +5,7 @@
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { readFileSync, readdirSync } from "node:fs";
+import { mkdirSync, readFileSync, readdirSync } from "node:fs";
 import http from "node:http";
 import path from "node:path";
 import { chromium } from "playwright-core";
@@ -81,47 +81,86 @@ test("TypeScript: usage.ts under plain tsc --strict and under the tsconfig tsc -
   tsc("--noEmit", "-p", ".");
 });
 
-test("an esbuild browser bundle finds its wasm (one step: --loader:.wasm=file and init with its URL)", async () => {
-  write(dir, {
-    "page.js": `
-      import init, { EdgeCache } from "edgecache";
-      import wasm from "edgecache/web/edgecache_bg.wasm";
-      await init({ module_or_path: wasm });
-      const cache = new EdgeCache();
-      const loaded = await cache.getOrSet("k", () => "from the loader", { ttl: 60_000 });
-      const again = await cache.getOrSet("k", () => "never", { ttl: 60_000 });
-      document.body.textContent = [loaded.value, loaded.source, again.source].join(" ");`,
-  });
-  execFileSync(bin("esbuild"), ["page.js", "--bundle", "--format=esm", "--platform=browser", "--loader:.wasm=file", "--outdir=dist"], { cwd: dir, stdio: "pipe" });
-  const files = readdirSync(path.join(dir, "dist"));
-  assert.ok(files.some((f) => f.endsWith(".wasm")), files.join(", "));
+/** Serves `folder` (its index.html at /) on loopback while `run(url)` runs. */
+async function serving(folder, run) {
   const server = http.createServer((req, res) => {
-    const file = req.url === "/" ? null : path.join(dir, "dist", path.basename(req.url));
-    if (!file) {
-      res.writeHead(200, { "content-type": "text/html" });
-      return res.end('<!doctype html><body>loading</body><script type="module" src="/page.js"></script>');
-    }
+    const name = req.url === "/" ? "index.html" : decodeURIComponent(req.url.split("?")[0]);
+    const file = path.join(folder, path.normalize(name).replace(/^(\.\.[/\\])+/, ""));
     let body;
     try {
       body = readFileSync(file);
     } catch {
       return res.writeHead(404).end();
     }
-    res.writeHead(200, { "content-type": file.endsWith(".wasm") ? "application/wasm" : "text/javascript" }).end(body);
+    const type = file.endsWith(".wasm") ? "application/wasm" : file.endsWith(".html") ? "text/html" : "text/javascript";
+    res.writeHead(200, { "content-type": type }).end(body);
   });
   await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  try {
+    return await run(`http://127.0.0.1:${server.address().port}/`);
+  } finally {
+    server.close();
+  }
+}
+
+/** What the page at `url` shows once it has run, in headless Chromium; page errors fail. */
+async function pageText(url) {
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", headless: true, args: ["--no-sandbox", "--disable-gpu"] });
   try {
     const page = await browser.newPage();
     const errors = [];
     page.on("pageerror", (e) => errors.push(String(e)));
-    await page.goto(`http://127.0.0.1:${server.address().port}/`);
+    await page.goto(url);
     await page.waitForFunction(() => document.body.textContent !== "loading", null, { timeout: 10_000 }).catch(() => {});
     assert.deepEqual(errors, []);
-    assert.equal(await page.textContent("body"), "from the loader loaded cached");
+    return await page.textContent("body");
   } finally {
     await browser.close();
-    server.close();
   }
+}
+
+// The page every bundler builds: the README's one step for it, then a getOrSet miss and hit.
+const page = (setup) => `${setup}
+const cache = new EdgeCache();
+const loaded = await cache.getOrSet("k", () => "from the loader", { ttl: 60_000 });
+const again = await cache.getOrSet("k", () => "never", { ttl: 60_000 });
+document.body.textContent = [loaded.value, loaded.source, again.source].join(" ");
+`;
+const html = (script) => `<!doctype html><body>loading<script type="module" src="${script}"></script></body>`;
+
+test("an esbuild browser bundle finds its wasm (one step: --loader:.wasm=file and init with its URL)", async () => {
+  write(dir, {
+    "esbuild-page.mjs": page(`import init, { EdgeCache } from "edgecache";
+import wasm from "edgecache/web/edgecache_bg.wasm";
+await init({ module_or_path: wasm });`),
+  });
+  execFileSync(bin("esbuild"), ["esbuild-page.mjs", "--bundle", "--format=esm", "--platform=browser", "--loader:.wasm=file", "--outdir=dist-esbuild"], { cwd: dir, stdio: "pipe" });
+  write(path.join(dir, "dist-esbuild"), { "index.html": html("/esbuild-page.js") });
+  assert.ok(readdirSync(path.join(dir, "dist-esbuild")).some((f) => f.endsWith(".wasm")));
+  assert.equal(await serving(path.join(dir, "dist-esbuild"), pageText), "from the loader loaded cached");
 });
 
+const initPage = page(`import init, { EdgeCache } from "edgecache";
+await init();`);
+
+test("a Vite build finds its wasm (one step: await init())", async () => {
+  const app = path.join(dir, "vite-app");
+  mkdirSync(app, { recursive: true });
+  write(app, { "index.html": html("/main.js"), "main.js": initPage });
+  execFileSync(process.execPath, [path.join(root, "node_modules/vite/bin/vite.js"), "build", "--logLevel", "warn"], { cwd: app, stdio: "pipe" });
+  assert.ok(readdirSync(path.join(app, "dist/assets")).some((f) => f.endsWith(".wasm")));
+  assert.equal(await serving(path.join(app, "dist"), pageText), "from the loader loaded cached");
+});
+
+test("a webpack 5 build finds its wasm (one step: await init())", async () => {
+  write(dir, { "webpack-page.mjs": initPage });
+  const script = `
+    const webpack = require(${JSON.stringify(path.join(root, "node_modules/webpack"))});
+    webpack({ mode: "production", context: ${JSON.stringify(dir)}, entry: "./webpack-page.mjs",
+      output: { path: ${JSON.stringify(path.join(dir, "dist-webpack"))}, filename: "main.js", publicPath: "/" } },
+      (err, stats) => { if (err || stats.hasErrors()) { console.error(err ?? stats.toString("errors-only")); process.exit(1); } });`;
+  execFileSync(process.execPath, ["-e", script], { cwd: dir, stdio: "pipe" });
+  write(path.join(dir, "dist-webpack"), { "index.html": html("/main.js") });
+  assert.ok(readdirSync(path.join(dir, "dist-webpack")).some((f) => f.endsWith(".wasm")));
+  assert.equal(await serving(path.join(dir, "dist-webpack"), pageText), "from the loader loaded cached");
+});
