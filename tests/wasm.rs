@@ -112,7 +112,14 @@ export function kvLike() {
     async get(key) { this.calls.push("get"); return data.get(key) ?? null; },
     async put(key, value, options) { this.calls.push("put"); if (!(options.expirationTtl >= 60)) throw new Error("ttl"); data.set(key, value); },
     async delete(key) { this.calls.push("delete"); data.delete(key); },
-    async list({ prefix }) { this.calls.push("list"); return { keys: [...data.keys()].filter((k) => k.startsWith(prefix)).sort().map((name) => ({ name })), list_complete: true }; },
+    async list({ prefix, cursor, limit }) {
+      this.calls.push("list");
+      const all = [...data.keys()].filter((k) => k.startsWith(prefix)).sort();
+      const start = cursor ? Number(cursor) : 0;
+      const keys = all.slice(start, start + (limit ?? 1000));
+      const done = start + keys.length >= all.length;
+      return { keys: keys.map((name) => ({ name })), list_complete: done, cursor: done ? undefined : String(start + keys.length) };
+    },
   };
 }
 export function hasIndexedDb() { return typeof indexedDB !== "undefined"; }
@@ -157,4 +164,94 @@ async fn the_indexed_db_store_or_a_clear_refusal() {
     assert_eq!(value.as_string().as_deref(), Some("in indexeddb"), "a second cache on the same database sees it");
     resolve(again.delete("k".into())).await.unwrap();
     assert!(resolve(cache.get("k".into(), None)).await.unwrap().is_undefined());
+}
+
+#[wasm_bindgen(inline_js = r#"
+export function throwingStore() {
+  const fail = () => { throw new Error("store down"); };
+  return { get: fail, put: fail, delete: fail, list: fail };
+}
+export function skippingLoader() {
+  return (ctx) => { ctx.ttl = "2m"; ctx.tags.push("learnt"); return { loaded: true }; };
+}
+"#)]
+extern "C" {
+    #[wasm_bindgen(js_name = throwingStore)]
+    fn throwing_store() -> JsValue;
+    #[wasm_bindgen(js_name = skippingLoader)]
+    fn context_loader() -> js_sys::Function;
+}
+
+fn code(error: &JsValue) -> Option<String> {
+    field(error, "code").as_string()
+}
+
+/// Every public method, on one store: what a user calls, and what each resolves to.
+async fn every_method_on(cache: &EdgeCache) {
+    let key = |k: &str| JsValue::from_str(k);
+    let tags =
+        |t: &[&str]| object(&[("tags", t.iter().map(|t| JsValue::from_str(t)).collect::<js_sys::Array>().into())]);
+    resolve(cache.set("a:1".into(), "one".into(), Some(tags(&["t"])))).await.unwrap();
+    assert_eq!(resolve(cache.get(key("a:1"), None)).await.unwrap().as_string().as_deref(), Some("one"));
+    let entry = resolve(cache.get_entry(key("a:1"), None)).await.unwrap();
+    assert_eq!(field(&entry, "status").as_string().as_deref(), Some("fresh"));
+    assert_eq!(resolve(cache.has("a:1".into())).await.unwrap(), JsValue::TRUE);
+    let fetched = resolve(cache.get_or_set("b".into(), context_loader(), None)).await.unwrap();
+    assert_eq!(field(&fetched, "source").as_string().as_deref(), Some("loaded"));
+    let fetched_tags = js_sys::Array::from(&field(&fetched, "tags"));
+    assert!(fetched_tags.includes(&"learnt".into(), 0));
+    let lifetime = field(&fetched, "freshUntil").as_f64().unwrap() - field(&fetched, "storedAt").as_f64().unwrap();
+    assert_eq!(lifetime, 120_000.0, "the loader's context set the ttl");
+    resolve(cache.invalidate_tag("learnt".into(), None)).await.unwrap();
+    assert!(resolve(cache.get(key("b"), None)).await.unwrap().is_undefined());
+    resolve(cache.invalidate_prefix("a:".into(), Some(object(&[("soft", true.into())])))).await.unwrap();
+    let soft = resolve(cache.get_entry(key("a:1"), None)).await.unwrap();
+    assert!(soft.is_undefined() || field(&soft, "staleReason").as_string().as_deref() == Some("soft_invalidated"));
+    resolve(cache.invalidate_key("a:1".into(), None)).await.unwrap();
+    assert_eq!(resolve(cache.has("a:1".into())).await.unwrap(), JsValue::FALSE);
+    resolve(cache.set("c".into(), "c".into(), None)).await.unwrap();
+    assert_eq!(resolve(cache.delete("c".into())).await.unwrap(), JsValue::TRUE);
+    assert_eq!(resolve(cache.delete("c".into())).await.unwrap(), JsValue::FALSE);
+    let version = resolve(cache.bump_version("v".into())).await.unwrap();
+    assert!(version.as_f64().unwrap() >= 1.0);
+    resolve(cache.set("d".into(), "d".into(), None)).await.unwrap();
+    resolve(cache.invalidate_all(None)).await.unwrap();
+    resolve(cache.set("e".into(), "e".into(), None)).await.unwrap();
+    resolve(cache.clear()).await.unwrap();
+    assert!(resolve(cache.get(key("e"), None)).await.unwrap().is_undefined());
+    let page = resolve(cache.log(Some(object(&[("limit", 2.into())])))).await.unwrap();
+    assert_eq!(js_sys::Array::from(&field(&page, "records")).length(), 2);
+    let rest = resolve(cache.log(Some(object(&[("cursor", field(&page, "cursor"))])))).await.unwrap();
+    assert!(js_sys::Array::from(&field(&rest, "records")).length() >= 4);
+    let stats = cache.stats().unwrap();
+    assert!(field(&stats, "hits").as_f64().unwrap() >= 2.0);
+    assert!(field(&stats, "invalidations").as_f64().unwrap() >= 6.0);
+}
+
+#[wasm_bindgen_test]
+async fn every_method_on_every_store() {
+    every_method_on(&EdgeCache::new(None).unwrap()).await;
+    every_method_on(&EdgeCache::new(Some(object(&[("store", js_sys::Map::new().into())]))).unwrap()).await;
+    every_method_on(&EdgeCache::new(Some(object(&[("store", kv_like()), ("stampMemo", "0ms".into())]))).unwrap()).await;
+    if has_indexed_db() {
+        let store = edgecache::js::indexed_db_store("every-method").unwrap();
+        every_method_on(&EdgeCache::new(Some(object(&[("store", store), ("stampMemo", 0.into())]))).unwrap()).await;
+    }
+}
+
+/// A store whose every call throws: reads and writes reject with `store_unavailable`, nothing
+/// panics, and getOrSet still answers what its loader loaded.
+#[wasm_bindgen_test]
+async fn a_js_store_that_throws() {
+    let cache = EdgeCache::new(Some(object(&[("store", throwing_store())]))).unwrap();
+    let error = resolve(cache.get("k".into(), None)).await.unwrap_err();
+    assert_eq!(code(&error).as_deref(), Some("store_unavailable"));
+    let error = resolve(cache.set("k".into(), "v".into(), None)).await.unwrap_err();
+    assert_eq!(code(&error).as_deref(), Some("store_unavailable"));
+    let error = resolve(cache.invalidate_tag("t".into(), None)).await.unwrap_err();
+    assert_eq!(code(&error).as_deref(), Some("store_unavailable"));
+    let fetched = resolve(cache.get_or_set("k".into(), context_loader(), None)).await.unwrap();
+    assert_eq!(field(&fetched, "source").as_string().as_deref(), Some("loaded"));
+    assert!(field(&fetched, "notStored").as_string().is_some(), "says why it was not stored");
+    assert_eq!(field(&field(&fetched, "value"), "loaded"), JsValue::TRUE);
 }

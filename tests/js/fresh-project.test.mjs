@@ -164,3 +164,44 @@ test("a webpack 5 build finds its wasm (one step: await init())", async () => {
   assert.ok(readdirSync(path.join(dir, "dist-webpack")).some((f) => f.endsWith(".wasm")));
   assert.equal(await serving(path.join(dir, "dist-webpack"), pageText), "from the loader loaded cached");
 });
+
+test("IndexedDB keeps values across a page reload (esbuild bundle, Chromium)", async () => {
+  write(dir, {
+    "reload-page.mjs": `import init, { EdgeCache, indexedDbStore } from "edgecache";
+import wasm from "edgecache/web/edgecache_bg.wasm";
+await init({ module_or_path: wasm });
+const cache = new EdgeCache({ store: indexedDbStore("reload-test"), stampMemo: 0 });
+if (!sessionStorage.getItem("filled")) {
+  await cache.set("k", "kept across a reload", { ttl: "1h", tags: ["t"] });
+  sessionStorage.setItem("filled", "1");
+  location.reload();
+} else {
+  const entry = await cache.getEntry("k");
+  document.body.textContent = [await cache.get("k"), entry.tags.join(",")].join(" | ");
+}
+`,
+  });
+  execFileSync(bin("esbuild"), ["reload-page.mjs", "--bundle", "--format=esm", "--platform=browser", "--loader:.wasm=file", "--outdir=dist-reload"], { cwd: dir, stdio: "pipe" });
+  write(path.join(dir, "dist-reload"), { "index.html": html("/reload-page.js") });
+  const text = await serving(path.join(dir, "dist-reload"), async (url) => {
+    const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", headless: true, args: ["--no-sandbox", "--disable-gpu"] });
+    try {
+      const page = await browser.newPage();
+      const errors = [];
+      page.on("pageerror", (e) => errors.push(String(e)));
+      await page.goto(url);
+      let shown = "loading";
+      for (let i = 0; i < 100 && (shown === "loading" || shown === null); i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        // The reload replaces the page under us: read again until the second load has answered.
+        shown = await page.textContent("body").catch(() => "loading");
+      }
+      assert.deepEqual(errors, []);
+      assert.equal(await page.evaluate(() => sessionStorage.getItem("filled")), "1", "the first load filled and reloaded");
+      return shown;
+    } finally {
+      await browser.close();
+    }
+  });
+  assert.equal(text, "kept across a reload | t");
+});
