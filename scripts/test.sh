@@ -80,7 +80,25 @@ wasm_suite() {
   say "wasm suite in $where: ${passed} passed"
 }
 wasm_suite node wasm-pack test --node -- --features js --test wasm
-wasm_suite chromium env WASM_BINDGEN_USE_BROWSER=1 wasm-pack test --headless --chrome -- --features js --test wasm
+# wasm-bindgen-test-runner's page sometimes never gets past "Loading scripts..." in headless
+# Chromium and chromedriver waits 300 s for it (wasm-pack issue #783; measured here: 3 of 8 runs
+# of an unchanged suite, before any test ran). Each attempt is bounded; a hang is retried, up to
+# five attempts (one hang in three would fail 1 run in 250). A test that fails fails at once:
+# only a run that printed no result is retried.
+chromium_suite() {
+  local attempt
+  for attempt in 1 2 3 4 5; do
+    if timeout 120 env WASM_BINDGEN_USE_BROWSER=1 wasm-pack test --headless --chrome -- --features js --test wasm; then
+      return 0
+    fi
+    grep -qE '^test result' target/wasm-tests-chromium.txt 2>/dev/null && return 1
+    pkill -f chromedriver 2>/dev/null || true
+    pkill -f -- "--enable-automation" 2>/dev/null || true
+    echo "[test] attempt $attempt: the runner's page never loaded (no test ran); trying again"
+  done
+  return 1
+}
+wasm_suite chromium chromium_suite
 
 say "TypeScript: tsc --noEmit --strict on tests/js/usage.ts against the built declarations (the target's default lib)"
 tsc --noEmit --strict --target es2022 --module nodenext --moduleResolution nodenext tests/js/usage.ts

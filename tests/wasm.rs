@@ -123,12 +123,23 @@ export function kvLike() {
   };
 }
 export function hasIndexedDb() { return typeof indexedDB !== "undefined"; }
+export function throwingStore() {
+  const fail = () => { throw new Error("store down"); };
+  return { get: fail, put: fail, delete: fail, list: fail };
+}
+export function contextLoader() {
+  return (ctx) => { ctx.ttl = "2m"; ctx.tags.push("learnt"); return { loaded: true }; };
+}
 "#)]
 extern "C" {
     #[wasm_bindgen(js_name = kvLike)]
     fn kv_like() -> JsValue;
     #[wasm_bindgen(js_name = hasIndexedDb)]
     fn has_indexed_db() -> bool;
+    #[wasm_bindgen(js_name = throwingStore)]
+    fn throwing_store() -> JsValue;
+    #[wasm_bindgen(js_name = contextLoader)]
+    fn context_loader() -> js_sys::Function;
 }
 
 #[wasm_bindgen_test]
@@ -164,22 +175,6 @@ async fn the_indexed_db_store_or_a_clear_refusal() {
     assert_eq!(value.as_string().as_deref(), Some("in indexeddb"), "a second cache on the same database sees it");
     resolve(again.delete("k".into())).await.unwrap();
     assert!(resolve(cache.get("k".into(), None)).await.unwrap().is_undefined());
-}
-
-#[wasm_bindgen(inline_js = r#"
-export function throwingStore() {
-  const fail = () => { throw new Error("store down"); };
-  return { get: fail, put: fail, delete: fail, list: fail };
-}
-export function skippingLoader() {
-  return (ctx) => { ctx.ttl = "2m"; ctx.tags.push("learnt"); return { loaded: true }; };
-}
-"#)]
-extern "C" {
-    #[wasm_bindgen(js_name = throwingStore)]
-    fn throwing_store() -> JsValue;
-    #[wasm_bindgen(js_name = skippingLoader)]
-    fn context_loader() -> js_sys::Function;
 }
 
 fn code(error: &JsValue) -> Option<String> {
