@@ -23,13 +23,10 @@ export function withCause(error, cause) {
 extern "C" {
     #[wasm_bindgen(js_name = makeError)]
     fn make_error(code: &str, message: &str) -> JsValue;
+    /// `error` with `cause` (what a loader threw) as its `cause`, as `new Error(m, { cause })`
+    /// sets it.
     #[wasm_bindgen(js_name = withCause)]
-    fn with_cause_js(error: &JsValue, cause: &JsValue) -> JsValue;
-}
-
-/// `error` with `cause` (what a loader threw) as its `cause`, as `new Error(m, { cause })` sets it.
-pub fn with_cause(error: &JsValue, cause: &JsValue) -> JsValue {
-    with_cause_js(error, cause)
+    pub fn with_cause(error: &JsValue, cause: &JsValue) -> JsValue;
 }
 
 /// An `EdgeCacheError` with `code` and `message`.

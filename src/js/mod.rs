@@ -580,9 +580,7 @@ impl EdgeCache {
                     _ => value::decode(&hit.value)?,
                 },
                 Lookup::Stale(hit, reason, usable) if entry => {
-                    let out = entry_object(&hit)?;
-                    set(&out, "status", &"stale".into());
-                    set(&out, "staleReason", &stale_reason(reason).into());
+                    let out = stale_entry(&hit, reason)?;
                     set(&out, "serveWhileRevalidating", &(usable == StaleUse::WhileRevalidating).into());
                     out.into()
                 }
@@ -625,12 +623,18 @@ fn fetched_object(hit: &Hit, source: &str, not_stored: Option<String>) -> Result
     Ok(out.into())
 }
 
-/// A `getOrSet` result answered with a stale value (while refreshing, or because loading failed).
-fn stale_object(hit: &Hit, reason: StaleReason) -> Result<JsValue, JsValue> {
+/// The entry object of a stale hit: status "stale" and why.
+fn stale_entry(hit: &Hit, reason: StaleReason) -> Result<Object, JsValue> {
     let out = entry_object(hit)?;
-    set(&out, "source", &"stale".into());
     set(&out, "status", &"stale".into());
     set(&out, "staleReason", &stale_reason(reason).into());
+    Ok(out)
+}
+
+/// A `getOrSet` result answered with a stale value (while refreshing, or because loading failed).
+fn stale_object(hit: &Hit, reason: StaleReason) -> Result<JsValue, JsValue> {
+    let out = stale_entry(hit, reason)?;
+    set(&out, "source", &"stale".into());
     Ok(out.into())
 }
 
