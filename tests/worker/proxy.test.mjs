@@ -48,6 +48,8 @@ before(async () => {
     "/timeout": (req, res) => setTimeout(() => text(res, 200, {}, "late"), 2_000),
     "/lm": (req, res, n) => text(res, 200, { "last-modified": "Sun, 06 Nov 1994 08:49:37 GMT", date: new Date().toUTCString() }, `lm ${n}`),
     "/nothing": (req, res, n) => text(res, 200, {}, `nothing ${n}`),
+    "/cdn-malformed": (req, res, n) => text(res, 200, { "cdn-cache-control": "max-age=10000, &&&&&", "cache-control": "no-store" }, `private ${n}`),
+    "/cdn-mistyped": (req, res, n) => text(res, 200, { "cdn-cache-control": 'max-age="10000"', "cache-control": "no-store" }, `private ${n}`),
   });
   edge = await startWorker(origin.url, { MAX_BODY_BYTES: "1000", ORIGIN_TIMEOUT_MS: "500" });
 });
@@ -104,6 +106,16 @@ test("CDN-Cache-Control and s-maxage take precedence at the edge; Expires and Ag
   const aged = await get("/aged");
   assert.ok(aged.status.ttl <= 60, aged.status.raw);
   assert.equal(aged.res.headers.get("age"), "40");
+});
+
+test("a malformed or mistyped CDN-Cache-Control is ignored whole: Cache-Control's no-store holds", async () => {
+  for (const path of ["/cdn-malformed", "/cdn-mistyped"]) {
+    const first = await get(path);
+    const second = await get(path);
+    assert.deepEqual([first.body, second.body], ["private 1", "private 2"], path);
+    assert.equal(second.status.hit, false);
+    assert.equal(second.status.detail, "no-store", second.status.raw);
+  }
 });
 
 test("short TTLs expire exactly (under KV's 60 s minimum)", async () => {

@@ -36,6 +36,45 @@ impl Directives {
         Self(out)
     }
 
+    /// A targeted cache-control field (`CDN-Cache-Control`, RFC 9213), which must be a
+    /// Structured Field Dictionary (RFC 9651): `None` when it is not one, or when a directive
+    /// that takes delta-seconds (`max-age`, `s-maxage`, `stale-while-revalidate`,
+    /// `stale-if-error`) has anything but a non-negative integer. RFC 9213 §2.1 has the field
+    /// ignored whole when it does not parse; a mistyped lifetime is treated the same way here,
+    /// so a malformed field can never override the origin's `Cache-Control` (a `no-store`
+    /// there, say). A flag set to `?0` is absent.
+    ///
+    /// ```
+    /// use edgecache::core::http::Directives;
+    /// let d = Directives::parse_targeted("max-age=600, stale-while-revalidate=30").unwrap();
+    /// assert_eq!((d.seconds("max-age"), d.seconds("stale-while-revalidate")), (Some(600), Some(30)));
+    /// assert!(Directives::parse_targeted("max-age=10000, &&&&&").is_none());
+    /// assert!(Directives::parse_targeted(r#"max-age="60""#).is_none());
+    /// ```
+    #[must_use]
+    pub fn parse_targeted(value: &str) -> Option<Self> {
+        const DELTA_SECONDS: [&str; 4] = ["max-age", "s-maxage", "stale-while-revalidate", "stale-if-error"];
+        let dictionary = sfv::Parser::new(value).parse::<sfv::Dictionary>().ok()?;
+        let mut out = Vec::with_capacity(dictionary.len());
+        for (name, member) in &dictionary {
+            let name = name.as_str();
+            let bare = match member {
+                sfv::ListEntry::Item(item) => Some(&item.bare_item),
+                sfv::ListEntry::InnerList(_) => None,
+            };
+            let value = match bare {
+                Some(sfv::BareItem::Integer(n)) if i64::from(*n) >= 0 => Some(i64::from(*n).to_string()),
+                _ if DELTA_SECONDS.contains(&name) => return None,
+                Some(sfv::BareItem::Boolean(false)) => continue,
+                Some(sfv::BareItem::String(text)) => Some(text.as_str().to_owned()),
+                Some(sfv::BareItem::Token(token)) => Some(token.as_str().to_owned()),
+                _ => None,
+            };
+            out.push((name.to_owned(), value));
+        }
+        Some(Self(out))
+    }
+
     /// Whether the directive is present.
     #[must_use]
     pub fn has(&self, name: &str) -> bool {

@@ -78,10 +78,13 @@ pub fn decide(
     if !(200..=599).contains(&status) || status == 206 || status == 304 {
         return Decision::Bypass("status");
     }
-    // RFC 9213: a targeted field replaces Cache-Control for the caches it targets.
-    let (directives, source) = [("cdn-cache-control", "cdn-cache-control"), ("surrogate-control", "surrogate-control")]
-        .iter()
-        .find_map(|(name, source)| header(response, name).map(|v| (Directives::parse(v), *source)))
+    // RFC 9213: a targeted field replaces Cache-Control for the caches it targets; one that is
+    // not a valid Structured Field Dictionary is ignored whole. Surrogate-Control, older, has
+    // Cache-Control's syntax.
+    let (directives, source) = header(response, "cdn-cache-control")
+        .and_then(Directives::parse_targeted)
+        .map(|d| (d, "cdn-cache-control"))
+        .or_else(|| header(response, "surrogate-control").map(|v| (Directives::parse(v), "surrogate-control")))
         .unwrap_or_else(|| (Directives::parse(header(response, "cache-control").unwrap_or("")), "cache-control"));
     let origin_cc = Directives::parse(header(response, "cache-control").unwrap_or(""));
     if directives.has("no-store") || (source == "cache-control" && directives.has("private")) {
@@ -239,6 +242,34 @@ mod tests {
         assert_eq!((l.swr_ms, l.sie_ms), (0, 0));
         let l = store(200, &[("cache-control", "no-cache, stale-if-error=60")]);
         assert_eq!(l.fresh_ms, 0, "no-cache: stored, always revalidated");
+    }
+
+    #[test]
+    fn a_malformed_cdn_cache_control_is_ignored_whole_and_never_overrides_no_store() {
+        // RFC 9213 §2.1: not a Structured Field Dictionary → the field is ignored entirely, so
+        // Cache-Control decides, and its no-store holds.
+        for cdn in [
+            "max-age=10000, &&&&&",
+            "max-age=10000,",
+            "max-age=\"10000\"",
+            "max-age=10.5",
+            "max-age=-1",
+            "max-age=(1 2)",
+            "max-age=1000000000000000",
+        ] {
+            assert_eq!(
+                bypass(&[], 200, &[("cdn-cache-control", cdn), ("cache-control", "no-store")]),
+                "no-store",
+                "{cdn}"
+            );
+        }
+        // A valid one still replaces Cache-Control at the edge; huge lifetimes are capped at 2^31 s.
+        assert_eq!(
+            store(200, &[("cdn-cache-control", "max-age=600"), ("cache-control", "no-store")]).fresh_ms,
+            600_000
+        );
+        assert_eq!(store(200, &[("cdn-cache-control", "max-age=99999999999")]).fresh_ms, (1u64 << 31) * 1000);
+        assert_eq!(store(200, &[("cdn-cache-control", "no-store=?0, max-age=60")]).fresh_ms, 60_000, "?0 is absent");
     }
 
     #[test]
