@@ -48,6 +48,11 @@ before(async () => {
     "/timeout": (req, res) => setTimeout(() => text(res, 200, {}, "late"), 2_000),
     "/lm": (req, res, n) => text(res, 200, { "last-modified": "Sun, 06 Nov 1994 08:49:37 GMT", date: new Date().toUTCString() }, `lm ${n}`),
     "/nothing": (req, res, n) => text(res, 200, {}, `nothing ${n}`),
+    "/expires-invalid": (req, res, n) => {
+      const soon = new Date(Date.now() + 3_600_000).toUTCString().replace(/ 0(\d):/, " $1:"); // a one-digit hour when it has one
+      text(res, 200, { date: new Date().toUTCString(), expires: soon.replace(", ", ",  ") }, `expires-invalid ${n}`); // doubled space: never valid
+    },
+    "/age-list": (req, res, n) => text(res, 200, { "cache-control": "max-age=3600", age: "7200, 0" }, `age-list ${n}`),
     "/cdn-malformed": (req, res, n) => text(res, 200, { "cdn-cache-control": "max-age=10000, &&&&&", "cache-control": "no-store" }, `private ${n}`),
     "/cdn-mistyped": (req, res, n) => text(res, 200, { "cdn-cache-control": 'max-age="10000"', "cache-control": "no-store" }, `private ${n}`),
   });
@@ -106,6 +111,15 @@ test("CDN-Cache-Control and s-maxage take precedence at the edge; Expires and Ag
   const aged = await get("/aged");
   assert.ok(aged.status.ttl <= 60, aged.status.raw);
   assert.equal(aged.res.headers.get("age"), "40");
+});
+
+test("an invalid Expires or a list in Age is stale on arrival, never fresh", async () => {
+  for (const path of ["/expires-invalid", "/age-list"]) {
+    await get(path);
+    const second = await get(path);
+    assert.equal(second.status.hit, false, `${path}: ${second.status.raw}`);
+    assert.equal(second.body, `${path.slice(1)} 2`, "refetched from the origin");
+  }
 });
 
 test("a malformed or mistyped CDN-Cache-Control is ignored whole: Cache-Control's no-store holds", async () => {

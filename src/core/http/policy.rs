@@ -130,7 +130,15 @@ pub fn decide(
             None => return Decision::Bypass("no-lifetime"),
         },
     };
-    let age_header = header(response, "age").and_then(|a| a.trim().parse::<u64>().ok()).unwrap_or(0) * 1000;
+    // RFC 9111 §5.1: Age is one non-negative integer (capped at 2^31 s). Anything else — a list,
+    // two field lines joined by ", ", a sign — is treated conservatively: stale on arrival.
+    let age_header = match header(response, "age").map(str::trim) {
+        None => 0,
+        Some(a) if !a.is_empty() && a.bytes().all(|b| b.is_ascii_digit()) => {
+            a.parse::<u64>().unwrap_or(u64::MAX).min(1 << 31) * 1000
+        }
+        Some(_) => lifetime,
+    };
     let apparent = date.map_or(0, |d| now.saturating_sub(d));
     let age_ms = age_header.max(apparent);
     let window = |name: &str| directives.seconds(name).or_else(|| origin_cc.seconds(name)).unwrap_or(0) * 1000;
@@ -270,6 +278,25 @@ mod tests {
         );
         assert_eq!(store(200, &[("cdn-cache-control", "max-age=99999999999")]).fresh_ms, (1u64 << 31) * 1000);
         assert_eq!(store(200, &[("cdn-cache-control", "no-store=?0, max-age=60")]).fresh_ms, 60_000, "?0 is absent");
+    }
+
+    #[test]
+    fn an_invalid_age_or_expires_is_stale_on_arrival() {
+        for age in ["7200, 0", "0, 7200", "-1", "1.5", "", "abc"] {
+            assert_eq!(store(200, &[("cache-control", "max-age=3600"), ("age", age)]).fresh_ms, 0, "Age: {age}");
+        }
+        assert_eq!(store(200, &[("cache-control", "max-age=3600"), ("age", "600")]).fresh_ms, 3_000_000);
+        let date = "Sun, 09 Sep 2001 01:46:40 GMT"; // the tests' `now`
+        for expires in [
+            "Sun, 09 Sep 2001 1:46:40 GMT",
+            "Sun,  09 Sep 2001 02:46:40 GMT",
+            "Sun 09 Sep 2001 02:46:40 GMT",
+            "Sun, 09-Sep-2001 02:46:40 GMT",
+            "Sun, 09 Sep 2001 02:46:40 GMT, Sun, 09 Sep 2001 03:46:40 GMT",
+        ] {
+            assert_eq!(store(200, &[("date", date), ("expires", expires)]).fresh_ms, 0, "Expires: {expires}");
+        }
+        assert_eq!(store(200, &[("date", date), ("expires", "sun, 09 SEP 2001 02:46:40 gmt")]).fresh_ms, 3_600_000);
     }
 
     #[test]
