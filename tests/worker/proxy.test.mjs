@@ -52,6 +52,8 @@ before(async () => {
       const soon = new Date(Date.now() + 3_600_000).toUTCString().replace(/ 0(\d):/, " $1:"); // a one-digit hour when it has one
       text(res, 200, { date: new Date().toUTCString(), expires: soon.replace(", ", ",  ") }, `expires-invalid ${n}`); // doubled space: never valid
     },
+    "/huge-max-age": (req, res, n) => text(res, 200, { "cache-control": "max-age=99999999999" }, `huge ${n}`),
+    "/huge-cdn-max-age": (req, res, n) => text(res, 200, { "cdn-cache-control": "max-age=2147483648" }, `huge-cdn ${n}`),
     "/age-list": (req, res, n) => text(res, 200, { "cache-control": "max-age=3600", age: "7200, 0" }, `age-list ${n}`),
     "/cdn-malformed": (req, res, n) => text(res, 200, { "cdn-cache-control": "max-age=10000, &&&&&", "cache-control": "no-store" }, `private ${n}`),
     "/cdn-mistyped": (req, res, n) => text(res, 200, { "cdn-cache-control": 'max-age="10000"', "cache-control": "no-store" }, `private ${n}`),
@@ -119,6 +121,15 @@ test("an invalid Expires or a list in Age is stale on arrival, never fresh", asy
     const second = await get(path);
     assert.equal(second.status.hit, false, `${path}: ${second.status.raw}`);
     assert.equal(second.body, `${path.slice(1)} 2`, "refetched from the origin");
+  }
+});
+
+test("huge max-age values are reused (capped at 2^31 s), in Cache-Control and CDN-Cache-Control", async () => {
+  for (const path of ["/huge-max-age", "/huge-cdn-max-age"]) {
+    await get(path);
+    const second = await get(path);
+    assert.equal(second.status.hit, true, `${path}: ${second.status.raw}`);
+    assert.equal(second.status.ttl > 2_000_000_000, true, second.status.raw);
   }
 });
 

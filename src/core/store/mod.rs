@@ -21,6 +21,10 @@ use super::clock::Millis;
 
 /// Workers KV refuses an `expirationTtl` under 60 seconds.
 pub const MIN_TTL_SECS: u32 = 60;
+/// The longest TTL Workers KV takes: workerd reads `expirationTtl` as a 32-bit signed integer
+/// and refuses more (measured: 2^31 s fails "Value out of range"). Longer lifetimes (up to the
+/// 2^31 s RFC 9111 allows) are still enforced from the entry's own timestamps.
+pub const MAX_TTL_SECS: u32 = i32::MAX as u32;
 /// Workers KV's largest page of a list call.
 pub const MAX_LIST_LIMIT: usize = 1000;
 /// Workers KV's longest key, in bytes.
@@ -28,22 +32,24 @@ pub const MAX_KEY_BYTES: usize = 512;
 /// Workers KV's largest metadata, in bytes of serialised JSON.
 pub const MAX_METADATA_BYTES: usize = 1024;
 
-/// An expiration TTL that Workers KV accepts: whole seconds, at least [`MIN_TTL_SECS`].
+/// An expiration TTL that Workers KV accepts: whole seconds, from [`MIN_TTL_SECS`] to [`MAX_TTL_SECS`].
 ///
 /// ```
 /// use edgecache::core::KvTtl;
 /// assert_eq!(KvTtl::covering_ms(1).secs(), 60);
 /// assert_eq!(KvTtl::covering_ms(90_001).secs(), 91);
+/// assert_eq!(KvTtl::covering_ms(u64::MAX).secs(), i32::MAX as u32);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct KvTtl(u32);
 
 impl KvTtl {
     /// The shortest TTL at least `ms` long that KV accepts (rounded up to whole seconds and to
-    /// the 60 s minimum). Shorter lifetimes are enforced from the entry's own timestamps.
+    /// the 60 s minimum), or KV's longest. Lifetimes outside are enforced from the entry's own
+    /// timestamps.
     #[must_use]
     pub fn covering_ms(ms: u64) -> Self {
-        let secs = ms.div_ceil(1000).min(u64::from(u32::MAX)) as u32;
+        let secs = ms.div_ceil(1000).min(u64::from(MAX_TTL_SECS)) as u32;
         Self(secs.max(MIN_TTL_SECS))
     }
 
