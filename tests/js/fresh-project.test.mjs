@@ -103,20 +103,27 @@ async function serving(folder, run) {
   }
 }
 
-/** What the page at `url` shows once it has run, in headless Chromium; page errors fail. */
-async function pageText(url) {
+/** `use(page, errors)` on a new page of headless Chromium; `errors` collects page errors. */
+async function inChromium(use) {
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", headless: true, args: ["--no-sandbox", "--disable-gpu"] });
   try {
     const page = await browser.newPage();
     const errors = [];
     page.on("pageerror", (e) => errors.push(String(e)));
+    return await use(page, errors);
+  } finally {
+    await browser.close();
+  }
+}
+
+/** What the page at `url` shows once it has run, in headless Chromium; page errors fail. */
+function pageText(url) {
+  return inChromium(async (page, errors) => {
     await page.goto(url);
     await page.waitForFunction(() => document.body.textContent !== "loading", null, { timeout: 10_000 }).catch(() => {});
     assert.deepEqual(errors, []);
     return await page.textContent("body");
-  } finally {
-    await browser.close();
-  }
+  });
 }
 
 // The page every bundler builds: the README's one step for it, then a getOrSet miss and hit.
@@ -183,12 +190,8 @@ if (!sessionStorage.getItem("filled")) {
   });
   execFileSync(bin("esbuild"), ["reload-page.mjs", "--bundle", "--format=esm", "--platform=browser", "--loader:.wasm=file", "--outdir=dist-reload"], { cwd: dir, stdio: "pipe" });
   write(path.join(dir, "dist-reload"), { "index.html": html("/reload-page.js") });
-  const text = await serving(path.join(dir, "dist-reload"), async (url) => {
-    const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", headless: true, args: ["--no-sandbox", "--disable-gpu"] });
-    try {
-      const page = await browser.newPage();
-      const errors = [];
-      page.on("pageerror", (e) => errors.push(String(e)));
+  const text = await serving(path.join(dir, "dist-reload"), (url) =>
+    inChromium(async (page, errors) => {
       await page.goto(url);
       let shown = "loading";
       for (let i = 0; i < 100 && (shown === "loading" || shown === null); i++) {
@@ -199,9 +202,7 @@ if (!sessionStorage.getItem("filled")) {
       assert.deepEqual(errors, []);
       assert.equal(await page.evaluate(() => sessionStorage.getItem("filled")), "1", "the first load filled and reloaded");
       return shown;
-    } finally {
-      await browser.close();
-    }
-  });
+    }),
+  );
   assert.equal(text, "kept across a reload | t");
 });
