@@ -87,6 +87,16 @@ pub enum CacheError {
     /// ran, so its value was returned but not stored.
     #[error("an invalidation of {0} raced the load")]
     RacedInvalidation(Scope),
+    /// The load took so long that its value may no longer be kept (entries are kept at most
+    /// the stamp TTL less an hour after their stamps were recorded, which was before the load):
+    /// returned, not stored.
+    #[error("the load took {took_ms} ms, longer than an entry may be kept ({max_ms} ms)")]
+    LoadTooLong {
+        /// How long it took.
+        took_ms: u64,
+        /// How long an entry may be kept after its stamps were recorded.
+        max_ms: u64,
+    },
     /// The loader said its value is not to be stored or shared ([`Loaded::uncacheable`]).
     ///
     /// [`Loaded::uncacheable`]: crate::core::Loaded::uncacheable

@@ -45,11 +45,17 @@ pub(crate) fn stamp_version(stamp: &str) -> Option<u64> {
     stamp.split_once('.').and_then(|(v, _)| v.parse().ok())
 }
 
-/// A stamp read from the store: anything but short printable ASCII is treated as absent (a
-/// corrupt stamp must never match a recorded one by accident, and absent never means valid).
-pub(crate) fn parse_stamp(bytes: &[u8]) -> Option<String> {
-    (!bytes.is_empty() && bytes.len() <= 96 && bytes.iter().all(|b| b.is_ascii_graphic()))
-        .then(|| String::from_utf8_lossy(bytes).into_owned())
+/// A stamp read from the store. Anything but 1-96 bytes of printable ASCII (a corrupt or foreign
+/// value) reads as `!` and a hash of its bytes: present, so it invalidates entries that recorded
+/// the scope's absence, and changing whenever its bytes do. (Absent is `None`; an entry
+/// records absence as `""`, which no stamp equals.)
+pub(crate) fn parse_stamp(bytes: &[u8]) -> String {
+    if !bytes.is_empty() && bytes.len() <= 96 && bytes.iter().all(u8::is_ascii_graphic) {
+        return String::from_utf8_lossy(bytes).into_owned();
+    }
+    // FNV-1a: stable across builds and platforms, unlike std's hasher.
+    let hash = bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    format!("!{hash:016x}")
 }
 
 #[cfg(test)]
@@ -68,12 +74,15 @@ mod tests {
     }
 
     #[test]
-    fn corrupt_stamps_read_as_absent() {
-        assert_eq!(parse_stamp(b""), None);
-        assert_eq!(parse_stamp(b"a b"), None);
-        assert_eq!(parse_stamp(&[0xff, 0x00]), None);
-        assert_eq!(parse_stamp(&[b'a'; 97]), None);
-        assert_eq!(parse_stamp(b"1f-00ab").as_deref(), Some("1f-00ab"));
+    fn corrupt_stamps_read_as_present_and_distinct() {
+        let corrupt: Vec<&[u8]> = vec![b"", b"a b", &[0xff, 0x00], &[0xff, 0x01], &[b'a'; 97]];
+        let read: Vec<String> = corrupt.iter().map(|b| parse_stamp(b)).collect();
+        for (i, stamp) in read.iter().enumerate() {
+            assert!(stamp.starts_with('!') && stamp.len() == 17, "{stamp}");
+            assert!(!read[..i].contains(stamp), "two corrupt values read alike: {stamp}");
+            assert_eq!(stamp_time(stamp), None);
+        }
+        assert_eq!(parse_stamp(b"1f-00ab"), "1f-00ab");
     }
 
     #[test]

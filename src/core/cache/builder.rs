@@ -64,6 +64,19 @@ pub(crate) struct Settings {
     pub tag_index: bool,
 }
 
+/// How much longer a stamp outlives the longest-kept entry (covers store propagation and clock
+/// skew between locations).
+pub(crate) const STAMP_MARGIN_MS: u64 = 3_600_000;
+
+impl Settings {
+    /// How long after its stamps were recorded an entry may be kept: a stamp written after that
+    /// must outlive it (an entry that recorded the stamp's absence would otherwise look valid
+    /// once it expired).
+    pub fn max_entry_life_ms(&self) -> u64 {
+        self.stamp_ttl_ms - STAMP_MARGIN_MS
+    }
+}
+
 /// Configures a [`Cache`].
 ///
 /// ```
@@ -185,7 +198,9 @@ impl<S: KvStore> CacheBuilder<S> {
         self
     }
 
-    /// TTL of stamps (default 30 days). An entry outliving its stamps becomes a miss.
+    /// TTL of stamps, renewed by each invalidation (default 30 days, at least 2 hours). Entries
+    /// are kept at most this less an hour, however long they stay fresh: a stamp must outlive
+    /// every entry that recorded its absence.
     pub fn stamp_ttl(mut self, ttl: Duration) -> Self {
         self.settings.stamp_ttl_ms = ms(ttl);
         self
@@ -229,6 +244,9 @@ impl<S: KvStore> CacheBuilder<S> {
         }
         if limits.max_key_bytes == 0 || limits.max_tag_bytes == 0 || limits.max_tag_bytes > 512 {
             return Err(CacheError::Config("key and tag limits must be 1 or more (tags at most 512)".into()));
+        }
+        if self.settings.stamp_ttl_ms < 2 * STAMP_MARGIN_MS {
+            return Err(CacheError::Config("stamp_ttl must be at least 2 hours".into()));
         }
         if limits.max_tags > 200 {
             return Err(CacheError::Config("max_tags must be at most 200".into()));

@@ -8,12 +8,12 @@ use bytes::Bytes;
 
 use super::log::{Applied, Invalidation, LogPage, LogRecord, Mode};
 use super::stats::Counter;
-use super::{Cache, Lookup, StampOrigin, Validity};
+use super::{Cache, Lookup, Validity};
 use crate::core::entry::Envelope;
 use crate::core::error::CacheError;
 use crate::core::freshness::{judge, Freshness};
 use crate::core::keys::{segment_prefixes, Scope, SEGMENT_SEPARATORS};
-use crate::core::stamp::{stamp_time, stamp_version};
+use crate::core::stamp::stamp_version;
 use crate::core::store::{KvStore, KvTtl, ListOptions, PutOptions};
 
 /// Progress of one sweep page.
@@ -71,13 +71,13 @@ impl<S: KvStore> Cache<S> {
     }
 
     /// The current purge stamps of `tags`: changed by every purge of the tag, hard or soft;
-    /// `None` for a tag never purged (stamps made on a tag's first use are not purges). Read
-    /// through the memo. Clients that remember these learn of purges by polling.
+    /// `None` for a tag never purged. Read through the memo. Clients that remember these learn
+    /// of purges by polling.
     pub async fn tag_stamps(&self, tags: &[String]) -> Result<Vec<Option<String>>, CacheError> {
         let scopes: Vec<Scope> = tags.iter().cloned().map(Scope::Tag).collect();
         let refs: Vec<&Scope> = scopes.iter().collect();
         let stamps = self.read_stamps(&refs).await?;
-        Ok(stamps.into_iter().map(|(_, any)| any.filter(|s| stamp_time(s) != Some(0))).collect())
+        Ok(stamps.into_iter().map(|(_, any)| any).collect())
     }
 
     /// The managed version of `key` (0 until first bumped).
@@ -105,7 +105,7 @@ impl<S: KvStore> Cache<S> {
                 (Scope::Key(_), Mode::Hard) => {
                     // Read past the memo: the version must not go backwards.
                     let stamp = self.store.get(&self.keys.stamps(scope)[0]).await.map_err(incomplete)?;
-                    let current = stamp.as_deref().and_then(crate::core::stamp::parse_stamp);
+                    let current = stamp.as_deref().map(crate::core::stamp::parse_stamp);
                     let current = current.as_deref().and_then(stamp_version).unwrap_or(0);
                     let next = if bump { current + 1 } else { current };
                     if bump {
@@ -115,7 +115,7 @@ impl<S: KvStore> Cache<S> {
                 }
                 _ => None,
             };
-            match self.write_stamp(scope, request.mode, version, StampOrigin::Purge).await {
+            match self.write_stamp(scope, request.mode, version).await {
                 Ok(_) => writes += if request.mode == Mode::Hard { 2 } else { 1 },
                 Err(CacheError::Store(source)) => return Err(incomplete(source)),
                 Err(other) => return Err(other),

@@ -38,15 +38,6 @@ use crate::core::store::{KvStore, KvTtl, PutOptions, StoreError};
 /// The current stamps of one scope: hard and any-purge, `None` when absent.
 type Stamps = (Option<String>, Option<String>);
 
-/// Why stamps are being written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum StampOrigin {
-    /// An invalidation.
-    Purge,
-    /// The first use of a scope.
-    FirstUse,
-}
-
 /// Where a fill begins.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Start {
@@ -80,7 +71,7 @@ enum Validity {
 /// | call | reads | writes |
 /// |---|---|---|
 /// | `get` hit | 1 get + 1 get_many of stamps (0 when memoised) | 0 |
-/// | `set` with k tags | 1 get_many of stamps (0 when memoised) | 1 entry + k index keys (+ 2 per scope never stamped before) |
+/// | `set` with k tags | 1 get_many of stamps (0 when memoised) | 1 entry + k index keys (0 with the index off) |
 /// | invalidate n scopes, hard | 0 (1 get per key scope, to keep its version) | 2n stamps + 1 log record |
 /// | invalidate n scopes, soft | 0 | n stamps + 1 log record |
 ///
@@ -248,8 +239,9 @@ impl<S: KvStore> Cache<S> {
         let value = value.into();
         self.check_entry(key, &value, &options)?;
         let scopes = scopes_of(key, &options.tags);
+        let captured_at = self.clock.now_ms();
         let captured = self.capture(&scopes).await?;
-        self.store_entry(key, value, options, captured).await.map(|hit| hit.meta)
+        self.store_entry(key, value, options, captured, captured_at).await.map(|hit| hit.meta)
     }
 
     /// Returns the fresh value at `key`, or loads, stores and returns it. Concurrent calls for one
@@ -423,7 +415,8 @@ impl<S: KvStore> Cache<S> {
                 Err(e) => Some(e),
                 Ok(()) => match self.invalidated_locally_since(epoch, &captured).await {
                     Some(scope) => Some(CacheError::RacedInvalidation(scope)),
-                    None => match self.store_entry(key, loaded.value.clone(), options.clone(), captured).await {
+                    None => match self.store_entry(key, loaded.value.clone(), options.clone(), captured, started).await
+                    {
                         Ok(hit) => return Ok(Fetched { hit, source: Source::Loaded { not_stored: None } }),
                         Err(e) => Some(e),
                     },
@@ -472,10 +465,9 @@ impl<S: KvStore> Cache<S> {
         }
         self.check_entry_options(key, options)?;
         let horizon = started.saturating_sub(self.settings.race_skew_ms);
-        for (c, created) in self.capture_marked(&late).await? {
-            // A stamp this call just created is new because the tag was never used, not
-            // because it was invalidated.
-            let raced = !created && [&c.hard, &c.any].iter().any(|s| stamp_time(s).is_none_or(|t| t >= horizon));
+        for c in self.capture(&late).await? {
+            // An absent stamp (recorded as "") means the tag was never invalidated.
+            let raced = [&c.hard, &c.any].iter().any(|s| !s.is_empty() && stamp_time(s).is_none_or(|t| t >= horizon));
             if raced {
                 return Err(CacheError::RacedInvalidation(c.scope));
             }
@@ -498,13 +490,22 @@ impl<S: KvStore> Cache<S> {
         value: Bytes,
         options: SetOptions,
         captured: Vec<Captured>,
+        captured_at: Millis,
     ) -> Result<Hit, CacheError> {
         if value.len() > self.settings.limits.max_value_bytes {
             return Err(CacheError::ValueTooLarge { len: value.len(), max: self.settings.limits.max_value_bytes });
         }
         let now = self.clock.now_ms();
+        // An absent stamp is recorded as such: the entry must be gone before a stamp written
+        // after its capture can expire, or it would look valid again (see `capture`).
+        let max_life = self.settings.max_entry_life_ms();
+        let took_ms = now.saturating_sub(captured_at);
+        if took_ms >= max_life {
+            return Err(CacheError::LoadTooLong { took_ms, max_ms: max_life });
+        }
         let meta = self.meta_for(key, &options, now);
-        let ttl = KvTtl::covering_ms(meta.usable_until().saturating_sub(now));
+        let kept_until = meta.usable_until().min(captured_at + max_life);
+        let ttl = KvTtl::covering_ms(kept_until.saturating_sub(now));
         let envelope = Envelope { meta, captured, value };
         let location = self.keys.entry(key, options.version);
         // The entry and its index keys are written together: one KV round trip of latency, not
@@ -596,7 +597,7 @@ impl<S: KvStore> Cache<S> {
                 let Some(((scope, which), bytes)) = fetched.next() else {
                     break;
                 };
-                let stamp = bytes.as_deref().and_then(parse_stamp);
+                let stamp = bytes.as_deref().map(parse_stamp);
                 self.remember(scope, which, stamp.as_deref(), now);
                 *slot = Some(stamp);
             }
@@ -605,78 +606,51 @@ impl<S: KvStore> Cache<S> {
         Ok(scopes.iter().map(|_| (values.next().flatten(), values.next().flatten())).collect())
     }
 
-    /// Records the current stamps of `scopes`, creating those that do not exist yet.
+    /// Records the current stamps of `scopes`; an absent stamp is recorded as `""`, which the
+    /// first invalidation of the scope changes. Writes nothing: a never-invalidated scope costs
+    /// no stamp, so a first fill is one entry write. Sound because a stamp outlives every entry
+    /// that recorded its absence: entries are kept at most the stamp TTL less a margin after
+    /// their capture (`store_entry`), and stores never drop stamps early (`PutOptions::pinned`).
     async fn capture(&self, scopes: &[Scope]) -> Result<Vec<Captured>, CacheError> {
-        Ok(self.capture_marked(scopes).await?.into_iter().map(|(c, _)| c).collect())
-    }
-
-    /// [`capture`](Self::capture), saying of each scope whether its stamps were created now.
-    async fn capture_marked(&self, scopes: &[Scope]) -> Result<Vec<(Captured, bool)>, CacheError> {
         let refs: Vec<&Scope> = scopes.iter().collect();
         let current = self.read_stamps(&refs).await.inspect_err(|_| self.counters.bump(Counter::StoreError))?;
-        let mut captured = Vec::with_capacity(scopes.len());
-        for (scope, (hard, any)) in scopes.iter().zip(current) {
-            let (hard, any, created) = match (hard, any) {
-                (Some(hard), Some(any)) => (hard, any, false),
-                (Some(hard), None) => {
-                    let any = self.write_stamp(scope, Mode::Soft, None, StampOrigin::FirstUse).await?.1;
-                    (hard, any, false)
-                }
-                (None, _) => {
-                    let (hard, any) = self.write_stamp(scope, Mode::Hard, Some(0), StampOrigin::FirstUse).await?;
-                    (hard, any, true)
-                }
-            };
-            captured.push((Captured { scope: scope.clone(), hard, any }, created));
-        }
-        Ok(captured)
+        Ok(scopes
+            .iter()
+            .zip(current)
+            .map(|(scope, (hard, any))| Captured {
+                scope: scope.clone(),
+                hard: hard.unwrap_or_default(),
+                any: any.unwrap_or_default(),
+            })
+            .collect())
     }
 
-    /// Writes new stamps for `scope`: both for a hard invalidation, the any-purge one for a soft
-    /// one. `version` is the managed version a key scope's hard stamp carries. Returns the
-    /// stamps now current (the hard one as memoised when untouched).
-    async fn write_stamp(
-        &self,
-        scope: &Scope,
-        mode: Mode,
-        version: Option<u64>,
-        origin: StampOrigin,
-    ) -> Result<(String, String), CacheError> {
+    /// Writes new stamps for `scope` (an invalidation): both for a hard one, the any-purge one
+    /// for a soft one. `version` is the managed version a key scope's hard stamp carries.
+    async fn write_stamp(&self, scope: &Scope, mode: Mode, version: Option<u64>) -> Result<(), CacheError> {
         let now = self.clock.now_ms();
-        // Stamps created for a scope never used before carry time 0: they are not purges, so a
-        // load that learns of them afterwards must not take them for one that raced it.
-        let stamped_at = if origin == StampOrigin::Purge { now } else { 0 };
         let [hard_key, any_key] = self.keys.stamps(scope);
-        let ttl = PutOptions::new(KvTtl::covering_ms(self.settings.stamp_ttl_ms));
-        let any = new_stamp(stamped_at, self.random());
-        let any_write = self.store.put(&any_key, Bytes::from(any.clone()), ttl.clone());
-        let hard = if mode == Mode::Hard {
-            let stamp = new_stamp(stamped_at, self.random());
+        let ttl = PutOptions::new(KvTtl::covering_ms(self.settings.stamp_ttl_ms)).pinned();
+        if mode == Mode::Hard {
+            let stamp = new_stamp(now, self.random());
             let hard = match (scope, version) {
                 (Scope::Key(_), Some(v)) => format!("{v}.{stamp}"),
                 _ => stamp,
             };
-            let hard_write = self.store.put(&hard_key, Bytes::from(hard.clone()), ttl);
-            let written = if origin == StampOrigin::Purge {
-                // In order: a purge whose hard stamp failed must leave entries as they were.
-                match hard_write.await {
-                    Ok(()) => any_write.await,
-                    Err(e) => Err(e),
-                }
-            } else {
-                // A never-used scope: nothing to leave as it was, so one round trip for both.
-                let (hard_written, any_written) = join(hard_write, any_write).await;
-                hard_written.and(any_written)
-            };
-            written.inspect_err(|_| self.counters.bump(Counter::StoreError))?;
+            // In order: a purge whose hard stamp failed must leave entries as they were.
+            self.store
+                .put(&hard_key, Bytes::from(hard.clone()), ttl.clone())
+                .await
+                .inspect_err(|_| self.counters.bump(Counter::StoreError))?;
             self.remember(scope, Which::Hard, Some(&hard), now);
-            hard
-        } else {
-            any_write.await.inspect_err(|_| self.counters.bump(Counter::StoreError))?;
-            String::new()
-        };
+        }
+        let any = new_stamp(now, self.random());
+        self.store
+            .put(&any_key, Bytes::from(any.clone()), ttl)
+            .await
+            .inspect_err(|_| self.counters.bump(Counter::StoreError))?;
         self.remember(scope, Which::Any, Some(&any), now);
-        Ok((hard, any))
+        Ok(())
     }
 
     // ---- limits -------------------------------------------------------------------------
@@ -726,11 +700,12 @@ fn compare<'s>(
 ) -> Option<Validity> {
     let mut validity = Validity::Valid;
     for (c, stamps) in captured.iter().zip(current) {
+        // An absent stamp compares as "", which is how an entry records one.
         let (hard, any) = stamps?;
-        if hard != Some(c.hard.as_str()) {
+        if hard.unwrap_or_default() != c.hard {
             return Some(Validity::Invalid(c.scope.clone()));
         }
-        if any != Some(c.any.as_str()) {
+        if any.unwrap_or_default() != c.any {
             validity = Validity::Soft;
         }
     }

@@ -18,6 +18,8 @@ struct Item {
     value: Bytes,
     expires_at: Millis,
     metadata: Option<String>,
+    /// Kept until it expires, never evicted to make room.
+    pinned: bool,
 }
 
 impl Item {
@@ -50,10 +52,18 @@ impl State {
         Some(key)
     }
 
+    /// Evicts least recently used items until `max_bytes` are held; pinned items are passed
+    /// over (moved to the recent end, so the next eviction does not meet them again first).
     fn evict_to(&mut self, max_bytes: usize) {
-        while self.bytes > max_bytes {
+        let mut passed = 0;
+        while self.bytes > max_bytes && passed < self.items.len() {
             let Some((key, item)) = self.items.pop_lru() else { break };
-            self.bytes -= item.size(&key);
+            if item.pinned {
+                self.items.push(key, item);
+                passed += 1;
+            } else {
+                self.bytes -= item.size(&key);
+            }
         }
     }
 
@@ -113,8 +123,9 @@ impl MemoryStore {
     }
 
     /// An empty store holding at most `max_bytes` (keys, values and metadata), evicting the
-    /// least recently used first. An evicted stamp reads as absent, which never makes an
-    /// entry valid, so eviction can cost hits but never correctness.
+    /// least recently used first. Values put [`pinned`](PutOptions::pinned) (the cache's
+    /// stamps) are never evicted, only expired: they count against the budget, and when they
+    /// alone exceed it the store holds them and nothing else.
     ///
     /// ```
     /// use edgecache::core::{KvStore, KvTtl, ManualClock, MemoryStore, PutOptions};
@@ -193,8 +204,8 @@ impl KvStore for MemoryStore {
                 Key::from(key)
             }
         };
-        let item = Item { value, expires_at, metadata: options.metadata };
-        if self.max_bytes.is_some_and(|max| item.size(&key) > max) {
+        let item = Item { value, expires_at, metadata: options.metadata, pinned: options.pinned };
+        if !item.pinned && self.max_bytes.is_some_and(|max| item.size(&key) > max) {
             return Ok(()); // larger than the whole store: kept nowhere, like an instant eviction
         }
         state.bytes += item.size(&key);

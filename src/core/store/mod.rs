@@ -74,12 +74,22 @@ pub struct PutOptions {
     pub ttl: KvTtl,
     /// Small JSON metadata stored beside the value and returned by `list`.
     pub metadata: Option<String>,
+    /// The value must be kept until its TTL: a store that drops values early to make room (a
+    /// bounded [`MemoryStore`]) must drop others instead. The cache pins its stamps, whose early
+    /// loss could make invalidated entries valid again.
+    pub pinned: bool,
 }
 
 impl PutOptions {
     /// A write that expires after `ttl`.
     pub fn new(ttl: KvTtl) -> Self {
-        Self { ttl, metadata: None }
+        Self { ttl, metadata: None, pinned: false }
+    }
+
+    /// Marks the write as one that must be kept until its TTL (see [`pinned`](Self::pinned)).
+    pub fn pinned(mut self) -> Self {
+        self.pinned = true;
+        self
     }
 
     /// Attaches metadata (at most [`MAX_METADATA_BYTES`]).
