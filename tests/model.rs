@@ -271,26 +271,31 @@ fn check_answer(
 /// `delay_ms` is the store's propagation bound; 0 means a strongly consistent `MemoryStore`.
 fn run(ops: Vec<Op>, instances: usize, delay_ms: u64, memo_ms: u64) -> Result<(), TestCaseError> {
     let clock = ManualClock::new(START);
+    let setup = Setup { instances, bound: 0, memo_ms, forgetful: false, sole: false };
     if delay_ms == 0 {
-        run_on(ops, MemoryStore::new(clock.clone()), clock, instances, 0, memo_ms, false)
+        run_on(ops, MemoryStore::new(clock.clone()), clock, setup)
     } else {
         let kv = SimulatedKv::new(clock.clone(), delay_ms, 42);
-        run_on(ops, kv, clock, instances, delay_ms + memo_ms, memo_ms, false)
+        run_on(ops, kv, clock, Setup { bound: delay_ms + memo_ms, ..setup })
     }
 }
 
-/// `bound` 0 demands exact answers; otherwise answers may lag the model by less than `bound`.
-/// `forgetful`: the store may drop entries (a bounded memory store, the shortest stamp TTL), so
-/// any answer may be a miss — but never a value the model has invalidated.
-fn run_on<S: KvStore + Clone>(
-    ops: Vec<Op>,
-    store: S,
-    clock: ManualClock,
+/// How the caches under test are set up.
+#[derive(Clone, Copy)]
+struct Setup {
     instances: usize,
+    /// 0 demands exact answers; otherwise answers may lag the model by less than this.
     bound: u64,
     memo_ms: u64,
+    /// The store may drop entries (a bounded memory store, the shortest stamp TTL), so any
+    /// answer may be a miss — but never a value the model has invalidated.
     forgetful: bool,
-) -> Result<(), TestCaseError> {
+    /// The one instance is its store's sole writer (the npm package's memory store).
+    sole: bool,
+}
+
+fn run_on<S: KvStore + Clone>(ops: Vec<Op>, store: S, clock: ManualClock, setup: Setup) -> Result<(), TestCaseError> {
+    let Setup { instances, bound, memo_ms, forgetful, sole } = setup;
     let strong = bound == 0;
     // Whether every stored value is still there: what a stale-on-error or a cached answer needs.
     let keeps = strong && !forgetful;
@@ -298,6 +303,7 @@ fn run_on<S: KvStore + Clone>(
         let builder =
             CacheBuilder::new(store.clone(), clock.clone()).seed(seed).stamp_memo(Duration::from_millis(memo_ms));
         let builder = if forgetful { builder.stamp_ttl(Duration::from_secs(7_200)) } else { builder };
+        let builder = if sole { builder.sole_writer() } else { builder };
         builder.build().unwrap()
     };
     let caches: Vec<_> = (0..instances).map(|i| build(1000 + i as u64)).collect();
@@ -490,8 +496,17 @@ proptest! {
     /// evicts under pressure (stamps must not be among the evicted), and lifetimes and clock
     /// moves of hours pass the shortest stamp TTL (entries must be gone before their stamps).
     #[test]
-    fn never_resurrects_when_the_store_forgets(ops in proptest::collection::vec(op(1, true), 1..80)) {
+    fn never_resurrects_when_the_store_forgets(ops in proptest::collection::vec(op(1, true), 1..80), sole in any::<bool>()) {
         let clock = ManualClock::new(START);
-        run_on(ops, MemoryStore::bounded(clock.clone(), 1_500), clock, 1, 0, 0, true)?;
+        let setup = Setup { instances: 1, bound: 0, memo_ms: 0, forgetful: true, sole };
+        run_on(ops, MemoryStore::bounded(clock.clone(), 1_500), clock, setup)?;
+    }
+
+    /// The npm package's memory store: every stamp kept by the one instance, none read back.
+    #[test]
+    fn matches_the_model_as_the_sole_writer(ops in proptest::collection::vec(op(1, false), 1..80)) {
+        let clock = ManualClock::new(START);
+        let setup = Setup { instances: 1, bound: 0, memo_ms: 0, forgetful: false, sole: true };
+        run_on(ops, MemoryStore::new(clock.clone()), clock, setup)?;
     }
 }

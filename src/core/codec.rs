@@ -32,6 +32,8 @@ pub(crate) struct Writer {
 }
 
 impl Writer {
+    /// A record of `capacity` bytes after the magic and format (its exact size keeps a stored
+    /// record from holding unused capacity).
     pub fn new(magic: &[u8; 2], format: u8, capacity: usize) -> Self {
         let mut out = Vec::with_capacity(capacity + 3);
         out.extend_from_slice(magic);
@@ -72,6 +74,16 @@ impl Writer {
         self.out.push(kind);
         self.string(text);
     }
+}
+
+/// Bytes [`Writer::uint`] takes for `n`.
+pub(crate) fn uint_len(n: u64) -> usize {
+    (64 - (n | 1).leading_zeros() as usize).div_ceil(7)
+}
+
+/// Bytes [`Writer::string`] takes for `s`.
+pub(crate) fn string_len(s: &str) -> usize {
+    uint_len(s.len() as u64) + s.len()
 }
 
 /// Reads one record's fields in the order they were written.
@@ -163,5 +175,22 @@ impl<'a> Reader<'a> {
         } else {
             Err(DecodeError::Corrupt)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lengths_are_what_the_writer_writes() {
+        for n in [0, 1, 127, 128, 16_383, 16_384, 1 << 35, u64::MAX - 1, u64::MAX] {
+            let mut w = Writer { out: Vec::new() };
+            w.uint(n);
+            assert_eq!(w.out.len(), uint_len(n), "{n}");
+        }
+        let mut w = Writer { out: Vec::new() };
+        w.string(&"é".repeat(100));
+        assert_eq!(w.out.len(), string_len(&"é".repeat(100)));
     }
 }

@@ -11,7 +11,7 @@ use bytes::Bytes;
 
 use crate::core::clock::Millis;
 pub use crate::core::codec::DecodeError;
-use crate::core::codec::{Reader, Writer};
+use crate::core::codec::{string_len, uint_len, Reader, Writer};
 use crate::core::keys::Scope;
 
 const MAGIC: &[u8; 2] = b"EC";
@@ -69,9 +69,25 @@ pub(crate) struct Envelope {
 }
 
 impl Envelope {
+    /// Bytes of the encoding after the magic and format.
+    fn encoded_len(&self) -> usize {
+        let m = &self.meta;
+        let mut len = string_len(&m.key) + uint_len(self.captured.len() as u64);
+        for n in [m.version, m.stored_at, m.fresh_until, m.stale_while_revalidate_ms, m.stale_if_error_ms] {
+            len += uint_len(n);
+        }
+        for text in [&m.etag, &m.last_modified, &m.content_type] {
+            len += 1 + text.as_deref().map_or(0, string_len);
+        }
+        for c in &self.captured {
+            len += 1 + string_len(c.scope.text().unwrap_or_default()) + string_len(&c.hard) + string_len(&c.any);
+        }
+        len + uint_len(self.value.len() as u64) + self.value.len()
+    }
+
     pub(crate) fn encode(&self) -> Bytes {
         let m = &self.meta;
-        let mut w = Writer::new(MAGIC, FORMAT, 64 + self.value.len() + m.key.len() + self.captured.len() * 48);
+        let mut w = Writer::new(MAGIC, FORMAT, self.encoded_len());
         w.string(&m.key);
         for n in [m.version, m.stored_at, m.fresh_until, m.stale_while_revalidate_ms, m.stale_if_error_ms] {
             w.uint(n);
@@ -149,9 +165,11 @@ mod tests {
     }
 
     #[test]
-    fn round_trips() {
+    fn round_trips_in_exactly_the_bytes_it_reserves() {
         let e = sample();
-        assert_eq!(Envelope::decode(&e.encode()).unwrap(), e);
+        let bytes = e.encode();
+        assert_eq!(bytes.len(), 3 + e.encoded_len());
+        assert_eq!(Envelope::decode(&bytes).unwrap(), e);
     }
 
     #[test]

@@ -12,7 +12,9 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 use super::error::error;
-use super::options::Options;
+use super::options::{Fields, Options};
+
+static FOLLOW_FIELDS: Fields = Fields::new(&["tags", "interval"]);
 use super::sleep;
 
 /// What following needs of a cache.
@@ -69,7 +71,7 @@ pub(crate) fn start(
     url: String,
     options: Option<js_sys::Object>,
 ) -> Result<FollowHandle, JsValue> {
-    let options = Options::read(options, "followEdge options", &["tags", "interval"])?;
+    let options = Options::read(options, "followEdge options", &FOLLOW_FIELDS)?;
     let tags = options.strings("tags")?;
     if tags.is_empty() || tags.len() > 100 {
         return Err(error("invalid_option", "followEdge needs 1-100 tags"));

@@ -26,7 +26,7 @@ use crate::js_clock::{random_seed, JsClock};
 use crate::js_promise::settled_or_spawned as promise;
 use error::{cache_error, error};
 use near::{entry_object, Near};
-use options::{loader_context, shown, Options};
+use options::{loader_context, shown, Fields, Options};
 use store::AnyStore;
 
 pub use follow::FollowHandle;
@@ -51,7 +51,9 @@ pub use purge::{sign_purge, verify_purge};
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &'static str = r#"
 /** Where an EdgeCache keeps its data: "memory" (default), a Map, or any object with async
- * get/put/delete/list shaped like Workers KV (a KV binding in a JS worker, your own store). */
+ * get/put/delete/list shaped like Workers KV (a KV binding in a JS worker, your own store).
+ * Your own store must keep each value until its `expirationTtl`: one that drops values early to
+ * make room could bring purged values back. */
 export type StoreOption = "memory" | Map<string, unknown> | {
   get(key: string, options?: { type: "arrayBuffer" }): Promise<ArrayBuffer | Uint8Array | string | null> | ArrayBuffer | Uint8Array | string | null;
   put(key: string, value: Uint8Array, options: { expirationTtl: number; metadata?: unknown }): Promise<void> | void;
@@ -73,7 +75,8 @@ export interface EdgeCacheOptions {
   store?: StoreOption;
   /** Budget of the memory store in bytes (least recently used out first). Default 16 MiB. */
   maxBytes?: number;
-  /** How long tag stamps are reused before re-reading a shared store. Default "1s" (0 over "memory"). */
+  /** How long tag stamps are reused before re-reading a shared store. Default "1s"; not used over
+   * "memory", whose stamps this cache alone writes and keeps. */
   stampMemo?: Duration;
 }
 export type Value = string | Uint8Array | unknown;
@@ -146,16 +149,16 @@ export interface LogPage { records: LogRecord[]; /** Present when more records r
 export interface FollowOptions { tags: string[]; /** Between polls. Default "5s", at least 50 ms. */ interval?: Duration }
 "#;
 
-const CACHE_FIELDS: &[&str] =
-    &["namespace", "defaultTtl", "staleWhileRevalidate", "staleIfError", "store", "maxBytes", "stampMemo"];
-const SET_FIELDS: &[&str] = &["ttl", "staleWhileRevalidate", "staleIfError", "tags", "version"];
-const GET_FIELDS: &[&str] = &["version"];
-const INVALIDATE_FIELDS: &[&str] = &["soft", "by"];
-const LOG_FIELDS: &[&str] = &["limit", "cursor"];
+static CACHE_FIELDS: Fields =
+    Fields::new(&["namespace", "defaultTtl", "staleWhileRevalidate", "staleIfError", "store", "maxBytes", "stampMemo"]);
+static SET_FIELDS: Fields = Fields::new(&["ttl", "staleWhileRevalidate", "staleIfError", "tags", "version"]);
+static GET_FIELDS: Fields = Fields::new(&["version"]);
+static INVALIDATE_FIELDS: Fields = Fields::new(&["soft", "by"]);
+static LOG_FIELDS: Fields = Fields::new(&["limit", "cursor"]);
 
 /// `SetOptions` from a JS set/getOrSet options object.
 fn set_options(value: Option<Object>, what: &'static str) -> Result<SetOptions, JsValue> {
-    let o = Options::read(value, what, SET_FIELDS)?;
+    let o = Options::read(value, what, &SET_FIELDS)?;
     let mut options = SetOptions::new().tags(o.strings("tags")?).version(o.version()?);
     if let Some(ttl) = o.duration("ttl")? {
         options = options.ttl(ttl);
@@ -213,6 +216,13 @@ struct Inner {
 impl Inner {
     /// Drops what a write to `key` may change in the memo.
     fn forget(&self, key: &str) {
+        if self.near.is_some() {
+            self.forget_value(&key.into());
+        }
+    }
+
+    /// [`forget`](Self::forget) for the key as JS gave it (no string crosses the boundary).
+    fn forget_value(&self, key: &JsValue) {
         if let Some(near) = &self.near {
             near.forget(key);
         }
@@ -247,7 +257,7 @@ impl EdgeCache {
     pub fn new(
         #[wasm_bindgen(unchecked_param_type = "EdgeCacheOptions")] options: Option<Object>,
     ) -> Result<EdgeCache, JsValue> {
-        let options = Options::read(options, "EdgeCache options", CACHE_FIELDS)?;
+        let options = Options::read(options, "EdgeCache options", &CACHE_FIELDS)?;
         let store = options.value("store");
         let max_bytes = match options.number("maxBytes")? {
             None => 16 << 20,
@@ -292,13 +302,11 @@ impl EdgeCache {
         }
         if let Some(memo) = options.duration("stampMemo")? {
             builder = builder.stamp_memo(memo);
-        } else if in_memory {
-            // Stamps in wasm memory are read as fast as a memo would answer.
-            builder = builder.stamp_memo(Duration::ZERO);
         }
         if in_memory {
-            // Nothing sweeps a private memory store (its LRU reclaims): no index writes.
-            builder = builder.tag_index(false);
+            // Nothing sweeps a private memory store (its LRU reclaims): no index writes. And
+            // nobody else writes it: every stamp is one this cache wrote and keeps.
+            builder = builder.tag_index(false).sole_writer();
         }
         let cache = builder.build().map_err(|e| cache_error(&e))?;
         let near = in_memory.then(|| near::for_memory_store(max_bytes));
@@ -331,18 +339,19 @@ impl EdgeCache {
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn set(
         &self,
-        key: String,
+        #[wasm_bindgen(unchecked_param_type = "string")] key: JsValue,
         #[wasm_bindgen(unchecked_param_type = "Value")] value: JsValue,
         #[wasm_bindgen(unchecked_param_type = "SetOptions")] options: Option<Object>,
     ) -> Promise {
-        self.inner.forget(&key);
+        // Once, before: the memo exists only over the memory store, where a set finishes in
+        // this call, so no lookup can remember the old value after it.
+        self.inner.forget_value(&key);
         let inner = self.inner.clone();
         promise(async move {
+            let text = key.as_string().ok_or_else(|| error("invalid_key", "keys must be strings"))?;
             let options = set_options(options, "set options")?;
             let bytes = value::encode(&value)?;
-            let stored = inner.cache.set(&key, bytes, options).await;
-            inner.forget(&key);
-            stored.map_err(|e| cache_error(&e))?;
+            inner.cache.set(&text, bytes, options).await.map_err(|e| cache_error(&e))?;
             Ok(JsValue::UNDEFINED)
         })
     }
@@ -361,23 +370,31 @@ impl EdgeCache {
         let inner = self.inner.clone();
         promise(async move {
             let options = set_options(options, "getOrSet options")?;
-            let thrown: Rc<RefCell<Option<JsValue>>> = Rc::default();
+            let outcome: Outcome = Rc::default();
             let fetched =
-                inner.cache.get_or_stale(&key, options.clone(), js_loader(loader.clone(), thrown.clone())).await;
+                inner.cache.get_or_stale(&key, options.clone(), js_loader(loader.clone(), outcome.clone())).await;
             if !matches!(fetched, Ok(Fetched { source: Source::Cached, .. })) {
                 inner.forget(&key);
             }
-            let Fetched { hit, source } = fetched.map_err(|e| match thrown.borrow_mut().take() {
-                Some(cause) if matches!(e, CacheError::Load(_)) => error::with_cause(&cache_error(&e), &cause),
-                _ => cache_error(&e),
-            })?;
+            let outcome = outcome.borrow_mut().take();
+            let Fetched { hit, source } = match fetched {
+                Ok(fetched) => fetched,
+                Err(e) => {
+                    return Err(match outcome {
+                        Some(Err(cause)) if matches!(e, CacheError::Load(_)) => {
+                            error::with_cause(&cache_error(&e), &cause)
+                        }
+                        _ => cache_error(&e),
+                    })
+                }
+            };
             let (source, not_stored) = match source {
                 Source::StaleWhileRevalidating(reason) => {
                     // Answered now; refreshed on the calls' own task type (a second one would
                     // cost wasm size). A failed refresh leaves the stale value for the next call.
                     let refresh = inner.clone();
                     let _ = promise(async move {
-                        let _ = refresh.cache.load(&key, options, js_loader(loader, Rc::default())).await;
+                        let _ = refresh.cache.load(&key, options, js_loader(loader, Outcome::default())).await;
                         refresh.forget(&key);
                         Ok(JsValue::UNDEFINED)
                     });
@@ -385,10 +402,14 @@ impl EdgeCache {
                 }
                 Source::StaleOnError(reason) => return stale_object(&hit, reason),
                 Source::Coalesced => ("coalesced", None),
-                Source::Loaded { not_stored } => ("loaded", not_stored.map(|e| e.to_string())),
+                Source::Loaded { not_stored } => {
+                    // The loader's own value: nothing to decode.
+                    let given = outcome.and_then(Result::ok);
+                    return fetched_object(&hit, given, "loaded", not_stored.map(|e| e.to_string()));
+                }
                 _ => ("cached", None),
             };
-            fetched_object(&hit, source, not_stored)
+            fetched_object(&hit, None, source, not_stored)
         })
     }
 
@@ -469,7 +490,7 @@ impl EdgeCache {
         self.inner.forget_scope(key.as_deref());
         let inner = self.inner.clone();
         promise(async move {
-            let options = Options::read(options, "invalidate options", INVALIDATE_FIELDS)?;
+            let options = Options::read(options, "invalidate options", &INVALIDATE_FIELDS)?;
             let request = request
                 .mode_of(if options.boolean("soft")? { Mode::Soft } else { Mode::Hard })
                 .by(options.string("by")?.unwrap_or_else(|| "js".into()));
@@ -525,7 +546,7 @@ impl EdgeCache {
     pub fn log(&self, #[wasm_bindgen(unchecked_param_type = "LogOptions")] options: Option<Object>) -> Promise {
         let inner = self.inner.clone();
         promise(async move {
-            let options = Options::read(options, "log options", LOG_FIELDS)?;
+            let options = Options::read(options, "log options", &LOG_FIELDS)?;
             let limit = match options.number("limit")? {
                 None => 100,
                 Some(n) if (1.0..=1000.0).contains(&n) && n.fract() == 0.0 => n as usize,
@@ -570,7 +591,7 @@ impl EdgeCache {
         let generation = near.map(Near::generation);
         let inner = self.inner.clone();
         promise(async move {
-            let options = Options::read(options, "get options", GET_FIELDS)?;
+            let options = Options::read(options, "get options", &GET_FIELDS)?;
             let text = key.as_string().ok_or_else(|| error("invalid_key", "keys must be strings"))?;
             let lookup = inner.cache.get_version(&text, options.version()?).await.map_err(|e| cache_error(&e))?;
             Ok(match lookup {
@@ -614,8 +635,16 @@ impl follow::Invalidate for Inner {
 }
 
 /// A `getOrSet` result: the entry, where it came from, and why it was not stored (if not).
-fn fetched_object(hit: &Hit, source: &str, not_stored: Option<String>) -> Result<JsValue, JsValue> {
-    let out = entry_object(hit)?;
+fn fetched_object(
+    hit: &Hit,
+    value: Option<JsValue>,
+    source: &str,
+    not_stored: Option<String>,
+) -> Result<JsValue, JsValue> {
+    let out = match value {
+        Some(value) => near::entry_with(hit, &value),
+        None => entry_object(hit)?,
+    };
     set(&out, "source", &source.into());
     if let Some(reason) = not_stored {
         set(&out, "notStored", &reason.into());
@@ -638,18 +667,22 @@ fn stale_object(hit: &Hit, reason: StaleReason) -> Result<JsValue, JsValue> {
     Ok(out.into())
 }
 
+/// What a JS loader returned (`Ok`) or threw (`Err`), once it has.
+type Outcome = Rc<RefCell<Option<Result<JsValue, JsValue>>>>;
+
 /// The core's loader for a JS `loader`, called with a [`LoaderContext`]: its value (awaited if
 /// it is a thenable) encoded, stored with what the context says (ttl, more tags, or not at all);
-/// what it threw kept in `thrown`, to become the `cause` of the error the caller sees.
+/// what it returned or threw kept in `outcome` (what it threw becomes the `cause` of the error
+/// the caller sees).
 fn js_loader(
     loader: Function,
-    thrown: Rc<RefCell<Option<JsValue>>>,
+    outcome: Outcome,
 ) -> impl FnOnce() -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Loaded, LoadError>>>> {
     move || {
         Box::pin(async move {
             let failed = |e: JsValue| {
                 let error = LoadError::new(describe(&e));
-                *thrown.borrow_mut() = Some(e);
+                *outcome.borrow_mut() = Some(Err(e));
                 error
             };
             let context = loader_context();
@@ -661,9 +694,10 @@ fn js_loader(
             } else {
                 result
             };
+            *outcome.borrow_mut() = Some(Ok(value.clone()));
             let invalid = |e: JsValue| LoadError::new(describe(&e));
             let bytes = value::encode(&value).map_err(invalid)?;
-            let learnt = Options::read(context.dyn_into().ok(), "loader context", CONTEXT_FIELDS).map_err(invalid)?;
+            let learnt = Options::read(context.dyn_into().ok(), "loader context", &CONTEXT_FIELDS).map_err(invalid)?;
             if learnt.boolean("skipped").map_err(invalid)? {
                 return Ok(Loaded::uncacheable(bytes));
             }
@@ -677,7 +711,7 @@ fn js_loader(
 }
 
 /// The fields of a loader's context (see `loaderContext`).
-const CONTEXT_FIELDS: &[&str] = &["ttl", "tags", "skipped", "skip"];
+static CONTEXT_FIELDS: Fields = Fields::new(&["ttl", "tags", "skipped", "skip"]);
 
 fn is_thenable(value: &JsValue) -> bool {
     value.is_instance_of::<Promise>()

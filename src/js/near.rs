@@ -43,7 +43,7 @@ extern "C" {
 
     /// Drops what a write to `key` may change.
     #[wasm_bindgen(method)]
-    pub fn forget(this: &Near, key: &str);
+    pub fn forget(this: &Near, key: &JsValue);
 
     /// Drops everything (an invalidation by tag, prefix or everything).
     #[wasm_bindgen(method)]
@@ -70,14 +70,13 @@ fn tags_of(hit: &Hit) -> JsValue {
 
 /// The entry object of a hit (status "fresh"; the caller overrides it for stale hits).
 pub fn entry_object(hit: &Hit) -> Result<js_sys::Object, JsValue> {
+    Ok(entry_with(hit, &value::decode(&hit.value)?))
+}
+
+/// [`entry_object`] with the value given as JS already has it.
+pub fn entry_with(hit: &Hit, value: &JsValue) -> js_sys::Object {
     let meta = &hit.meta;
-    Ok(make_entry(
-        &value::decode(&hit.value)?,
-        &tags_of(hit),
-        meta.version as f64,
-        meta.stored_at as f64,
-        meta.fresh_until as f64,
-    ))
+    make_entry(value, &tags_of(hit), meta.version as f64, meta.stored_at as f64, meta.fresh_until as f64)
 }
 
 /// The value of a fresh hit (its entry object when `entry`), remembered in `near` unless a

@@ -2,6 +2,7 @@
 //! deserializers were a tenth of the npm wasm for half a dozen small objects, and a wrong field
 //! gets a message naming the field either way.
 
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use js_sys::{Array, Object};
@@ -10,56 +11,84 @@ use wasm_bindgen::JsCast;
 
 use super::error::error;
 
-/// One options object (or none: every field absent), its unknown fields already refused.
+/// The fields an options object may have, registered with the JS reader once.
+pub(crate) struct Fields {
+    names: &'static [&'static str],
+    /// The reader's id plus one; 0 until registered. (An atomic rather than a `OnceLock`: the
+    /// same thing on single-threaded wasm, and 600 bytes smaller.)
+    id: AtomicU32,
+}
+
+impl Fields {
+    /// At most 30 names (each is a bit of the reader's answer, which is negative for errors).
+    pub const fn new(names: &'static [&'static str]) -> Self {
+        assert!(names.len() <= 30);
+        Self { names, id: AtomicU32::new(0) }
+    }
+
+    fn id(&self) -> u32 {
+        if let Some(id) = self.id.load(Ordering::Relaxed).checked_sub(1) {
+            return id;
+        }
+        // Pushed, not `join`ed (as below): one generic instantiation less in the wasm.
+        let mut joined = String::new();
+        for name in self.names {
+            joined.push_str(name);
+            joined.push(',');
+        }
+        joined.pop();
+        let id = register_fields(&joined);
+        self.id.store(id + 1, Ordering::Relaxed);
+        id
+    }
+}
+
+/// One options object (or none: every field absent), its unknown fields already refused. Read
+/// in JS in one call (`readFields`): which fields are present, their values kept there until
+/// asked for — a call costs crossings per field used, not per field known or given.
 ///
 /// ```text
-/// let options = Options::read(value, "set options", &["ttl", "tags"])?;
+/// static SET: Fields = Fields::new(&["ttl", "tags"]);
+/// let options = Options::read(value, "set options", &SET)?;
 /// let ttl = options.number("ttl")?; // None when absent, null or undefined
 /// ```
 pub(crate) struct Options {
-    /// The object's own fields, read in one pass (`Object.entries`): a call costs crossings per
-    /// field given, not per field known.
-    fields: Vec<(&'static str, JsValue)>,
+    /// Bit i: `fields.names[i]` is present (neither undefined nor null).
+    present: u32,
+    fields: &'static Fields,
     what: &'static str,
 }
 
 impl Options {
-    /// `value` must be undefined, null or an object whose own fields are all in `allowed`.
-    pub fn read(value: Option<Object>, what: &'static str, allowed: &[&'static str]) -> Result<Self, JsValue> {
-        let value = value.map(JsValue::from).filter(|v| !v.is_undefined() && !v.is_null());
-        let Some(value) = value else {
-            return Ok(Self { fields: Vec::new(), what });
-        };
-        let Some(object) = value.dyn_ref::<Object>().filter(|_| value.is_object() && !Array::is_array(&value)) else {
-            return Err(error("invalid_option", format!("{what} must be an object")));
-        };
-        let mut fields = Vec::new();
-        for entry in Object::entries(object).iter() {
-            let pair: Array = entry.unchecked_into();
-            let key = pair.get(0).as_string().unwrap_or_default();
-            let Some(&name) = allowed.iter().find(|name| **name == key) else {
+    /// `value` must be undefined, null or an object whose own fields are all in `fields`.
+    pub fn read(value: Option<Object>, what: &'static str, fields: &'static Fields) -> Result<Self, JsValue> {
+        let value = value.map_or(JsValue::UNDEFINED, JsValue::from);
+        match read_fields(&value, fields.id()) {
+            -1 => Err(error("invalid_option", format!("{what} must be an object"))),
+            -2 => {
+                let key = field_value(0).as_string().unwrap_or_default();
                 // Pushed, not `join`ed: one generic instantiation less in the wasm.
                 let mut message = format!("{what}: unknown field `{key}`, expected one of:");
-                for name in allowed {
+                for name in fields.names {
                     message.push_str(" `");
                     message.push_str(name);
                     message.push('`');
                 }
-                return Err(error("invalid_option", message));
-            };
-            fields.push((name, pair.get(1)));
+                Err(error("invalid_option", message))
+            }
+            present => Ok(Self { present: present as u32, fields, what }),
         }
-        Ok(Self { fields, what })
-    }
-
-    /// The field as given; undefined when absent.
-    pub fn value(&self, name: &str) -> JsValue {
-        self.fields.iter().find(|(field, _)| *field == name).map_or(JsValue::UNDEFINED, |(_, value)| value.clone())
     }
 
     /// The field unless it is absent, undefined or null.
     fn present(&self, name: &str) -> Option<JsValue> {
-        Some(self.value(name)).filter(|v| !v.is_undefined() && !v.is_null())
+        let index = self.fields.names.iter().position(|field| *field == name)?;
+        (self.present & (1 << index) != 0).then(|| field_value(index as u32))
+    }
+
+    /// The field as given; undefined when absent (or null).
+    pub fn value(&self, name: &str) -> JsValue {
+        self.present(name).unwrap_or(JsValue::UNDEFINED)
     }
 
     fn wrong(&self, name: &str, expected: &str) -> JsValue {
@@ -120,11 +149,50 @@ export function parseDuration(v) {
   const m = typeof v === "string" ? /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$/.exec(v) : null;
   return m ? Number(m[1]) * UNITS[m[2]] : NaN;
 }
+const lists = [];
+let values = [];
+export function registerFields(joined) {
+  lists.push(joined.split(","));
+  return lists.length - 1;
+}
+export function readFields(o, id) {
+  if (o === undefined || o === null) return 0;
+  if (typeof o !== "object" || Array.isArray(o)) return -1;
+  const names = lists[id];
+  let present = 0;
+  values = [];
+  for (const k of Object.keys(o)) {
+    const i = names.indexOf(k);
+    if (i < 0) {
+      values[0] = k;
+      return -2;
+    }
+    const v = o[k];
+    if (v !== undefined && v !== null) {
+      present |= 1 << i;
+      values[i] = v;
+    }
+  }
+  return present;
+}
+export function fieldValue(i) {
+  return values[i];
+}
 export function loaderContext() {
   return { ttl: undefined, tags: [], skipped: false, skip() { this.skipped = true; } };
 }
 "#)]
 extern "C" {
+    /// Registers a comma-joined field list; its id for `readFields`.
+    #[wasm_bindgen(js_name = registerFields)]
+    fn register_fields(joined: &str) -> u32;
+    /// The bits of the listed fields `o` has (neither undefined nor null); -1 when `o` is not a
+    /// plain object, -2 when it has a field not listed (its name is then `fieldValue(0)`).
+    #[wasm_bindgen(js_name = readFields)]
+    fn read_fields(o: &JsValue, id: u32) -> i32;
+    /// The value of field `i` of the last object read.
+    #[wasm_bindgen(js_name = fieldValue)]
+    fn field_value(i: u32) -> JsValue;
     /// Milliseconds of a number (as it is) or a duration string; NaN for anything else.
     #[wasm_bindgen(js_name = parseDuration)]
     fn parse_duration(value: &JsValue) -> f64;

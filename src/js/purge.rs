@@ -5,7 +5,10 @@ use js_sys::{Object, Reflect};
 use wasm_bindgen::prelude::*;
 
 use super::error::{error, purge_error};
-use super::options::Options;
+use super::options::{Fields, Options};
+
+static SIGN_FIELDS: Fields = Fields::new(&["id", "timestamp"]);
+static VERIFY_FIELDS: Fields = Fields::new(&["now", "tolerance"]);
 use crate::core::purge::{sign, verify, Secrets, SignedHeaders, VerifyLimits};
 
 fn secrets(text: &str) -> Result<Secrets, JsValue> {
@@ -30,7 +33,7 @@ pub fn sign_purge(
     #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] body: JsValue,
     #[wasm_bindgen(unchecked_param_type = "{ id?: string; timestamp?: number }")] options: Option<Object>,
 ) -> Result<JsValue, JsValue> {
-    let options = Options::read(options, "signPurge options", &["id", "timestamp"])?;
+    let options = Options::read(options, "signPurge options", &SIGN_FIELDS)?;
     let secrets = secrets(secrets_text)?;
     let body = body_bytes(&body)?;
     let id = options.string("id")?.unwrap_or_else(|| {
@@ -63,7 +66,7 @@ pub fn verify_purge(
     #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] body: JsValue,
     #[wasm_bindgen(unchecked_param_type = "{ now?: number; tolerance?: number }")] options: Option<Object>,
 ) -> Result<JsValue, JsValue> {
-    let options = Options::read(options, "verifyPurge options", &["now", "tolerance"])?;
+    let options = Options::read(options, "verifyPurge options", &VERIFY_FIELDS)?;
     let secrets = secrets(secrets_text)?;
     let body = body_bytes(&body)?;
     let header = |name: &str| -> Option<String> {

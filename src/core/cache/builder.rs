@@ -58,6 +58,7 @@ pub(crate) struct Settings {
     pub default_sie_ms: u64,
     pub limits: Limits,
     pub stamp_memo_ms: u64,
+    pub sole_writer: bool,
     pub stamp_ttl_ms: u64,
     pub log_ttl_ms: u64,
     pub race_skew_ms: u64,
@@ -117,6 +118,7 @@ impl<S: KvStore> CacheBuilder<S> {
                 default_sie_ms: 0,
                 limits: Limits::default(),
                 stamp_memo_ms: 1_000,
+                sole_writer: false,
                 stamp_ttl_ms: 30 * 86_400_000,
                 log_ttl_ms: 7 * 86_400_000,
                 race_skew_ms: 5_000,
@@ -174,6 +176,16 @@ impl<S: KvStore> CacheBuilder<S> {
     /// propagation delay — the documented staleness bound.
     pub fn stamp_memo(mut self, interval: Duration) -> Self {
         self.settings.stamp_memo_ms = ms(interval);
+        self
+    }
+
+    /// Declares this cache the only writer of its store (a private in-memory store; default
+    /// off). Every stamp is then one this instance wrote, so it keeps them all and never reads
+    /// one from the store: a scope it never invalidated is known to have none. The stamp memo
+    /// interval no longer applies. Wrong for a shared store: purges made elsewhere would
+    /// never be seen.
+    pub fn sole_writer(mut self) -> Self {
+        self.settings.sole_writer = true;
         self
     }
 

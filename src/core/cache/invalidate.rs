@@ -103,9 +103,13 @@ impl<S: KvStore> Cache<S> {
             let incomplete = |source| CacheError::InvalidationIncomplete { applied, total, source };
             let version = match (scope, request.mode) {
                 (Scope::Key(_), Mode::Hard) => {
-                    // Read past the memo: the version must not go backwards.
-                    let stamp = self.store.get(&self.keys.stamps(scope)[0]).await.map_err(incomplete)?;
-                    let current = stamp.as_deref().map(crate::core::stamp::parse_stamp);
+                    // Read past an interval memo: the version must not go backwards.
+                    let current = if self.settings.sole_writer {
+                        self.memo().latest(scope, super::memo::Which::Hard).map(str::to_owned)
+                    } else {
+                        let stamp = self.store.get(&self.keys.stamps(scope)[0]).await.map_err(incomplete)?;
+                        stamp.as_deref().map(crate::core::stamp::parse_stamp)
+                    };
                     let current = current.as_deref().and_then(stamp_version).unwrap_or(0);
                     let next = if bump { current + 1 } else { current };
                     if bump {

@@ -42,9 +42,15 @@ impl StampMemo {
         (now.saturating_sub(*at) < interval_ms).then_some(stamp.as_deref())
     }
 
-    /// Records `stamp` as seen at `now`.
-    pub fn put(&mut self, scope: &Scope, which: Which, stamp: Option<&str>, now: Millis) {
-        if self.hard.len() + self.any.len() >= CAPACITY {
+    /// The stamp last recorded, however long ago (`None`: absent, or never recorded).
+    pub fn latest(&self, scope: &Scope, which: Which) -> Option<&str> {
+        self.map(which).get(scope).and_then(|(stamp, _)| stamp.as_deref())
+    }
+
+    /// Records `stamp` as seen at `now`. A `bounded` memo drops everything past its capacity;
+    /// an unbounded one is the record of every stamp (a sole writer's).
+    pub fn put(&mut self, scope: &Scope, which: Which, stamp: Option<&str>, now: Millis, bounded: bool) {
+        if bounded && self.hard.len() + self.any.len() >= CAPACITY {
             self.hard.clear();
             self.any.clear();
         }
@@ -72,14 +78,17 @@ mod tests {
     fn answers_only_within_the_interval_and_per_stamp() {
         let mut memo = StampMemo::default();
         let tag = Scope::Tag("a".into());
-        memo.put(&tag, Which::Hard, Some("h1"), 1_000);
+        memo.put(&tag, Which::Hard, Some("h1"), 1_000, true);
         assert_eq!(memo.get(&tag, Which::Hard, 1_999, 1_000), Some(Some("h1")));
         assert_eq!(memo.get(&tag, Which::Hard, 2_000, 1_000), None, "expired at the interval");
         assert_eq!(memo.get(&tag, Which::Any, 1_000, 1_000), None, "the other stamp was never seen");
-        memo.put(&tag, Which::Any, None, 1_500);
+        memo.put(&tag, Which::Any, None, 1_500, true);
         assert_eq!(memo.get(&tag, Which::Any, 1_600, 1_000), Some(None), "absence is remembered too");
-        memo.put(&tag, Which::Hard, Some("h2"), 1_600);
+        memo.put(&tag, Which::Hard, Some("h2"), 1_600, true);
         assert_eq!(memo.get(&tag, Which::Hard, 1_700, 1_000), Some(Some("h2")));
         assert_eq!(memo.get(&Scope::Tag("b".into()), Which::Hard, 1_700, 1_000), None);
+        assert_eq!(memo.latest(&tag, Which::Hard), Some("h2"));
+        assert_eq!(memo.latest(&tag, Which::Any), None);
+        assert_eq!(memo.latest(&Scope::Tag("b".into()), Which::Hard), None);
     }
 }

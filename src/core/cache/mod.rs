@@ -221,14 +221,16 @@ impl<S: KvStore> Cache<S> {
     /// [`validity`](Self::validity) from the memo alone, when it holds every stamp `captured`
     /// needs (the usual case for a hot entry): compared in place, no key built or stamp copied.
     fn memoised_validity(&self, captured: &[Captured]) -> Option<Validity> {
-        let interval = self.settings.stamp_memo_ms;
-        if interval == 0 {
+        if !self.memo_on() {
             return None;
         }
         let now = self.clock.now_ms();
         let memo = self.memo();
         let known = captured.iter().map(|c| {
-            Some((memo.get(&c.scope, Which::Hard, now, interval)?, memo.get(&c.scope, Which::Any, now, interval)?))
+            Some((
+                self.memo_knows(&memo, &c.scope, Which::Hard, now)?,
+                self.memo_knows(&memo, &c.scope, Which::Any, now)?,
+            ))
         });
         compare(captured, known)
     }
@@ -240,7 +242,7 @@ impl<S: KvStore> Cache<S> {
         self.check_entry(key, &value, &options)?;
         let scopes = scopes_of(key, &options.tags);
         let captured_at = self.clock.now_ms();
-        let captured = self.capture(&scopes).await?;
+        let captured = self.capture(scopes).await?;
         self.store_entry(key, value, options, captured, captured_at).await.map(|hit| hit.meta)
     }
 
@@ -401,11 +403,11 @@ impl<S: KvStore> Cache<S> {
         expected.extend(previous_tags.into_iter().filter(|t| !options.tags.contains(t)));
         let scopes = scopes_of(key, &expected);
         // A store failure here means no fence: load anyway, but do not store.
-        let captured = self.capture(&scopes).await;
+        let captured = self.capture(scopes).await;
         self.counters.bump(Counter::Load);
         let loaded = loader().await?;
         if !loaded.cacheable {
-            let hit = Hit { meta: self.meta_for(key, &options, self.clock.now_ms()), value: loaded.value };
+            let hit = Hit { meta: self.meta_from(key, options, self.clock.now_ms()), value: loaded.value };
             return Ok(Fetched { hit, source: Source::Loaded { not_stored: Some(CacheError::Uncacheable) } });
         }
         let options = options.overlaid(loaded.options);
@@ -423,7 +425,7 @@ impl<S: KvStore> Cache<S> {
                 },
             },
         };
-        let hit = Hit { meta: self.meta_for(key, &options, self.clock.now_ms()), value: loaded.value };
+        let hit = Hit { meta: self.meta_from(key, options, self.clock.now_ms()), value: loaded.value };
         Ok(Fetched { hit, source: Source::Loaded { not_stored } })
     }
 
@@ -465,7 +467,7 @@ impl<S: KvStore> Cache<S> {
         }
         self.check_entry_options(key, options)?;
         let horizon = started.saturating_sub(self.settings.race_skew_ms);
-        for c in self.capture(&late).await? {
+        for c in self.capture(late).await? {
             // An absent stamp (recorded as "") means the tag was never invalidated.
             let raced = [&c.hard, &c.any].iter().any(|s| !s.is_empty() && stamp_time(s).is_none_or(|t| t >= horizon));
             if raced {
@@ -503,16 +505,17 @@ impl<S: KvStore> Cache<S> {
         if took_ms >= max_life {
             return Err(CacheError::LoadTooLong { took_ms, max_ms: max_life });
         }
-        let meta = self.meta_for(key, &options, now);
+        let version = options.version;
+        let meta = self.meta_from(key, options, now);
         let kept_until = meta.usable_until().min(captured_at + max_life);
         let ttl = KvTtl::covering_ms(kept_until.saturating_sub(now));
         let envelope = Envelope { meta, captured, value };
-        let location = self.keys.entry(key, options.version);
+        let location = self.keys.entry(key, version);
         // The entry and its index keys are written together: one KV round trip of latency, not
         // one per tag. The index serves sweeps and introspection only; a failed index write
         // costs storage reclamation for this entry until its TTL, never correctness.
         let indexed_tags = if self.settings.tag_index { envelope.meta.tags.as_slice() } else { &[] };
-        let indexes: Vec<String> = indexed_tags.iter().map(|t| self.keys.index(t, key, options.version)).collect();
+        let indexes: Vec<String> = indexed_tags.iter().map(|t| self.keys.index(t, key, version)).collect();
         let index_writes =
             join_all(indexes.iter().map(|index| self.store.put(index, Bytes::new(), PutOptions::new(ttl))));
         let (stored, indexed) =
@@ -524,7 +527,8 @@ impl<S: KvStore> Cache<S> {
         Ok(Hit { value: envelope.value, meta: envelope.meta })
     }
 
-    fn meta_for(&self, key: &str, options: &SetOptions, now: Millis) -> EntryMeta {
+    /// The meta of a value stored now with `options`.
+    fn meta_from(&self, key: &str, options: SetOptions, now: Millis) -> EntryMeta {
         let s = &self.settings;
         EntryMeta {
             key: key.to_owned(),
@@ -533,10 +537,10 @@ impl<S: KvStore> Cache<S> {
             fresh_until: now.saturating_add(options.ttl_ms.unwrap_or(s.default_ttl_ms)),
             stale_while_revalidate_ms: options.swr_ms.unwrap_or(s.default_swr_ms),
             stale_if_error_ms: options.sie_ms.unwrap_or(s.default_sie_ms),
-            tags: options.tags.clone(),
-            etag: options.etag.clone(),
-            last_modified: options.last_modified.clone(),
-            content_type: options.content_type.clone(),
+            tags: options.tags,
+            etag: options.etag,
+            last_modified: options.last_modified,
+            content_type: options.content_type,
         }
     }
 
@@ -546,11 +550,25 @@ impl<S: KvStore> Cache<S> {
         self.memo.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn remember(&self, scope: &Scope, which: Which, stamp: Option<&str>, now: Millis) {
-        if self.settings.stamp_memo_ms == 0 {
-            return; // memo off: a store as fast as the memo (memory) gains nothing from it
+    /// Whether stamps are kept in the memo: memoised for an interval, or all of them by a sole
+    /// writer. (Off: a store as fast as the memo gains nothing from it.)
+    fn memo_on(&self) -> bool {
+        self.settings.sole_writer || self.settings.stamp_memo_ms > 0
+    }
+
+    /// What the memo answers for a stamp: `Some(stamp)` (`Some(None)`: absent), or `None` when
+    /// the store must be asked. A sole writer's memo holds every stamp there is.
+    fn memo_knows<'m>(&self, memo: &'m StampMemo, scope: &Scope, which: Which, now: Millis) -> Option<Option<&'m str>> {
+        if self.settings.sole_writer {
+            return Some(memo.latest(scope, which));
         }
-        self.memo().put(scope, which, stamp, now);
+        memo.get(scope, which, now, self.settings.stamp_memo_ms)
+    }
+
+    fn remember(&self, scope: &Scope, which: Which, stamp: Option<&str>, now: Millis) {
+        if self.memo_on() {
+            self.memo().put(scope, which, stamp, now, !self.settings.sole_writer);
+        }
     }
 
     fn random(&self) -> u64 {
@@ -560,20 +578,19 @@ impl<S: KvStore> Cache<S> {
     /// The current stamps of `scopes`, from the memo where recent enough, else in one bulk read.
     async fn read_stamps(&self, scopes: &[&Scope]) -> Result<Vec<Stamps>, StoreError> {
         let now = self.clock.now_ms();
-        let interval = self.settings.stamp_memo_ms;
         // Each scope's hard then any stamp; `None` where the store must be asked.
         fn wanted<'s>(scope: &&'s Scope) -> [(&'s Scope, Which); 2] {
             [(*scope, Which::Hard), (*scope, Which::Any)]
         }
-        let mut values: Vec<Option<Option<String>>> = if interval == 0 {
-            vec![None; scopes.len() * 2]
-        } else {
+        let mut values: Vec<Option<Option<String>>> = if self.memo_on() {
             let memo = self.memo();
             scopes
                 .iter()
                 .flat_map(wanted)
-                .map(|(scope, which)| memo.get(scope, which, now, interval).map(|s| s.map(str::to_owned)))
+                .map(|(scope, which)| self.memo_knows(&memo, scope, which, now).map(|s| s.map(str::to_owned)))
                 .collect()
+        } else {
+            vec![None; scopes.len() * 2]
         };
         // The stamp keys the memo could not answer, each scope's two built once.
         let mut missing: Vec<(&Scope, Which)> = Vec::new();
@@ -611,18 +628,14 @@ impl<S: KvStore> Cache<S> {
     /// no stamp, so a first fill is one entry write. Sound because a stamp outlives every entry
     /// that recorded its absence: entries are kept at most the stamp TTL less a margin after
     /// their capture (`store_entry`), and stores never drop stamps early (`PutOptions::pinned`).
-    async fn capture(&self, scopes: &[Scope]) -> Result<Vec<Captured>, CacheError> {
+    async fn capture(&self, scopes: Vec<Scope>) -> Result<Vec<Captured>, CacheError> {
         let refs: Vec<&Scope> = scopes.iter().collect();
         let current = self.read_stamps(&refs).await.inspect_err(|_| self.counters.bump(Counter::StoreError))?;
-        Ok(scopes
-            .iter()
-            .zip(current)
-            .map(|(scope, (hard, any))| Captured {
-                scope: scope.clone(),
-                hard: hard.unwrap_or_default(),
-                any: any.unwrap_or_default(),
-            })
-            .collect())
+        let mut captured = Vec::with_capacity(scopes.len());
+        for (scope, (hard, any)) in scopes.into_iter().zip(current) {
+            captured.push(Captured { scope, hard: hard.unwrap_or_default(), any: any.unwrap_or_default() });
+        }
+        Ok(captured)
     }
 
     /// Writes new stamps for `scope` (an invalidation): both for a hard one, the any-purge one

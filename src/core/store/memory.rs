@@ -197,20 +197,29 @@ impl KvStore for MemoryStore {
         let expires_at = now.saturating_add(options.ttl.millis());
         let mut state = self.lock();
         state.reap(now);
-        let key = match state.remove(key) {
-            Some(existing) => existing,
-            None => {
-                state.ordered = None;
-                Key::from(key)
-            }
-        };
         let item = Item { value, expires_at, metadata: options.metadata, pinned: options.pinned };
-        if !item.pinned && self.max_bytes.is_some_and(|max| item.size(&key) > max) {
+        let size = item.size(key);
+        if !item.pinned && self.max_bytes.is_some_and(|max| size > max) {
+            state.remove(key);
             return Ok(()); // larger than the whole store: kept nowhere, like an instant eviction
         }
-        state.bytes += item.size(&key);
-        state.expiries.push(Reverse((expires_at, key.clone())));
-        state.items.push(key, item);
+        let state = &mut *state;
+        let key = match state.items.get_key_value_mut(key) {
+            // Replaced in place (and made most recent): one lookup, the key kept.
+            Some((existing, slot)) => {
+                state.bytes -= slot.size(existing);
+                *slot = item;
+                existing.clone()
+            }
+            None => {
+                state.ordered = None;
+                let key = Key::from(key);
+                state.items.push(key.clone(), item);
+                key
+            }
+        };
+        state.bytes += size;
+        state.expiries.push(Reverse((expires_at, key)));
         if let Some(max) = self.max_bytes {
             state.evict_to(max);
         }
