@@ -179,6 +179,15 @@ impl KeySpace {
         format!("{}i/{}/", self.root, fit(&escape(tag), TAG_BUDGET))
     }
 
+    /// The key and version an index key (under [`index_of`](Self::index_of)) records: the key
+    /// unescaped, or as stored when it was too long for KV (a readable head, `~` and a hash).
+    #[must_use]
+    pub fn member_of_index(&self, tag: &str, index_key: &str) -> Option<(String, u64)> {
+        let member = index_key.strip_prefix(&self.index_of(tag))?;
+        let (key, version) = member.rsplit_once("@v")?;
+        Some((unescape(key), version.parse().ok()?))
+    }
+
     /// The entry an index key (under [`index_of`](Self::index_of)) points at.
     #[must_use]
     pub fn entry_of_index(&self, tag: &str, index_key: &str) -> Option<String> {
@@ -232,6 +241,27 @@ pub fn escape(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// The text [`escape`] was given (`%XX` decoded; anything else kept as it is).
+fn unescape(escaped: &str) -> String {
+    let bytes = escaped.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
+            (b'%', Some(hi), Some(lo)) => {
+                out.push((hi * 16 + lo) as u8);
+                i += 3;
+            }
+            (b, ..) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).unwrap_or_else(|_| escaped.to_owned())
+}
+
 /// `escaped` if it fits `budget` bytes, else a readable head, `~` and its SHA-256.
 fn fit(escaped: &str, budget: usize) -> Cow<'_, str> {
     if escaped.len() <= budget {
@@ -273,6 +303,19 @@ mod tests {
         assert_eq!(ks.entry_of_index("t/1", "site:3/i/t%2F1/k@v0").as_deref(), Some("site:3/e/k@v0"));
         assert!(ks.log(10, 1, 1) < ks.log(9, 1, 1), "newer log records sort first");
         assert!(ks.log(10, 2, 9) < ks.log(10, 1, 1), "and later ones of the same millisecond");
+    }
+
+    #[test]
+    fn index_keys_give_back_their_key_and_version() {
+        let keys = KeySpace::new("ns", "0");
+        for key in ["/blog/2026/a?b=1", "article:7", "100%/~@*\u{1}é"] {
+            let index = keys.index("t/1", key, 3);
+            assert_eq!(keys.member_of_index("t/1", &index), Some((key.to_owned(), 3)));
+        }
+        let long = "x".repeat(600);
+        let (shortened, _) = keys.member_of_index("t", &keys.index("t", &long, 0)).unwrap();
+        assert!(shortened.contains('~') && shortened.len() < 600);
+        assert_eq!(keys.member_of_index("t", &keys.index("u", "k", 0)), None, "another tag's index");
     }
 
     #[test]

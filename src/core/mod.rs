@@ -20,7 +20,7 @@ mod store;
 
 pub use cache::{
     Applied, Cache, CacheBuilder, Fetched, Hit, Invalidation, Limits, Loaded, LogPage, LogRecord, Lookup, MissReason,
-    Mode, SetOptions, Source, Stats, SweepProgress,
+    Mode, SetOptions, Source, Stats, SweepProgress, TaggedPage,
 };
 pub use clock::{duration_ms, Clock, ManualClock, Millis};
 pub use entry::{DecodeError, EntryMeta};

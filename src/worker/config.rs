@@ -40,6 +40,9 @@ pub struct Config {
     pub origin_timeout: Duration,
     /// `TAGS_ENDPOINT` (`on` or `off`, default `on`): the public `GET /_edgecache/tags`.
     pub tags_endpoint: bool,
+    /// `TAG_INDEX` (`on` or `off`, default `off`): whether a fill also writes one KV key per tag,
+    /// so `GET /_edgecache/tagged` can list a tag's keys. Off, a fill is one KV write.
+    pub tag_index: bool,
     /// `KV_PROPAGATION_MS` (default 60000): the KV propagation delay the staleness bound assumes.
     pub kv_propagation: Duration,
 }
@@ -82,10 +85,11 @@ impl Config {
                 }),
             }
         };
-        let tags_endpoint = match var("TAGS_ENDPOINT").as_deref().unwrap_or("on") {
-            "on" => true,
-            "off" => false,
-            _ => return Err(ConfigError { setting: "TAGS_ENDPOINT", reason: "must be on or off".into() }),
+        let switch = |name: &'static str, default: bool| match var(name).as_deref() {
+            None => Ok(default),
+            Some("on") => Ok(true),
+            Some("off") => Ok(false),
+            Some(_) => Err(ConfigError { setting: name, reason: "must be on or off".into() }),
         };
         Ok(Self {
             origin,
@@ -97,7 +101,8 @@ impl Config {
             stamp_memo: Duration::from_millis(number("STAMP_MEMO_MS", 1_000, 60_000)?),
             max_body_bytes: number("MAX_BODY_BYTES", 1 << 20, 24 << 20)? as usize,
             origin_timeout: Duration::from_millis(number("ORIGIN_TIMEOUT_MS", 30_000, 300_000)?.max(1)),
-            tags_endpoint,
+            tags_endpoint: switch("TAGS_ENDPOINT", true)?,
+            tag_index: switch("TAG_INDEX", false)?,
             kv_propagation: Duration::from_millis(number("KV_PROPAGATION_MS", 60_000, 600_000)?),
         })
     }

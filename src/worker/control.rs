@@ -18,6 +18,7 @@ pub async fn handle(mut request: worker::Request, state: Rc<State>) -> worker::R
     match (method.as_str(), url.path()) {
         ("POST", "/_edgecache/purge") => purge(&mut request, &state).await,
         ("GET", "/_edgecache/log") => log(&request, &state, &url).await,
+        ("GET", "/_edgecache/tagged") => tagged(&request, &state, &url).await,
         ("GET", "/_edgecache/stats") => {
             let stats = state.cache.stats();
             respond_json(
@@ -32,7 +33,7 @@ pub async fn handle(mut request: worker::Request, state: Rc<State>) -> worker::R
             )
         }
         ("GET", "/_edgecache/tags") if state.config.tags_endpoint => tags(&state, &url).await,
-        (_, "/_edgecache/purge" | "/_edgecache/log" | "/_edgecache/stats") => {
+        (_, "/_edgecache/purge" | "/_edgecache/log" | "/_edgecache/tagged" | "/_edgecache/stats") => {
             respond_error(405, "method_not_allowed", "see the README for the control endpoints")
         }
         _ => respond_error(404, "not_found", "unknown control endpoint"),
@@ -62,18 +63,58 @@ async fn purge(request: &mut worker::Request, state: &State) -> worker::Result<A
     }
 }
 
-/// The invalidation log reveals keys, so it is signed like a purge (over an empty body).
-async fn log(request: &worker::Request, state: &State, url: &worker::Url) -> worker::Result<Answer> {
+/// Refuses a request not signed like a purge (over an empty body): the log and the tag index
+/// reveal keys.
+fn unsigned(request: &worker::Request, state: &State) -> Option<worker::Result<Answer>> {
     let headers = header_list(request.headers());
     let signed = SignedHeaders::from_list(&headers);
-    if let Err(e) = verify(&state.config.secrets, &signed, b"", JsClock.now_ms() / 1000, &VerifyLimits::default()) {
-        return respond_error(e.http_status(), e.code(), &e.to_string());
+    let checked = verify(&state.config.secrets, &signed, b"", JsClock.now_ms() / 1000, &VerifyLimits::default());
+    checked.err().map(|e| respond_error(e.http_status(), e.code(), &e.to_string()))
+}
+
+/// A query parameter.
+fn param(url: &worker::Url, name: &str) -> Option<String> {
+    url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+}
+
+/// `limit` (1-1000, default 100) and `cursor` of a paged listing.
+fn page_of(url: &worker::Url) -> (usize, Option<String>) {
+    let limit = param(url, "limit").and_then(|l| l.parse().ok()).unwrap_or(100usize).clamp(1, 1000);
+    (limit, param(url, "cursor"))
+}
+
+/// The invalidation log, newest first (signed).
+async fn log(request: &worker::Request, state: &State, url: &worker::Url) -> worker::Result<Answer> {
+    if let Some(refused) = unsigned(request, state) {
+        return refused;
     }
-    let param = |name: &str| url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned());
-    let limit = param("limit").and_then(|l| l.parse().ok()).unwrap_or(100usize).min(1000);
-    match state.cache.log(limit, param("cursor")).await {
+    let (limit, cursor) = page_of(url);
+    match state.cache.log(limit, cursor).await {
         Ok(page) => respond_json(200, &serde_json::json!({ "records": page.records, "cursor": page.cursor })),
         Err(e) => respond_error(503, "kv_unavailable", &e.to_string()),
+    }
+}
+
+/// The keys stored with `?tag=` (signed), from the tag index (`TAG_INDEX=on`).
+async fn tagged(request: &worker::Request, state: &State, url: &worker::Url) -> worker::Result<Answer> {
+    if let Some(refused) = unsigned(request, state) {
+        return refused;
+    }
+    if !state.config.tag_index {
+        return respond_error(409, "tag_index_off", "no tag index is kept: set TAG_INDEX = \"on\" to keep one");
+    }
+    let Some(tag) = param(url, "tag") else {
+        return respond_error(400, "missing_tag", "name the tag: ?tag=");
+    };
+    let (limit, cursor) = page_of(url);
+    match state.cache.tagged(&tag, limit, cursor).await {
+        Ok(page) => {
+            let keys: Vec<_> =
+                page.keys.iter().map(|(key, version)| serde_json::json!({ "key": key, "version": version })).collect();
+            respond_json(200, &serde_json::json!({ "tag": tag, "keys": keys, "cursor": page.cursor }))
+        }
+        Err(crate::core::CacheError::Store(e)) => respond_error(503, "kv_unavailable", &e.to_string()),
+        Err(e) => respond_error(400, "invalid_tag", &e.to_string()),
     }
 }
 

@@ -87,10 +87,15 @@ test("every bad purge is refused with its reason code and nothing is purged", as
   assert.equal(log.records.length, 0, "nothing was logged");
 });
 
-async function signedLog() {
-  const id = `msg_log_${Math.random().toString(16).slice(2)}`;
+/** A GET of a signed control endpoint (signed over an empty body). */
+function signedGet(on, path) {
+  const id = `msg_get_${Math.random().toString(16).slice(2)}`;
   const ts = now();
-  const res = await edge.fetch("/_edgecache/log", { headers: { "webhook-id": id, "webhook-timestamp": `${ts}`, "webhook-signature": sign(id, ts, "") } });
+  return on.fetch(path, { headers: { "webhook-id": id, "webhook-timestamp": `${ts}`, "webhook-signature": sign(id, ts, "") } });
+}
+
+async function signedLog() {
+  const res = await signedGet(edge, "/_edgecache/log");
   assert.equal(res.status, 200);
   return res.json();
 }
@@ -137,6 +142,63 @@ test("the tags endpoint can be switched off", async () => {
   }
 });
 
+// 20 first fills of pages under /blog/2026/, 3 tags each (one shared, one of five sections, one
+// per page), 4 at a time: what each costs in KV writes, by TAG_INDEX.
+async function firstFills(vars) {
+  const pages = await startOrigin({
+    "/blog/2026/page": (req, res) => {
+      const n = new URL(req.url, "http://o").searchParams.get("n");
+      res.writeHead(200, { "cache-control": "max-age=600", "cache-tag": `blog,section${n % 5},page${n}` });
+      res.end(`page ${n}`);
+    },
+  });
+  const flaky = await startWorker(pages.url, vars, { flakyKv: true });
+  try {
+    flaky.resetKvOps();
+    for (let n = 0; n < 20; n += 4) {
+      await Promise.all([0, 1, 2, 3].map(async (i) => {
+        const res = await flaky.fetch(`/blog/2026/page?n=${n + i}`);
+        await res.text();
+        assert.equal(cacheStatus(res).stored, true, cacheStatus(res).raw);
+      }));
+    }
+    const writes = flaky.kvOps().put ?? 0;
+    const listed = await signedGet(flaky, "/_edgecache/tagged?tag=section1&limit=2");
+    return { writes, listed: { status: listed.status, body: await listed.json() }, edge: flaky };
+  } catch (e) {
+    await flaky.close();
+    throw e;
+  } finally {
+    await pages.close();
+  }
+}
+
+test("a first fill is one KV write (no stamps for never-purged keys, tags or prefixes; no tag index by default)", async () => {
+  const { writes, listed, edge: plain } = await firstFills({});
+  await plain.close();
+  assert.equal(writes, 20, "one entry per fill, nothing else");
+  assert.equal(listed.status, 409);
+  assert.equal(listed.body.error, "tag_index_off");
+});
+
+test("TAG_INDEX=on keeps one index key per tag, and /_edgecache/tagged lists a tag's keys (signed, paged)", async () => {
+  const { writes, listed, edge: indexed } = await firstFills({ TAG_INDEX: "on" });
+  try {
+    assert.equal(writes, 20 * 4, "the entry and its 3 index keys");
+    assert.equal(listed.status, 200);
+    assert.equal(listed.body.tag, "section1");
+    assert.equal(listed.body.keys.length, 2);
+    assert.ok(listed.body.cursor, "more remain");
+    const rest = await (await signedGet(indexed, `/_edgecache/tagged?tag=section1&cursor=${encodeURIComponent(listed.body.cursor)}`)).json();
+    const keys = [...listed.body.keys, ...rest.keys].map((k) => `${k.key}@${k.version}`).sort();
+    assert.deepEqual(keys, [1, 11, 16, 6].map((n) => `/blog/2026/page?n=${n}@0`).sort());
+    assert.equal((await indexed.fetch("/_edgecache/tagged?tag=section1")).status, 400, "unsigned");
+    assert.equal((await signedGet(indexed, "/_edgecache/tagged")).status, 400, "no tag named");
+  } finally {
+    await indexed.close();
+  }
+});
+
 test("a missing or invalid setting fails every request with a 500 naming it", async () => {
   for (const [vars, setting] of [
     [{ ORIGIN_URL: undefined }, "ORIGIN_URL"],
@@ -145,6 +207,7 @@ test("a missing or invalid setting fails every request with a 500 naming it", as
     [{ PURGE_SECRETS: "whsec_short" }, "PURGE_SECRETS"],
     [{ DEFAULT_TTL: "ten" }, "DEFAULT_TTL"],
     [{ TAGS_ENDPOINT: "maybe" }, "TAGS_ENDPOINT"],
+    [{ TAG_INDEX: "yes" }, "TAG_INDEX"],
   ]) {
     const broken = await startWorker(origin.url, vars);
     try {

@@ -16,6 +16,16 @@ use crate::core::keys::{segment_prefixes, Scope, SEGMENT_SEPARATORS};
 use crate::core::stamp::stamp_version;
 use crate::core::store::{KvStore, KvTtl, ListOptions, PutOptions};
 
+/// A page of a tag's members.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TaggedPage {
+    /// Keys and the versions they were stored under.
+    pub keys: Vec<(String, u64)>,
+    /// Pass back to continue; `None` on the last page.
+    pub cursor: Option<String>,
+}
+
 /// Progress of one sweep page.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -176,6 +186,17 @@ impl<S: KvStore> Cache<S> {
         let values = self.store.get_many(&names).await?;
         let records = values.into_iter().flatten().filter_map(|bytes| LogRecord::decode(&bytes).ok()).collect();
         Ok(LogPage { records, cursor: page.cursor })
+    }
+
+    /// A page of the keys (and versions) stored with `tag`, from the membership index (empty
+    /// when the cache keeps none: [`CacheBuilder::tag_index`](super::CacheBuilder::tag_index)).
+    /// The index lags like the store and outlives purges until a sweep: it says which entries
+    /// were stored with the tag, not which are valid.
+    pub async fn tagged(&self, tag: &str, limit: usize, cursor: Option<String>) -> Result<TaggedPage, CacheError> {
+        self.check_tags(std::slice::from_ref(&tag.to_owned()))?;
+        let page = self.store.list(ListOptions::prefix(self.keys.index_of(tag)).cursor(cursor).limit(limit)).await?;
+        let keys = page.keys.iter().filter_map(|k| self.keys.member_of_index(tag, &k.name)).collect();
+        Ok(TaggedPage { keys, cursor: page.cursor })
     }
 
     /// Deletes one page of entries that `scope` made unusable (hard-invalidated, expired or

@@ -10,7 +10,7 @@ mod options;
 mod stats;
 
 pub use builder::{CacheBuilder, Limits};
-pub use invalidate::SweepProgress;
+pub use invalidate::{SweepProgress, TaggedPage};
 pub use log::{Applied, Invalidation, LogPage, LogRecord, Mode};
 pub use options::{Fetched, Hit, Loaded, Lookup, MissReason, SetOptions, Source};
 pub use stats::Stats;
