@@ -433,6 +433,32 @@ fn tag_purge_costs_the_same_writes_for_one_or_a_thousand_entries() {
 }
 
 #[test]
+fn a_miss_reads_the_entry_once_and_still_fences_its_previous_tags() {
+    let clock = ManualClock::new(T0);
+    let kv = SimulatedKv::new(clock.clone(), 0, 1);
+    let cache = CacheBuilder::new(kv.clone(), clock.clone()).tag_index(false).build().unwrap();
+    block_on(cache.set("x", "v1", SetOptions::new().ttl(secs(1)).tag("old"))).unwrap();
+    clock.advance(2_000); // expired, still in the store
+    kv.reset_counts();
+    // A fill whose loader waits; the tag "old" of the entry there is fenced before it runs.
+    let (release, wait) = oneshot::channel::<Result<Loaded, LoadError>>();
+    let loader = || async { wait.await.unwrap_or_else(|_| Err(LoadError::new("dropped"))) };
+    let mut fill = Box::pin(cache.get_or_set("x", SetOptions::new().ttl(secs(60)), loader));
+    let waker = futures::task::noop_waker();
+    assert!(fill.as_mut().poll(&mut std::task::Context::from_waker(&waker)).is_pending());
+    assert_eq!(kv.count(StoreOp::Get), 1, "the lookup's read of the entry, not a second one for the fill");
+    block_on(cache.invalidate(Invalidation::tag("old"))).unwrap();
+    release.send(Ok(Loaded::new("v2").with(SetOptions::new().tag("old")))).unwrap();
+    let fetched = block_on(fill).unwrap();
+    assert!(
+        matches!(fetched.source, Source::Loaded { not_stored: Some(CacheError::RacedInvalidation(Scope::Tag(_))) }),
+        "{:?}",
+        fetched.source
+    );
+    assert!(matches!(block_on(cache.get("x")).unwrap(), Lookup::Miss(_)), "the raced value was not stored");
+}
+
+#[test]
 fn kv_operations_per_call() {
     let clock = ManualClock::new(T0);
     let kv = SimulatedKv::new(clock.clone(), 0, 1);
