@@ -593,7 +593,8 @@ impl EdgeCache {
         promise(async move {
             let options = Options::read(options, "get options", &GET_FIELDS)?;
             let text = key.as_string().ok_or_else(|| error("invalid_key", "keys must be strings"))?;
-            let lookup = inner.cache.get_version(&text, options.version()?).await.map_err(|e| cache_error(&e))?;
+            // `look`, the lookup getOrSet's fill makes too: one copy of it in the wasm.
+            let (lookup, _) = inner.cache.look(&text, options.version()?).await.map_err(|e| cache_error(&e))?;
             Ok(match lookup {
                 Lookup::Fresh(hit) => match (&inner.near, generation) {
                     (Some(near), Some(generation)) => near::remember(near, generation, &key, &hit, entry)?,

@@ -143,7 +143,7 @@ impl<S: KvStore> Cache<S> {
     /// [`get_version`](Self::get_version), also giving the tags of an entry found there but not
     /// servable (expired or invalidated; empty otherwise), which a fill fences too: one read of
     /// the entry per miss.
-    pub(super) async fn look(&self, key: &str, version: u64) -> Result<(Lookup, Vec<String>), CacheError> {
+    pub(crate) async fn look(&self, key: &str, version: u64) -> Result<(Lookup, Vec<String>), CacheError> {
         self.check_key(key)?;
         let found = self.lookup(key, version).await.inspect_err(|_| self.counters.bump(Counter::StoreError))?;
         self.counters.bump(match &found.0 {
@@ -173,25 +173,27 @@ impl<S: KvStore> Cache<S> {
             }
         };
         let now = self.clock.now_ms();
-        let unservable = |reason| Ok((Lookup::Miss(reason), envelope.meta.tags.clone()));
         // Past every window: no need to read stamps.
-        if judge(&envelope.meta, now, false) == Freshness::Unusable {
-            return unservable(MissReason::Expired);
-        }
-        let soft = match self.validity(&envelope.captured).await? {
-            Validity::Invalid(_) => return unservable(MissReason::Invalidated),
-            Validity::Soft => true,
-            Validity::Valid => false,
+        let (soft, unservable) = if judge(&envelope.meta, now, false) == Freshness::Unusable {
+            (false, Some(MissReason::Expired))
+        } else {
+            match self.validity(&envelope.captured).await? {
+                Validity::Invalid(_) => (false, Some(MissReason::Invalidated)),
+                Validity::Soft => (true, None),
+                Validity::Valid => (false, None),
+            }
         };
         let hit = Hit { value: envelope.value, meta: envelope.meta };
-        Ok(match judge(&hit.meta, now, soft) {
-            Freshness::Fresh => (Lookup::Fresh(hit), Vec::new()),
-            Freshness::Stale(reason, usable) => (Lookup::Stale(hit, reason, usable), Vec::new()),
-            Freshness::Unusable => {
-                let reason = if soft { MissReason::Invalidated } else { MissReason::Expired };
-                (Lookup::Miss(reason), hit.meta.tags)
-            }
-        })
+        let freshness = judge(&hit.meta, now, soft);
+        let reason = match (unservable, freshness) {
+            (Some(reason), _) => reason,
+            (None, Freshness::Fresh) => return Ok((Lookup::Fresh(hit), Vec::new())),
+            (None, Freshness::Stale(reason, usable)) => return Ok((Lookup::Stale(hit, reason, usable), Vec::new())),
+            (None, Freshness::Unusable) if soft => MissReason::Invalidated,
+            (None, Freshness::Unusable) => MissReason::Expired,
+        };
+        // Found but not servable: its tags, for the fill to fence.
+        Ok((Lookup::Miss(reason), hit.meta.tags))
     }
 
     /// Stores `value` at `key`. Its tag stamps are recorded now: an invalidation after this call
