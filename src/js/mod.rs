@@ -25,7 +25,7 @@ use crate::js_clock::{random_seed, JsClock};
 // Every call's Promise: settled at once when the call finished synchronously.
 use crate::js_promise::settled_or_spawned as promise;
 use error::{cache_error, error};
-use near::{entry_object, Near};
+use near::{entry_object, Near, Origin, Shown};
 use options::{loader_context, shown, Fields, Options};
 use store::AnyStore;
 
@@ -200,13 +200,6 @@ fn log_record(record: &LogRecord) -> JsValue {
     out.into()
 }
 
-fn stale_reason(reason: StaleReason) -> &'static str {
-    match reason {
-        StaleReason::SoftInvalidated => "soft_invalidated",
-        _ => "expired",
-    }
-}
-
 struct Inner {
     cache: Cache<AnyStore>,
     /// The hot memo, over the in-memory store only (a shared store changes behind our back).
@@ -363,18 +356,19 @@ impl EdgeCache {
     #[wasm_bindgen(js_name = getOrSet, skip_typescript)]
     pub fn get_or_set(
         &self,
-        key: String,
+        #[wasm_bindgen(unchecked_param_type = "string")] js_key: JsValue,
         #[wasm_bindgen(unchecked_param_type = "(context: LoaderContext) => Value | Promise<Value>")] loader: Function,
         #[wasm_bindgen(unchecked_param_type = "SetOptions")] options: Option<Object>,
     ) -> Promise {
         let inner = self.inner.clone();
         promise(async move {
+            let key = js_key.as_string().ok_or_else(|| error("invalid_key", "keys must be strings"))?;
             let options = set_options(options, "getOrSet options")?;
             let outcome: Outcome = Rc::default();
             let fetched =
                 inner.cache.get_or_stale(&key, options.clone(), js_loader(loader.clone(), outcome.clone())).await;
             if !matches!(fetched, Ok(Fetched { source: Source::Cached, .. })) {
-                inner.forget(&key);
+                inner.forget_value(&js_key);
             }
             let outcome = outcome.borrow_mut().take();
             let Fetched { hit, source } = match fetched {
@@ -395,19 +389,19 @@ impl EdgeCache {
                     let refresh = inner.clone();
                     let _ = promise(async move {
                         let _ = refresh.cache.load(&key, options, js_loader(loader, Outcome::default())).await;
-                        refresh.forget(&key);
+                        refresh.forget_value(&js_key);
                         Ok(JsValue::UNDEFINED)
                     });
                     return stale_object(&hit, reason);
                 }
                 Source::StaleOnError(reason) => return stale_object(&hit, reason),
-                Source::Coalesced => ("coalesced", None),
+                Source::Coalesced => (Origin::Coalesced, None),
                 Source::Loaded { not_stored } => {
                     // The loader's own value: nothing to decode.
                     let given = outcome.and_then(Result::ok);
-                    return fetched_object(&hit, given, "loaded", not_stored.map(|e| e.to_string()));
+                    return fetched_object(&hit, given, Origin::Loaded, not_stored.map(|e| e.to_string()));
                 }
-                _ => ("cached", None),
+                _ => (Origin::Cached, None),
             };
             fetched_object(&hit, None, source, not_stored)
         })
@@ -594,17 +588,18 @@ impl EdgeCache {
             let options = Options::read(options, "get options", &GET_FIELDS)?;
             let text = key.as_string().ok_or_else(|| error("invalid_key", "keys must be strings"))?;
             // `look`, the lookup getOrSet's fill makes too: one copy of it in the wasm.
-            let (lookup, _) = inner.cache.look(&text, options.version()?).await.map_err(|e| cache_error(&e))?;
+            let version = options.version()?;
+            let location = inner.cache.key_space().entry(&text, version);
+            let (lookup, _) = inner.cache.look(&text, version, &location).await.map_err(|e| cache_error(&e))?;
             Ok(match lookup {
                 Lookup::Fresh(hit) => match (&inner.near, generation) {
                     (Some(near), Some(generation)) => near::remember(near, generation, &key, &hit, entry)?,
-                    _ if entry => entry_object(&hit)?.into(),
+                    _ if entry => entry_object(&hit, None, Shown::default())?,
                     _ => value::decode(&hit.value)?,
                 },
                 Lookup::Stale(hit, reason, usable) if entry => {
-                    let out = stale_entry(&hit, reason)?;
-                    set(&out, "serveWhileRevalidating", &(usable == StaleUse::WhileRevalidating).into());
-                    out.into()
+                    let serve = Some(usable == StaleUse::WhileRevalidating);
+                    entry_object(&hit, None, Shown { stale: Some(reason), serve, ..Shown::default() })?
                 }
                 Lookup::Stale(hit, ..) => value::decode(&hit.value)?,
                 Lookup::Miss(_) => JsValue::UNDEFINED,
@@ -639,33 +634,15 @@ impl follow::Invalidate for Inner {
 fn fetched_object(
     hit: &Hit,
     value: Option<JsValue>,
-    source: &str,
+    source: Origin,
     not_stored: Option<String>,
 ) -> Result<JsValue, JsValue> {
-    let out = match value {
-        Some(value) => near::entry_with(hit, &value),
-        None => entry_object(hit)?,
-    };
-    set(&out, "source", &source.into());
-    if let Some(reason) = not_stored {
-        set(&out, "notStored", &reason.into());
-    }
-    Ok(out.into())
-}
-
-/// The entry object of a stale hit: status "stale" and why.
-fn stale_entry(hit: &Hit, reason: StaleReason) -> Result<Object, JsValue> {
-    let out = entry_object(hit)?;
-    set(&out, "status", &"stale".into());
-    set(&out, "staleReason", &stale_reason(reason).into());
-    Ok(out)
+    entry_object(hit, value, Shown { source, not_stored, ..Shown::default() })
 }
 
 /// A `getOrSet` result answered with a stale value (while refreshing, or because loading failed).
 fn stale_object(hit: &Hit, reason: StaleReason) -> Result<JsValue, JsValue> {
-    let out = stale_entry(hit, reason)?;
-    set(&out, "source", &"stale".into());
-    Ok(out.into())
+    entry_object(hit, None, Shown { stale: Some(reason), source: Origin::Stale, ..Shown::default() })
 }
 
 /// What a JS loader returned (`Ok`) or threw (`Err`), once it has.

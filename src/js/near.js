@@ -7,8 +7,28 @@
 const TEXT = 115; // 's'
 const JSON_KIND = 106; // 'j'
 
-export function makeEntry(value, tags, version, storedAt, freshUntil) {
-  return { value, status: "fresh", tags, version, storedAt, freshUntil };
+const SOURCES = [undefined, "cached", "loaded", "coalesced", "stale"];
+const REASONS = [undefined, "expired", "soft_invalidated"];
+
+// Tags cross from wasm as one string, each tag followed by "\0" (tags never hold control
+// characters): one crossing, not one per tag.
+function splitTags(joined) {
+  return joined === "" ? [] : joined.slice(0, -1).split("\0");
+}
+
+function build(value, tags, version, storedAt, freshUntil, reason, source, notStored, serve) {
+  const entry = { value, status: reason ? "stale" : "fresh", tags, version, storedAt, freshUntil };
+  if (reason) entry.staleReason = REASONS[reason];
+  if (serve !== undefined) entry.serveWhileRevalidating = serve;
+  if (source) entry.source = SOURCES[source];
+  if (notStored !== undefined) entry.notStored = notStored;
+  return entry;
+}
+
+// An entry (or getOrSet result) in one call: `reason` 0 fresh, 1 expired, 2 soft-invalidated;
+// `source` 0 none, 1 cached, 2 loaded, 3 coalesced, 4 stale.
+export function makeEntry(value, tags, version, storedAt, freshUntil, reason, source, notStored, serve) {
+  return build(value, splitTags(tags), version, storedAt, freshUntil, reason, source, notStored, serve);
 }
 
 export class Near {
@@ -32,13 +52,14 @@ export class Near {
     }
     this.hits++;
     const value = slot.kind === TEXT ? slot.raw : slot.kind === JSON_KIND ? JSON.parse(slot.raw) : slot.raw.slice();
-    return Promise.resolve(entry ? makeEntry(value, slot.tags.slice(), slot.version, slot.storedAt, slot.freshUntil) : value);
+    return Promise.resolve(entry ? build(value, slot.tags.slice(), slot.version, slot.storedAt, slot.freshUntil) : value);
   }
 
   // Remembers a fresh entry the core returned and gives the caller its value (its entry object
   // when `wantEntry`).
-  remember(generation, key, kind, value, json, tags, version, storedAt, freshUntil, wantEntry) {
-    const entry = wantEntry ? makeEntry(value, tags, version, storedAt, freshUntil) : value;
+  remember(generation, key, kind, value, json, joinedTags, version, storedAt, freshUntil, wantEntry) {
+    const tags = splitTags(joinedTags);
+    const entry = wantEntry ? build(value, tags, version, storedAt, freshUntil) : value;
     if (generation !== this.generation || typeof key !== "string") return entry;
     const raw = kind === TEXT ? value : kind === JSON_KIND ? json : value.slice();
     const chars = key.length + raw.length;

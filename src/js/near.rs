@@ -3,7 +3,7 @@
 
 use wasm_bindgen::prelude::*;
 
-use crate::core::Hit;
+use crate::core::{Hit, StaleReason};
 
 use super::value;
 
@@ -34,7 +34,7 @@ extern "C" {
         kind: u8,
         value: &JsValue,
         json: &JsValue,
-        tags: &JsValue,
+        tags: &str,
         version: f64,
         stored_at: f64,
         fresh_until: f64,
@@ -49,9 +49,20 @@ extern "C" {
     #[wasm_bindgen(method)]
     pub fn clear(this: &Near);
 
-    /// `{ value, status: "fresh", tags, version, storedAt, freshUntil }` in one call.
+    /// `{ value, status, tags, version, storedAt, freshUntil }` and what `Shown` adds, in one call.
     #[wasm_bindgen(js_name = makeEntry)]
-    fn make_entry(value: &JsValue, tags: &JsValue, version: f64, stored_at: f64, fresh_until: f64) -> js_sys::Object;
+    #[allow(clippy::too_many_arguments)]
+    fn make_entry(
+        value: &JsValue,
+        tags: &str,
+        version: f64,
+        stored_at: f64,
+        fresh_until: f64,
+        reason: u8,
+        source: u8,
+        not_stored: Option<String>,
+        serve: Option<bool>,
+    ) -> JsValue;
 }
 
 /// How long a remembered entry is served before the core sees the key again. Only the memory
@@ -64,19 +75,63 @@ pub fn for_memory_store(max_bytes: usize) -> Near {
     Near::new(16_384, (max_bytes / 4) as f64, RECHECK_MS)
 }
 
-fn tags_of(hit: &Hit) -> JsValue {
-    hit.meta.tags.iter().map(|t| JsValue::from_str(t)).collect::<js_sys::Array>().into()
+/// The tags, each followed by NUL (see `splitTags` in near.js).
+fn tags_of(hit: &Hit) -> String {
+    let mut joined = String::new();
+    for tag in &hit.meta.tags {
+        joined.push_str(tag);
+        joined.push('\0');
+    }
+    joined
 }
 
-/// The entry object of a hit (status "fresh"; the caller overrides it for stale hits).
-pub fn entry_object(hit: &Hit) -> Result<js_sys::Object, JsValue> {
-    Ok(entry_with(hit, &value::decode(&hit.value)?))
+/// Where a `getOrSet` answer came from (`source` of near.js's `makeEntry`).
+#[derive(Debug, Clone, Copy, Default)]
+pub enum Origin {
+    /// Not a `getOrSet` answer.
+    #[default]
+    None = 0,
+    Cached = 1,
+    Loaded = 2,
+    Coalesced = 3,
+    Stale = 4,
 }
 
-/// [`entry_object`] with the value given as JS already has it.
-pub fn entry_with(hit: &Hit, value: &JsValue) -> js_sys::Object {
+/// What an entry object says besides the hit itself.
+#[derive(Debug, Default)]
+pub struct Shown {
+    /// Why it is stale (status "stale"); fresh when `None`.
+    pub stale: Option<StaleReason>,
+    pub source: Origin,
+    /// Why a loaded value was not stored.
+    pub not_stored: Option<String>,
+    /// Whether a stale value may be served while refreshing (`getEntry` of a stale value).
+    pub serve: Option<bool>,
+}
+
+/// The entry object of a hit, with `value` as JS already has it (else decoded from the hit).
+pub fn entry_object(hit: &Hit, value: Option<JsValue>, shown: Shown) -> Result<JsValue, JsValue> {
+    let value = match value {
+        Some(value) => value,
+        None => value::decode(&hit.value)?,
+    };
+    let reason = match shown.stale {
+        None => 0,
+        Some(StaleReason::SoftInvalidated) => 2,
+        Some(_) => 1,
+    };
     let meta = &hit.meta;
-    make_entry(value, &tags_of(hit), meta.version as f64, meta.stored_at as f64, meta.fresh_until as f64)
+    Ok(make_entry(
+        &value,
+        &tags_of(hit),
+        meta.version as f64,
+        meta.stored_at as f64,
+        meta.fresh_until as f64,
+        reason,
+        shown.source as u8,
+        shown.not_stored,
+        shown.serve,
+    ))
 }
 
 /// The value of a fresh hit (its entry object when `entry`), remembered in `near` unless a

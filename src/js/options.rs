@@ -5,9 +5,8 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use js_sys::{Array, Object};
+use js_sys::Object;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 
 use super::error::error;
 
@@ -132,13 +131,14 @@ impl Options {
         self.present(name).map_or(Ok(false), |v| v.as_bool().ok_or_else(|| self.wrong(name, "true or false")))
     }
 
-    /// An array-of-strings field; empty when absent.
+    /// An array-of-strings field (no string holding NUL); empty when absent. Crosses as one
+    /// string (`joinStrings`), not one per item.
     pub fn strings(&self, name: &str) -> Result<Vec<String>, JsValue> {
         let Some(value) = self.present(name) else {
             return Ok(Vec::new());
         };
-        let array = value.dyn_into::<Array>().map_err(|_| self.wrong(name, "an array of strings"))?;
-        array.iter().map(|item| item.as_string().ok_or_else(|| self.wrong(name, "an array of strings"))).collect()
+        let joined = join_strings(&value).ok_or_else(|| self.wrong(name, "an array of strings"))?;
+        Ok(joined.split_terminator('\0').map(str::to_owned).collect())
     }
 }
 
@@ -175,6 +175,15 @@ export function readFields(o, id) {
   }
   return present;
 }
+export function joinStrings(v) {
+  if (!Array.isArray(v)) return undefined;
+  let joined = "";
+  for (const s of v) {
+    if (typeof s !== "string" || s.includes("\0")) return undefined;
+    joined += s + "\0";
+  }
+  return joined;
+}
 export function fieldValue(i) {
   return values[i];
 }
@@ -190,6 +199,10 @@ extern "C" {
     /// plain object, -2 when it has a field not listed (its name is then `fieldValue(0)`).
     #[wasm_bindgen(js_name = readFields)]
     fn read_fields(o: &JsValue, id: u32) -> i32;
+    /// The strings of an array, each followed by NUL; `None` unless an array of strings none
+    /// of which holds NUL.
+    #[wasm_bindgen(js_name = joinStrings)]
+    fn join_strings(v: &JsValue) -> Option<String>;
     /// The value of field `i` of the last object read.
     #[wasm_bindgen(js_name = fieldValue)]
     fn field_value(i: u32) -> JsValue;

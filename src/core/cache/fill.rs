@@ -95,7 +95,7 @@ impl<S: KvStore> Cache<S> {
             // What the lookup found there: a stale value (to stand in if loading fails), and the
             // tags of the entry there (for the fill to fence); `None` when it did not look.
             let (stale, previous) = if start != Start::Load || !first {
-                match self.look(key, version).await {
+                match self.look(key, version, &location).await {
                     Ok((Lookup::Fresh(hit), _)) => return Ok(Fetched { hit, source: Source::Cached }),
                     Ok((Lookup::Stale(hit, reason, StaleUse::WhileRevalidating), _))
                         if start == Start::LookupServingStale =>
@@ -125,14 +125,14 @@ impl<S: KvStore> Cache<S> {
                         // The leader's value was not for sharing, or it took too long: load our
                         // own, fenced.
                         Waited::Done(Err(CacheError::Uncacheable)) | Waited::TooLong => {
-                            return self.fill(key, options, load, previous).await
+                            return self.fill(key, &location, options, load, previous).await
                         }
                         Waited::Done(Err(e)) => return self.stale_or(stale, e),
                         Waited::Cancelled => loader = Some(load),
                     }
                 }
                 Role::Leader(leader) => {
-                    let result = self.fill(key, options.clone(), load, previous).await;
+                    let result = self.fill(key, &location, options.clone(), load, previous).await;
                     let shared = match &result {
                         Ok(Fetched {
                             source: Source::Loaded { not_stored: Some(CacheError::Uncacheable) }, ..
@@ -183,6 +183,7 @@ impl<S: KvStore> Cache<S> {
     async fn fill<F, Fut>(
         &self,
         key: &str,
+        location: &str,
         options: SetOptions,
         loader: F,
         previous: Option<Vec<String>>,
@@ -218,7 +219,9 @@ impl<S: KvStore> Cache<S> {
                 Err(e) => Some(e),
                 Ok(()) => match self.invalidated_locally_since(epoch, &captured).await {
                     Some(scope) => Some(CacheError::RacedInvalidation(scope)),
-                    None => match self.store_entry(key, loaded.value.clone(), options.clone(), captured, started).await
+                    None => match self
+                        .store_entry(key, location, loaded.value.clone(), options.clone(), captured, started)
+                        .await
                     {
                         Ok(hit) => return Ok(Fetched { hit, source: Source::Loaded { not_stored: None } }),
                         Err(e) => Some(e),

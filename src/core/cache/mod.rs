@@ -137,15 +137,21 @@ impl<S: KvStore> Cache<S> {
 
     /// Looks up `key` stored under an explicit `version`.
     pub async fn get_version(&self, key: &str, version: u64) -> Result<Lookup, CacheError> {
-        Ok(self.look(key, version).await?.0)
+        Ok(self.look(key, version, &self.keys.entry(key, version)).await?.0)
     }
 
     /// [`get_version`](Self::get_version), also giving the tags of an entry found there but not
     /// servable (expired or invalidated; empty otherwise), which a fill fences too: one read of
     /// the entry per miss.
-    pub(crate) async fn look(&self, key: &str, version: u64) -> Result<(Lookup, Vec<String>), CacheError> {
+    pub(crate) async fn look(
+        &self,
+        key: &str,
+        version: u64,
+        location: &str,
+    ) -> Result<(Lookup, Vec<String>), CacheError> {
         self.check_key(key)?;
-        let found = self.lookup(key, version).await.inspect_err(|_| self.counters.bump(Counter::StoreError))?;
+        let found =
+            self.lookup(key, version, location).await.inspect_err(|_| self.counters.bump(Counter::StoreError))?;
         self.counters.bump(match &found.0 {
             Lookup::Fresh(_) => Counter::Hit,
             Lookup::Stale(..) => Counter::StaleHit,
@@ -154,9 +160,9 @@ impl<S: KvStore> Cache<S> {
         Ok(found)
     }
 
-    async fn lookup(&self, key: &str, version: u64) -> Result<(Lookup, Vec<String>), StoreError> {
+    async fn lookup(&self, key: &str, version: u64, location: &str) -> Result<(Lookup, Vec<String>), StoreError> {
         let miss = |reason| Ok((Lookup::Miss(reason), Vec::new()));
-        let Some(bytes) = self.store.get(&self.keys.entry(key, version)).await? else {
+        let Some(bytes) = self.store.get(location).await? else {
             return miss(MissReason::Absent);
         };
         let envelope = match Envelope::decode(&bytes) {
@@ -204,12 +210,14 @@ impl<S: KvStore> Cache<S> {
         let scopes = scopes_of(key, &options.tags);
         let captured_at = self.clock.now_ms();
         let captured = self.capture(scopes).await?;
-        self.store_entry(key, value, options, captured, captured_at).await.map(|hit| hit.meta)
+        let location = self.keys.entry(key, options.version);
+        self.store_entry(key, &location, value, options, captured, captured_at).await.map(|hit| hit.meta)
     }
 
     async fn store_entry(
         &self,
         key: &str,
+        location: &str,
         value: Bytes,
         options: SetOptions,
         captured: Vec<Captured>,
@@ -231,7 +239,6 @@ impl<S: KvStore> Cache<S> {
         let kept_until = meta.usable_until().min(captured_at + max_life);
         let ttl = KvTtl::covering_ms(kept_until.saturating_sub(now));
         let envelope = Envelope { meta, captured, value };
-        let location = self.keys.entry(key, version);
         // The entry and its index keys are written together: one KV round trip of latency, not
         // one per tag. The index serves sweeps and introspection only; a failed index write
         // costs storage reclamation for this entry until its TTL, never correctness.
@@ -240,7 +247,7 @@ impl<S: KvStore> Cache<S> {
         let index_writes =
             join_all(indexes.iter().map(|index| self.store.put(index, Bytes::new(), PutOptions::new(ttl))));
         let (stored, indexed) =
-            join(self.store.put(&location, envelope.encode(), PutOptions::new(ttl)), index_writes).await;
+            join(self.store.put(location, envelope.encode(), PutOptions::new(ttl)), index_writes).await;
         for _ in indexed.iter().filter(|r| r.is_err()) {
             self.counters.bump(Counter::StoreError);
         }
