@@ -25,6 +25,18 @@ type Seen = (Option<String>, Millis);
 pub(crate) struct StampMemo {
     hard: HashMap<Scope, Seen>,
     any: HashMap<Scope, Seen>,
+    /// Scopes held, by kind (see [`kind_of`]): a kind with none is answered without hashing.
+    kinds: [usize; 4],
+}
+
+/// An index per scope kind.
+fn kind_of(scope: &Scope) -> usize {
+    match scope {
+        Scope::Everything => 0,
+        Scope::Key(_) => 1,
+        Scope::Tag(_) => 2,
+        Scope::Prefix(_) => 3,
+    }
 }
 
 impl StampMemo {
@@ -44,6 +56,9 @@ impl StampMemo {
 
     /// The stamp last recorded, however long ago (`None`: absent, or never recorded).
     pub fn latest(&self, scope: &Scope, which: Which) -> Option<&str> {
+        if self.kinds[kind_of(scope)] == 0 {
+            return None; // no scope of this kind was ever invalidated (the usual key and prefix)
+        }
         self.map(which).get(scope).and_then(|(stamp, _)| stamp.as_deref())
     }
 
@@ -53,6 +68,7 @@ impl StampMemo {
         if bounded && self.hard.len() + self.any.len() >= CAPACITY {
             self.hard.clear();
             self.any.clear();
+            self.kinds = [0; 4];
         }
         let map = match which {
             Which::Hard => &mut self.hard,
@@ -65,6 +81,7 @@ impl StampMemo {
             }
             None => {
                 map.insert(scope.clone(), (stamp.map(str::to_owned), now));
+                self.kinds[kind_of(scope)] += 1;
             }
         }
     }
