@@ -40,7 +40,13 @@ pub async fn cached(
 ) -> worker::Result<Answer> {
     let key = cache_key(&url).unwrap_or_else(|| "/".to_owned());
     let raw_headers = worker::Headers(request.headers());
-    let lookup = state.cache.get(&key).await;
+    let location = state.cache.key_space().entry(&key, 0);
+    // An entry found but past every window comes back too: its validators make the fetch a
+    // revalidation.
+    let (lookup, expired) = match state.cache.look(&key, 0, &location).await {
+        Ok((lookup, found)) => (Ok(lookup), found),
+        Err(e) => (Err(e), None),
+    };
     // A fresh hit is answered here, reading only the request headers it depends on, by name
     // (listing them all costs a hit more than the lookup). One that is not served is a miss.
     let mut fresh_miss = "miss";
@@ -63,6 +69,13 @@ pub async fn cached(
     }
     let client = header_list(&raw_headers);
     let mut kv_failed = false;
+    // A stored response past its windows, with validators, that this request selects.
+    let expired = match (&lookup, expired) {
+        (Ok(Lookup::Miss(MissReason::Expired)), Some(hit)) => {
+            decode(&hit).filter(|stored| stored.matches(&client) && !stored.validators().is_empty())
+        }
+        _ => None,
+    };
     let (stale, fwd) = match lookup {
         Ok(Lookup::Fresh(_)) => (None, fresh_miss),
         Ok(Lookup::Stale(hit, _, usable)) => match decode(&hit) {
@@ -77,7 +90,9 @@ pub async fn cached(
                     let outcome = RefCell::new(Outcome::default());
                     let _ = state
                         .cache
-                        .load(&key, SetOptions::new(), || origin_fill(&state, &key, &client, Some(&stored), &outcome))
+                        .load(&key, SetOptions::new(), || {
+                            origin_fill(&state, &key, &client, Revalidate::Stale(&stored), &outcome)
+                        })
                         .await;
                 });
                 return serve(&stored, &hit.meta, status, &client, head);
@@ -86,6 +101,7 @@ pub async fn cached(
             _ => (None, "vary-miss"),
         },
         Ok(Lookup::Miss(MissReason::Absent)) => (None, "uri-miss"),
+        Ok(Lookup::Miss(MissReason::Expired)) if expired.is_some() => (None, "stale"),
         Ok(Lookup::Miss(_)) => (None, "miss"),
         Err(_) => {
             // KV failed: answer from the origin; the fill below will not store either.
@@ -94,11 +110,14 @@ pub async fn cached(
         }
     };
     let outcome = RefCell::new(Outcome::default());
-    let stale_response = stale.as_ref().map(|(s, _)| s);
-    let result = state
-        .cache
-        .load(&key, SetOptions::new(), || origin_fill(&state, &key, &client, stale_response, &outcome))
-        .await;
+    let revalidate = match (&stale, &expired) {
+        (Some((stored, _)), _) => Revalidate::Stale(stored),
+        (None, Some(stored)) => Revalidate::Expired(stored),
+        (None, None) => Revalidate::No,
+    };
+    let revalidating = !matches!(revalidate, Revalidate::No);
+    let result =
+        state.cache.load(&key, SetOptions::new(), || origin_fill(&state, &key, &client, revalidate, &outcome)).await;
     let mut outcome = outcome.into_inner();
     if let Some(response) = outcome.passthrough.take() {
         let status = CacheStatus::forward(fwd).fwd_status(response.status_code()).detail("too-large");
@@ -110,7 +129,7 @@ pub async fn cached(
                 return respond_error(502, "corrupt_fill", "the origin response could not be decoded");
             };
             let stored_ok = matches!(source, Source::Loaded { not_stored: None } | Source::Coalesced);
-            let revalidated = outcome.fwd_status == Some(304) && stale.is_some();
+            let revalidated = outcome.fwd_status == Some(304) && revalidating;
             let mut status = CacheStatus::forward(if revalidated { "stale" } else { fwd })
                 .stored(stored_ok && !matches!(source, Source::Coalesced))
                 .collapsed(matches!(source, Source::Coalesced));
@@ -164,23 +183,33 @@ fn not_stored_detail(error: &CacheError) -> &'static str {
     }
 }
 
-/// Fetches the resource from the origin for the cache (revalidating `stale` if it has
-/// validators) and says how to store it.
+/// What an origin fetch revalidates.
+#[derive(Clone, Copy)]
+enum Revalidate<'a> {
+    /// Nothing: a plain fetch.
+    No,
+    /// A stale response that may still stand in if the origin fails.
+    Stale(&'a StoredResponse),
+    /// A response past every window: revalidated if the origin can, never served on failure.
+    Expired(&'a StoredResponse),
+}
+
+/// Fetches the resource from the origin for the cache — conditionally when revalidating a
+/// stored response, which a 304 freshens — and says how to store it.
 async fn origin_fill(
     state: &State,
     path: &str,
     client: &HeaderList,
-    stale: Option<&StoredResponse>,
+    revalidate: Revalidate<'_>,
     outcome: &RefCell<Outcome>,
 ) -> Result<Loaded, LoadError> {
+    let stored = match revalidate {
+        Revalidate::No => None,
+        Revalidate::Stale(stored) | Revalidate::Expired(stored) => Some(stored),
+    };
     let mut headers = fill_headers(client);
-    if let Some(stale) = stale {
-        if let Some(etag) = header(&stale.headers, "etag") {
-            set_header(&mut headers, "if-none-match", etag);
-        }
-        if let Some(modified) = header(&stale.headers, "last-modified") {
-            set_header(&mut headers, "if-modified-since", modified);
-        }
+    for (name, value) in stored.map(StoredResponse::validators).unwrap_or_default() {
+        set_header(&mut headers, &name, value);
     }
     let url = format!("{}{}", state.config.origin, path);
     let request =
@@ -191,19 +220,13 @@ async fn origin_fill(
     let response_headers = header_list(response.headers());
     let now = JsClock.now_ms();
     if status == 304 {
-        if let Some(stale) = stale {
-            // Freshened: the stored response with the 304's headers merged in (RFC 9111 §4.3.4).
-            let mut merged = stale.clone();
-            for (name, value) in end_to_end(&response_headers) {
-                if name != "content-length" {
-                    set_header(&mut merged.headers, &name, value);
-                }
-            }
+        if let Some(stored) = stored {
+            let merged = stored.freshened(&response_headers);
             let all_headers: HeaderList = merged.headers.iter().cloned().chain(edge_only(&response_headers)).collect();
             return Ok(store_as(state, client, 200.max(merged.status), &all_headers, merged, now, outcome));
         }
     }
-    if status >= 500 && stale.is_some() {
+    if status >= 500 && matches!(revalidate, Revalidate::Stale(_)) {
         return Err(LoadError::new(format!("origin answered {status}")));
     }
     let declared = header(&response_headers, "content-length").and_then(|v| v.trim().parse::<usize>().ok());

@@ -32,6 +32,17 @@ before(async () => {
       if (req.headers["if-none-match"] === '"v1"') return text(res, 304, { etag: '"v1"', "cache-control": "max-age=1, stale-if-error=60", "x-refreshed": String(n) }, "");
       text(res, 200, { etag: '"v1"', "last-modified": "Sun, 06 Nov 1994 08:49:37 GMT", "cache-control": "max-age=1, stale-if-error=60" }, `etag ${n}`);
     },
+    // Origins that answer a repeat request only when it is conditional (502 otherwise).
+    "/insists-etag": (req, res, n) => {
+      if (n === 1) return text(res, 200, { etag: 'W/"e1"', "last-modified": "Sun, 06 Nov 1994 08:49:37 GMT", "cache-control": "max-age=1", "x-version": "1" }, "insists-etag body");
+      if (req.headers["if-none-match"] === 'W/"e1"') return text(res, 304, { etag: 'W/"e1"', "cache-control": "max-age=60", "x-version": String(n), "content-length": "0" }, "");
+      text(res, 502, {}, "unconditional refetch refused");
+    },
+    "/insists-date": (req, res, n) => {
+      if (n === 1) return text(res, 200, { "last-modified": "Sun, 06 Nov 1994 08:49:37 GMT", "cache-control": "max-age=1" }, "insists-date body");
+      if (req.headers["if-modified-since"] === "Sun, 06 Nov 1994 08:49:37 GMT") return text(res, 304, { "cache-control": "max-age=60" }, "");
+      text(res, 502, {}, "unconditional refetch refused");
+    },
     "/swr": (req, res, n) => text(res, 200, { "cache-control": "max-age=1, stale-while-revalidate=30" }, `swr ${n}`),
     "/sie": (req, res, n) => (n === 1 ? text(res, 200, { "cache-control": "max-age=1, stale-if-error=60" }, "sie good") : text(res, 503, {}, "down")),
     "/fails": (req, res) => text(res, 503, {}, "origin says 503"),
@@ -193,6 +204,29 @@ test("a stale entry is revalidated with its validators; a 304 refreshes it", asy
   const conditional = origin.requests.filter((r) => r.path === "/etag").at(-1);
   assert.equal(conditional.headers["if-none-match"], '"v1"');
   assert.equal((await get("/etag")).status.hit, true);
+});
+
+test("an entry past every window is revalidated with its validators, not refetched (ETag, else Last-Modified)", async () => {
+  assert.equal((await get("/insists-etag")).body, "insists-etag body");
+  assert.equal((await get("/insists-date")).body, "insists-date body");
+  await sleep(1100); // expired, no stale window: only its validators are left to use
+  const byTag = await get("/insists-etag", { "if-none-match": 'W/"e1"' });
+  assert.equal(byTag.res.status, 304, "the client's own condition still holds after the revalidation");
+  assert.equal(byTag.status.fwd, "stale");
+  assert.equal(byTag.status.fwdStatus, 304);
+  const etagRequest = origin.requests.filter((r) => r.path === "/insists-etag").at(-1);
+  assert.equal(etagRequest.headers["if-none-match"], 'W/"e1"', "the weak tag, as stored");
+  assert.equal(etagRequest.headers["if-modified-since"], undefined, "an ETag is enough");
+  const refreshed = await get("/insists-etag");
+  assert.equal(refreshed.status.hit, true, "freshened for another 60 s");
+  assert.equal(refreshed.body, "insists-etag body");
+  assert.equal(refreshed.res.headers.get("x-version"), "2", "the 304's headers replaced the stored ones");
+  const byDate = await get("/insists-date");
+  assert.equal(byDate.res.status, 200);
+  assert.equal(byDate.body, "insists-date body");
+  assert.equal(byDate.status.fwdStatus, 304);
+  assert.equal(origin.requests.filter((r) => r.path === "/insists-date").at(-1).headers["if-modified-since"], "Sun, 06 Nov 1994 08:49:37 GMT");
+  assert.equal(origin.hits("/insists-etag") + origin.hits("/insists-date"), 4, "one fill and one revalidation each");
 });
 
 test("stale-while-revalidate serves stale at once and refreshes in the background", async () => {

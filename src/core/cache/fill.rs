@@ -106,7 +106,7 @@ impl<S: KvStore> Cache<S> {
                         let tags = hit.meta.tags.clone();
                         (Some((hit, reason)), Some(tags))
                     }
-                    Ok((Lookup::Miss(_), tags)) => (None, Some(tags)),
+                    Ok((Lookup::Miss(_), found)) => (None, Some(found.map(|hit| hit.meta.tags).unwrap_or_default())),
                     Err(_) => (None, None),
                 }
             } else {

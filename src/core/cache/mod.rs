@@ -140,15 +140,15 @@ impl<S: KvStore> Cache<S> {
         Ok(self.look(key, version, &self.keys.entry(key, version)).await?.0)
     }
 
-    /// [`get_version`](Self::get_version), also giving the tags of an entry found there but not
-    /// servable (expired or invalidated; empty otherwise), which a fill fences too: one read of
-    /// the entry per miss.
+    /// [`get_version`](Self::get_version) at `location` (its entry key), also giving an entry
+    /// found there but not servable (expired or invalidated): a fill fences its tags too, and
+    /// an HTTP front revalidates it with its validators — one read of the entry per miss.
     pub(crate) async fn look(
         &self,
         key: &str,
         version: u64,
         location: &str,
-    ) -> Result<(Lookup, Vec<String>), CacheError> {
+    ) -> Result<(Lookup, Option<Hit>), CacheError> {
         self.check_key(key)?;
         let found =
             self.lookup(key, version, location).await.inspect_err(|_| self.counters.bump(Counter::StoreError))?;
@@ -160,8 +160,8 @@ impl<S: KvStore> Cache<S> {
         Ok(found)
     }
 
-    async fn lookup(&self, key: &str, version: u64, location: &str) -> Result<(Lookup, Vec<String>), StoreError> {
-        let miss = |reason| Ok((Lookup::Miss(reason), Vec::new()));
+    async fn lookup(&self, key: &str, version: u64, location: &str) -> Result<(Lookup, Option<Hit>), StoreError> {
+        let miss = |reason| Ok((Lookup::Miss(reason), None));
         let Some(bytes) = self.store.get(location).await? else {
             return miss(MissReason::Absent);
         };
@@ -193,13 +193,12 @@ impl<S: KvStore> Cache<S> {
         let freshness = judge(&hit.meta, now, soft);
         let reason = match (unservable, freshness) {
             (Some(reason), _) => reason,
-            (None, Freshness::Fresh) => return Ok((Lookup::Fresh(hit), Vec::new())),
-            (None, Freshness::Stale(reason, usable)) => return Ok((Lookup::Stale(hit, reason, usable), Vec::new())),
+            (None, Freshness::Fresh) => return Ok((Lookup::Fresh(hit), None)),
+            (None, Freshness::Stale(reason, usable)) => return Ok((Lookup::Stale(hit, reason, usable), None)),
             (None, Freshness::Unusable) if soft => MissReason::Invalidated,
             (None, Freshness::Unusable) => MissReason::Expired,
         };
-        // Found but not servable: its tags, for the fill to fence.
-        Ok((Lookup::Miss(reason), hit.meta.tags))
+        Ok((Lookup::Miss(reason), Some(hit)))
     }
 
     /// Stores `value` at `key`. Its tag stamps are recorded now: an invalidation after this call

@@ -7,6 +7,7 @@ mod directives;
 mod headers;
 mod key;
 mod policy;
+mod revalidation;
 mod status;
 mod stored;
 
