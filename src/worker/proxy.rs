@@ -12,8 +12,8 @@ use worker::{Context, Delay, Fetch, Response, ResponseBuilder};
 use super::http::{fill_headers, header_list, origin_request, platform_headers, respond, respond_error, Answer};
 use super::state::State;
 use crate::core::http::{
-    cache_key, decide, end_to_end, header, not_modified, set_header, CacheStatus, Decision, HeaderList, StoredResponse,
-    EDGE_ONLY, NOT_MODIFIED_HEADERS,
+    cache_key, decide, end_to_end, header, not_modified, select_range, set_header, CacheStatus, Decision, HeaderList,
+    RangeAnswer, StoredResponse, EDGE_ONLY, NOT_MODIFIED_HEADERS,
 };
 use crate::core::{
     CacheError, Clock, EntryMeta, Fetched, Hit, Invalidation, LoadError, Loaded, Lookup, MissReason, SetOptions,
@@ -59,6 +59,9 @@ pub async fn cached(
                 .collect();
             if stored.matches(&client) {
                 let status = CacheStatus::hit(secs_until(hit.meta.fresh_until));
+                if header(&client, "range").is_some() {
+                    return serve(stored, &hit.meta, status, &client, head);
+                }
                 if answers_not_modified(stored, &client) {
                     return serve_not_modified(stored, &hit.meta, &status);
                 }
@@ -328,7 +331,23 @@ fn serve(
     let mut headers = stored.headers.clone();
     set_header(&mut headers, "age", age_secs(stored, meta).to_string());
     set_header(&mut headers, "cache-status", status.header());
-    respond(stored.status, &headers, if head { None } else { Some(stored.body.clone()) })
+    // Ranges of a complete response, for GET only (RFC 9110 §14.2).
+    let len = stored.body.len();
+    let range =
+        if stored.status == 200 && !head { select_range(client, &stored.headers, len) } else { RangeAnswer::Full };
+    match range {
+        RangeAnswer::Full => respond(stored.status, &headers, if head { None } else { Some(stored.body.clone()) }),
+        RangeAnswer::Partial { first, last } => {
+            set_header(&mut headers, "content-range", format!("bytes {first}-{last}/{len}"));
+            set_header(&mut headers, "content-length", (last - first + 1).to_string());
+            respond(206, &headers, Some(stored.body.slice(first..=last)))
+        }
+        RangeAnswer::Unsatisfiable => {
+            headers.retain(|(name, _)| !["content-type", "content-length"].iter().any(|n| name.eq_ignore_ascii_case(n)));
+            set_header(&mut headers, "content-range", format!("bytes */{len}"));
+            respond(416, &headers, None)
+        }
+    }
 }
 
 /// Whether a conditional request is answered 304 from `stored`.

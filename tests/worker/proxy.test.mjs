@@ -43,6 +43,7 @@ before(async () => {
       if (req.headers["if-modified-since"] === "Sun, 06 Nov 1994 08:49:37 GMT") return text(res, 304, { "cache-control": "max-age=60" }, "");
       text(res, 502, {}, "unconditional refetch refused");
     },
+    "/ranged": (req, res, n) => text(res, 200, { "cache-control": "max-age=600", etag: '"r1"', "last-modified": "Sun, 06 Nov 1994 08:49:37 GMT", "content-length": "26" }, "abcdefghijklmnopqrstuvwxyz"),
     "/swr": (req, res, n) => text(res, 200, { "cache-control": "max-age=1, stale-while-revalidate=30" }, `swr ${n}`),
     "/sie": (req, res, n) => (n === 1 ? text(res, 200, { "cache-control": "max-age=1, stale-if-error=60" }, "sie good") : text(res, 503, {}, "down")),
     "/fails": (req, res) => text(res, 503, {}, "origin says 503"),
@@ -227,6 +228,26 @@ test("an entry past every window is revalidated with its validators, not refetch
   assert.equal(byDate.status.fwdStatus, 304);
   assert.equal(origin.requests.filter((r) => r.path === "/insists-date").at(-1).headers["if-modified-since"], "Sun, 06 Nov 1994 08:49:37 GMT");
   assert.equal(origin.hits("/insists-etag") + origin.hits("/insists-date"), 4, "one fill and one revalidation each");
+});
+
+test("a byte range of a stored response is answered 206 from the cache; If-Range, 416 and several ranges as RFC 9110 §14 says", async () => {
+  assert.equal((await get("/ranged")).body, "abcdefghijklmnopqrstuvwxyz");
+  const part = async (headers) => {
+    const r = await get("/ranged", headers);
+    return [r.res.status, r.res.headers.get("content-range"), r.body, r.status.hit];
+  };
+  assert.deepEqual(await part({ range: "bytes=0-4" }), [206, "bytes 0-4/26", "abcde", true]);
+  assert.deepEqual(await part({ range: "bytes=20-" }), [206, "bytes 20-25/26", "uvwxyz", true]);
+  assert.deepEqual(await part({ range: "bytes=-3" }), [206, "bytes 23-25/26", "xyz", true]);
+  assert.deepEqual(await part({ range: "bytes=24-100" }), [206, "bytes 24-25/26", "yz", true]);
+  assert.deepEqual(await part({ range: "bytes=26-" }), [416, "bytes */26", "", true]);
+  assert.deepEqual(await part({ range: "bytes=0-1,4-5" }), [200, null, "abcdefghijklmnopqrstuvwxyz", true], "several ranges: the whole");
+  assert.deepEqual(await part({ range: "bytes=0-1", "if-range": '"r1"' }), [206, "bytes 0-1/26", "ab", true]);
+  assert.deepEqual(await part({ range: "bytes=0-1", "if-range": '"r0"' }), [200, null, "abcdefghijklmnopqrstuvwxyz", true], "changed: the whole");
+  assert.deepEqual(await part({ range: "bytes=0-1", "if-range": "Sun, 06 Nov 1994 08:49:37 GMT" }), [206, "bytes 0-1/26", "ab", true]);
+  const head = await edge.fetch("/ranged", { method: "HEAD", headers: { range: "bytes=0-4" } });
+  assert.equal(head.status, 200, "HEAD ignores Range");
+  assert.equal(origin.hits("/ranged"), 1, "every answer came from the cache");
 });
 
 test("stale-while-revalidate serves stale at once and refreshes in the background", async () => {

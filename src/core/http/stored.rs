@@ -2,6 +2,7 @@
 //! `Vary` names, and the body. Encoded as a 4-byte head length, the head as JSON, the body.
 
 use super::conditional::CONDITIONAL_HEADERS;
+use super::range::RANGE_HEADERS;
 use bytes::Bytes;
 
 use super::headers::{header, HeaderList};
@@ -53,9 +54,13 @@ impl StoredResponse {
     }
 
     /// The request headers that answering a request from this response reads: the conditional
-    /// ones and those its `Vary` names. A front may fetch just these for a hit.
+    /// and range ones and those its `Vary` names. A front may fetch just these for a hit.
     pub fn request_headers_read(&self) -> impl Iterator<Item = &str> {
-        CONDITIONAL_HEADERS.iter().copied().chain(self.vary.iter().map(|(name, _)| name.as_str()))
+        CONDITIONAL_HEADERS
+            .iter()
+            .chain(RANGE_HEADERS.iter())
+            .copied()
+            .chain(self.vary.iter().map(|(name, _)| name.as_str()))
     }
 
     /// The stored form.
