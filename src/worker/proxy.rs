@@ -343,7 +343,8 @@ fn serve(
             respond(206, &headers, Some(stored.body.slice(first..=last)))
         }
         RangeAnswer::Unsatisfiable => {
-            headers.retain(|(name, _)| !["content-type", "content-length"].iter().any(|n| name.eq_ignore_ascii_case(n)));
+            headers
+                .retain(|(name, _)| !["content-type", "content-length"].iter().any(|n| name.eq_ignore_ascii_case(n)));
             set_header(&mut headers, "content-range", format!("bytes */{len}"));
             respond(416, &headers, None)
         }
