@@ -5,21 +5,52 @@ use std::sync::Arc;
 use crate::core::keys::Scope;
 use crate::core::store::StoreError;
 
-/// A loader's failure, shared with every caller that waited on the same load.
+/// A loader's failure, shared with every caller that waited on the same load: a kind to branch
+/// on, and a message for people.
 ///
 /// ```
-/// use edgecache::core::LoadError;
-/// let e = LoadError::new("origin answered 503");
-/// assert_eq!(e.to_string(), "origin answered 503");
+/// use edgecache::core::{LoadError, LoadErrorKind};
+/// let e = LoadError::new("the loader threw");
+/// assert_eq!((e.kind(), e.to_string().as_str()), (LoadErrorKind::Failed, "the loader threw"));
+/// let e = LoadError::of(LoadErrorKind::Timeout, "origin timed out after 500 ms");
+/// assert_eq!(e.kind(), LoadErrorKind::Timeout);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct LoadError(Arc<str>);
+#[error("{message}")]
+pub struct LoadError {
+    kind: LoadErrorKind,
+    message: Arc<str>,
+}
+
+/// What kind of failure a load was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LoadErrorKind {
+    /// The loader failed in its own way (it threw, or gave what cannot be stored).
+    Failed,
+    /// The source did not answer in time.
+    Timeout,
+    /// The source could not be reached, or the connection broke.
+    Unreachable,
+    /// The source answered with an error of its own (an HTTP 5xx).
+    Refused,
+}
 
 impl LoadError {
-    /// A load failure described by `message`.
+    /// A load failure of kind [`LoadErrorKind::Failed`] described by `message`.
     pub fn new(message: impl std::fmt::Display) -> Self {
-        Self(message.to_string().into())
+        Self::of(LoadErrorKind::Failed, message)
+    }
+
+    /// A load failure of `kind` described by `message`.
+    pub fn of(kind: LoadErrorKind, message: impl std::fmt::Display) -> Self {
+        Self { kind, message: message.to_string().into() }
+    }
+
+    /// Its kind.
+    #[must_use]
+    pub fn kind(&self) -> LoadErrorKind {
+        self.kind
     }
 }
 

@@ -24,7 +24,7 @@ pub use cache::{
 };
 pub use clock::{duration_ms, Clock, ManualClock, Millis};
 pub use entry::{DecodeError, EntryMeta};
-pub use error::{CacheError, LoadError};
+pub use error::{CacheError, LoadError, LoadErrorKind};
 pub use freshness::{judge, Freshness, StaleReason, StaleUse};
 pub use keys::{escape, segment_prefixes, KeySpace, Scope, MAX_PREFIX_DEPTH, SEGMENT_SEPARATORS};
 pub use stamp::SplitMix64;

@@ -16,8 +16,8 @@ use crate::core::http::{
     RangeAnswer, StoredResponse, EDGE_ONLY, NOT_MODIFIED_HEADERS,
 };
 use crate::core::{
-    CacheError, Clock, EntryMeta, Fetched, Hit, Invalidation, LoadError, Loaded, Lookup, MissReason, SetOptions,
-    Source, StaleUse,
+    CacheError, Clock, EntryMeta, Fetched, Hit, Invalidation, LoadError, LoadErrorKind, Loaded, Lookup, MissReason,
+    SetOptions, Source, StaleUse,
 };
 use crate::js_clock::JsClock;
 
@@ -162,17 +162,20 @@ pub async fn cached(
                 }
                 serve(&stored, &meta, status, &client, head)
             }
-            None => {
-                let timeout = error.to_string().contains("timed out");
-                respond_error(
-                    if timeout { 504 } else { 502 },
-                    if timeout { "origin_timeout" } else { "origin_unreachable" },
-                    &error.to_string(),
-                )
-            }
+            None => origin_failed(&error),
         },
         // The cache refused (key too long, KV trouble before the load): plain proxying.
         Err(other) => pass_through(worker::Request::from(request), state, &format!("cache-error: {other}")).await,
+    }
+}
+
+/// The answer when the origin could not answer, by the kind of failure: 504 for a timeout, else
+/// 502.
+fn origin_failed(error: &LoadError) -> worker::Result<Answer> {
+    match error.kind() {
+        LoadErrorKind::Timeout => respond_error(504, "origin_timeout", &error.to_string()),
+        LoadErrorKind::Refused => respond_error(502, "origin_error", &error.to_string()),
+        _ => respond_error(502, "origin_unreachable", &error.to_string()),
     }
 }
 
@@ -230,14 +233,16 @@ async fn origin_fill(
         }
     }
     if status >= 500 && matches!(revalidate, Revalidate::Stale(_)) {
-        return Err(LoadError::new(format!("origin answered {status}")));
+        return Err(LoadError::of(LoadErrorKind::Refused, format!("origin answered {status}")));
     }
     let declared = header(&response_headers, "content-length").and_then(|v| v.trim().parse::<usize>().ok());
     if declared.is_some_and(|len| len > state.config.max_body_bytes) {
         outcome.borrow_mut().passthrough = Some(response);
         return Ok(Loaded::uncacheable(Bytes::new()));
     }
-    let body = Bytes::from(response.bytes().await.map_err(|e| LoadError::new(format!("origin body failed: {e}")))?);
+    let body = response.bytes().await;
+    let body =
+        Bytes::from(body.map_err(|e| LoadError::of(LoadErrorKind::Unreachable, format!("origin body failed: {e}")))?);
     let stored = StoredResponse {
         status,
         headers: end_to_end(&response_headers),
@@ -297,8 +302,10 @@ async fn fetch_with_timeout(request: worker::Request, timeout: Duration) -> Resu
     let send = Box::pin(fetch.send());
     let outcome = match select(send, Delay::from(timeout)).await {
         Either::Left((Ok(response), _)) => Ok(response),
-        Either::Left((Err(e), _)) => Err(LoadError::new(format!("origin unreachable: {e}"))),
-        Either::Right(_) => Err(LoadError::new(format!("origin timed out after {} ms", timeout.as_millis()))),
+        Either::Left((Err(e), _)) => Err(LoadError::of(LoadErrorKind::Unreachable, format!("origin unreachable: {e}"))),
+        Either::Right(_) => {
+            Err(LoadError::of(LoadErrorKind::Timeout, format!("origin timed out after {} ms", timeout.as_millis())))
+        }
     };
     outcome
 }
@@ -394,7 +401,7 @@ pub async fn pass_through(request: worker::Request, state: Rc<State>, detail: &s
     let origin = origin_request(&format!("{}{}", state.config.origin, path), &method, &client, body)?;
     let response = match fetch_with_timeout(origin, state.config.origin_timeout).await {
         Ok(response) => response,
-        Err(e) => return respond_error(502, "origin_unreachable", &e.to_string()),
+        Err(e) => return origin_failed(&e),
     };
     let safe = matches!(method.as_str(), "GET" | "HEAD" | "OPTIONS" | "TRACE");
     let mut status = CacheStatus::forward(if safe { "bypass" } else { "method" }).fwd_status(response.status_code());

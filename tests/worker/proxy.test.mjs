@@ -358,4 +358,8 @@ test("redirects pass through unfollowed; a slow origin times out with 504", asyn
   const slow = await edge.fetch("/timeout");
   assert.equal(slow.status, 504);
   assert.equal((await slow.json()).error, "origin_timeout");
+  // The same for a request passed through uncached (the failure's kind decides, not its message).
+  const slowPost = await edge.fetch("/timeout", { method: "POST", body: "x" });
+  assert.equal(slowPost.status, 504);
+  assert.equal((await slowPost.json()).error, "origin_timeout");
 });
