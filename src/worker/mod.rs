@@ -8,6 +8,7 @@ mod http;
 mod kv;
 mod prepared;
 mod proxy;
+mod serve;
 mod state;
 
 pub use config::{Config, ConfigError};
