@@ -456,6 +456,13 @@ fn a_miss_reads_the_entry_once_and_still_fences_its_previous_tags() {
         fetched.source
     );
     assert!(matches!(block_on(cache.get("x")).unwrap(), Lookup::Miss(_)), "the raced value was not stored");
+    // A caller that looked already (`load`) says what it found: the entry is not read again.
+    block_on(cache.set("y", "v1", SetOptions::new().tag("old"))).unwrap();
+    let Lookup::Fresh(found) = block_on(cache.get("y")).unwrap() else { panic!("y is fresh") };
+    kv.reset_counts();
+    let loaded = block_on(cache.load("y", SetOptions::new(), Some(&found.meta), || async { Ok(Loaded::new("v2")) }));
+    assert_eq!(loaded.unwrap().source, Source::Loaded { not_stored: None });
+    assert_eq!(kv.count(StoreOp::Get), 0, "no read of the entry by load");
 }
 
 #[test]
@@ -616,7 +623,7 @@ fn uncacheable_values_are_neither_stored_nor_shared() {
 fn load_skips_the_lookup_but_keeps_single_flight() {
     let (cache, _) = cache();
     block_on(cache.set("k", "old", SetOptions::new())).unwrap();
-    let fetched = block_on(cache.load("k", SetOptions::new(), || async { Ok(Loaded::new("new")) })).unwrap();
+    let fetched = block_on(cache.load("k", SetOptions::new(), None, || async { Ok(Loaded::new("new")) })).unwrap();
     assert_eq!((fetched.hit.value.as_ref(), fetched.source), (&b"new"[..], Source::Loaded { not_stored: None }));
     assert_eq!(value(&block_on(cache.get("k")).unwrap()), Some(&b"new"[..]));
 }

@@ -387,8 +387,12 @@ impl EdgeCache {
                     // Answered now; refreshed on the calls' own task type (a second one would
                     // cost wasm size). A failed refresh leaves the stale value for the next call.
                     let refresh = inner.clone();
+                    let found = hit.meta.clone();
                     let _ = promise(async move {
-                        let _ = refresh.cache.load(&key, options, js_loader(loader, Outcome::default())).await;
+                        let _ = refresh
+                            .cache
+                            .load(&key, options, Some(&found), js_loader(loader, Outcome::default()))
+                            .await;
                         refresh.forget_value(&js_key);
                         Ok(JsValue::UNDEFINED)
                     });

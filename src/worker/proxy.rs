@@ -41,9 +41,9 @@ pub async fn cached(
     let key = cache_key(&url).unwrap_or_else(|| "/".to_owned());
     let raw_headers = worker::Headers(request.headers());
     let location = state.cache.key_space().entry(&key, 0);
-    // An entry found but past every window comes back too: its validators make the fetch a
-    // revalidation.
-    let (lookup, expired) = match state.cache.look(&key, 0, &location).await {
+    // An entry found but not servable comes back too: its validators make the fetch a
+    // revalidation, and the fill fences its tags.
+    let (lookup, found) = match state.cache.look(&key, 0, &location).await {
         Ok((lookup, found)) => (Ok(lookup), found),
         Err(e) => (Err(e), None),
     };
@@ -72,8 +72,13 @@ pub async fn cached(
     }
     let client = header_list(&raw_headers);
     let mut kv_failed = false;
+    // The entry found there, whatever its state: the fill fences its tags (no second read).
+    let found_meta = match (&lookup, &found) {
+        (Ok(Lookup::Fresh(hit) | Lookup::Stale(hit, ..)), _) | (_, Some(hit)) => Some(hit.meta.clone()),
+        _ => None,
+    };
     // A stored response past its windows, with validators, that this request selects.
-    let expired = match (&lookup, expired) {
+    let expired = match (&lookup, found) {
         (Ok(Lookup::Miss(MissReason::Expired)), Some(hit)) => {
             decode(&hit).filter(|stored| stored.matches(&client) && !stored.validators().is_empty())
         }
@@ -87,13 +92,13 @@ pub async fn cached(
                 let status = CacheStatus::hit(secs_until(hit.meta.fresh_until))
                     .and_forward("stale")
                     .detail("stale-while-revalidate");
-                let refresh = (state.clone(), key.clone(), client.clone(), stored.clone());
+                let refresh = (state.clone(), key.clone(), client.clone(), stored.clone(), hit.meta.clone());
                 ctx.wait_until(async move {
-                    let (state, key, client, stored) = refresh;
+                    let (state, key, client, stored, meta) = refresh;
                     let outcome = RefCell::new(Outcome::default());
                     let _ = state
                         .cache
-                        .load(&key, SetOptions::new(), || {
+                        .load(&key, SetOptions::new(), Some(&meta), || {
                             origin_fill(&state, &key, &client, Revalidate::Stale(&stored), &outcome)
                         })
                         .await;
@@ -119,8 +124,10 @@ pub async fn cached(
         (None, None) => Revalidate::No,
     };
     let revalidating = !matches!(revalidate, Revalidate::No);
-    let result =
-        state.cache.load(&key, SetOptions::new(), || origin_fill(&state, &key, &client, revalidate, &outcome)).await;
+    let result = state
+        .cache
+        .load(&key, SetOptions::new(), found_meta.as_ref(), || origin_fill(&state, &key, &client, revalidate, &outcome))
+        .await;
     let mut outcome = outcome.into_inner();
     if let Some(response) = outcome.passthrough.take() {
         let status = CacheStatus::forward(fwd).fwd_status(response.status_code()).detail("too-large");

@@ -8,7 +8,7 @@ use super::flight::{self, Role};
 use super::stats::Counter;
 use super::{scopes_of, Cache, Fetched, Hit, Loaded, Lookup, SetOptions, Source, Validity};
 use crate::core::clock::Millis;
-use crate::core::entry::{Captured, Envelope};
+use crate::core::entry::{Captured, EntryMeta};
 use crate::core::error::{CacheError, LoadError};
 use crate::core::freshness::{StaleReason, StaleUse};
 use crate::core::keys::Scope;
@@ -16,14 +16,14 @@ use crate::core::stamp::stamp_time;
 use crate::core::store::KvStore;
 
 /// Where a fill begins.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq)]
 enum Start {
     /// With a lookup; a stale value stands in only if loading fails.
     Lookup,
     /// With a lookup; a stale value servable while revalidating is the answer.
     LookupServingStale,
-    /// With the load (the caller looked already).
-    Load,
+    /// With the load: the caller looked already, and found an entry with these tags (or none).
+    Load(Vec<String>),
 }
 
 /// How a wait for another call's load ended.
@@ -62,15 +62,23 @@ impl<S: KvStore> Cache<S> {
     }
 
     /// Loads and stores `key` without looking it up first — for callers that already looked
-    /// (an HTTP front revalidating a stale entry). Single-flight and fenced like
+    /// (an HTTP front revalidating a stale entry): `found` is the entry their lookup found there,
+    /// if any, whose tags are fenced as well. Single-flight and fenced like
     /// [`get_or_set`](Self::get_or_set); on loader failure it returns the error (the caller has
     /// its own stale copy).
-    pub async fn load<F, Fut>(&self, key: &str, options: SetOptions, loader: F) -> Result<Fetched, CacheError>
+    pub async fn load<F, Fut>(
+        &self,
+        key: &str,
+        options: SetOptions,
+        found: Option<&EntryMeta>,
+        loader: F,
+    ) -> Result<Fetched, CacheError>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<Loaded, LoadError>>,
     {
-        self.fetch(key, options, loader, Start::Load).await
+        let found_tags = found.map(|meta| meta.tags.clone()).unwrap_or_default();
+        self.fetch(key, options, loader, Start::Load(found_tags)).await
     }
 
     async fn fetch<F, Fut>(
@@ -78,7 +86,7 @@ impl<S: KvStore> Cache<S> {
         key: &str,
         options: SetOptions,
         loader: F,
-        start: Start,
+        mut start: Start,
     ) -> Result<Fetched, CacheError>
     where
         F: FnOnce() -> Fut,
@@ -89,12 +97,16 @@ impl<S: KvStore> Cache<S> {
         let version = options.version;
         let location = self.keys.entry(key, version);
         let mut loader = Some(loader);
-        let mut first = true;
         loop {
-            // After a cancelled wait, look again: the entry may have been stored meanwhile.
             // What the lookup found there: a stale value (to stand in if loading fails), and the
-            // tags of the entry there (for the fill to fence); `None` when it did not look.
-            let (stale, previous) = if start != Start::Load || !first {
+            // tags of the entry there (for the fill to fence). A caller that looked already says
+            // what it found; after a cancelled wait, look again: the entry may have been stored
+            // meanwhile.
+            let (stale, previous) = if let Start::Load(found_tags) = &mut start {
+                let found_tags = std::mem::take(found_tags);
+                start = Start::Lookup;
+                (None, found_tags)
+            } else {
                 match self.look(key, version, &location).await {
                     Ok((Lookup::Fresh(hit), _)) => return Ok(Fetched { hit, source: Source::Cached }),
                     Ok((Lookup::Stale(hit, reason, StaleUse::WhileRevalidating), _))
@@ -104,15 +116,12 @@ impl<S: KvStore> Cache<S> {
                     }
                     Ok((Lookup::Stale(hit, reason, _), _)) => {
                         let tags = hit.meta.tags.clone();
-                        (Some((hit, reason)), Some(tags))
+                        (Some((hit, reason)), tags)
                     }
-                    Ok((Lookup::Miss(_), found)) => (None, Some(found.map(|hit| hit.meta.tags).unwrap_or_default())),
-                    Err(_) => (None, None),
+                    Ok((Lookup::Miss(_), found)) => (None, found.map(|hit| hit.meta.tags).unwrap_or_default()),
+                    Err(_) => (None, Vec::new()),
                 }
-            } else {
-                (None, None)
             };
-            first = false;
             let Some(load) = loader.take() else {
                 // Unreachable: the loader is only taken by a return path. Kept total.
                 return Err(CacheError::Load(LoadError::new("loader already consumed")));
@@ -178,15 +187,15 @@ impl<S: KvStore> Cache<S> {
         }
     }
 
-    /// Loads and stores `key`, fencing `previous` (the tags of the entry there, when the caller
-    /// looked; else read here) as well as the call's.
+    /// Loads and stores `key`, fencing `previous` (the tags of the entry found there) as well as
+    /// the call's.
     async fn fill<F, Fut>(
         &self,
         key: &str,
         location: &str,
         options: SetOptions,
         loader: F,
-        previous: Option<Vec<String>>,
+        previous: Vec<String>,
     ) -> Result<Fetched, CacheError>
     where
         F: FnOnce() -> Fut,
@@ -197,12 +206,8 @@ impl<S: KvStore> Cache<S> {
         // Tags a loader reports are only known afterwards; those the previous entry here carried
         // are fenced up front too (responses rarely change tags), so only new ones need the
         // raced-invalidation check.
-        let previous_tags = match previous {
-            Some(tags) => tags,
-            None => self.previous_tags(key, options.version).await,
-        };
         let mut expected = options.tags.clone();
-        expected.extend(previous_tags.into_iter().filter(|t| !options.tags.contains(t)));
+        expected.extend(previous.into_iter().filter(|t| !options.tags.contains(t)));
         let scopes = scopes_of(key, &expected);
         // A store failure here means no fence: load anyway, but do not store.
         let captured = self.capture(scopes).await;
@@ -280,13 +285,5 @@ impl<S: KvStore> Cache<S> {
             captured.push(c);
         }
         Ok(())
-    }
-
-    /// The tags of whatever entry is stored at `key` now, valid or not (empty if none).
-    async fn previous_tags(&self, key: &str, version: u64) -> Vec<String> {
-        match self.store.get(&self.keys.entry(key, version)).await {
-            Ok(Some(bytes)) => Envelope::decode(&bytes).map(|e| e.meta.tags).unwrap_or_default(),
-            _ => Vec::new(),
-        }
     }
 }
