@@ -75,7 +75,7 @@ fn stand_in(secrets: &str) -> (String, Arc<Cache<MemoryStore>>) {
     let served = cache.clone();
     let url = serve(move |req| {
         let headers = SignedHeaders::from_list(&req.headers);
-        match block_on(endpoint.handle(&served, &headers, &req.body, clock.now_ms())) {
+        match block_on(endpoint.handle(&*served, &headers, &req.body, clock.now_ms())) {
             Ok(receipt) => (200, serde_json::to_string(&receipt).unwrap()),
             Err(e) => (e.http_status(), serde_json::json!({"error": e.code(), "message": e.to_string()}).to_string()),
         }

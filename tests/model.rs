@@ -14,9 +14,10 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use edgecache::core::purge::{Apply, Authority};
 use edgecache::core::{
     Cache, CacheBuilder, CacheError, Clock, Fetched, Invalidation, KvStore, LoadError, Loaded, Lookup, ManualClock,
-    MemoryStore, Scope, SetOptions, SimulatedKv, Source, StaleReason, StaleUse,
+    MemoryStore, Mirrored, Scope, SetOptions, SimulatedKv, Source, StaleReason, StaleUse, StampSource,
 };
 use futures::channel::oneshot;
 use futures::executor::block_on;
@@ -221,6 +222,20 @@ fn check_answer(
     forgetful: bool,
     answer: &Lookup,
 ) -> Result<(), TestCaseError> {
+    check_answer_within(model, key, version, now, (bound, bound), forgetful, answer)
+}
+
+/// [`check_answer`] with one bound for invalidations and another for overwrites (which travel
+/// through the store even when purges go through an authority).
+fn check_answer_within(
+    model: &Model,
+    key: usize,
+    version: u64,
+    now: u64,
+    (bound, overwrite_bound): (u64, u64),
+    forgetful: bool,
+    answer: &Lookup,
+) -> Result<(), TestCaseError> {
     let (expected, current) = model.expect(key, version, now);
     if forgetful && matches!(answer, Lookup::Miss(_)) {
         return Ok(());
@@ -249,7 +264,7 @@ fn check_answer(
         now - v.killed_at.unwrap()
     );
     prop_assert!(
-        !late(v.replaced_at),
+        v.replaced_at.is_none_or(|at| at + overwrite_bound > now),
         "overwritten value served {}ms after the overwrite",
         now - v.replaced_at.unwrap()
     );
@@ -271,7 +286,7 @@ fn check_answer(
 /// `delay_ms` is the store's propagation bound; 0 means a strongly consistent `MemoryStore`.
 fn run(ops: Vec<Op>, instances: usize, delay_ms: u64, memo_ms: u64) -> Result<(), TestCaseError> {
     let clock = ManualClock::new(START);
-    let setup = Setup { instances, bound: 0, memo_ms, forgetful: false, sole: false };
+    let setup = Setup { instances, bound: 0, memo_ms, forgetful: false, sole: false, feed: None };
     if delay_ms == 0 {
         run_on(ops, MemoryStore::new(clock.clone()), clock, setup)
     } else {
@@ -292,21 +307,56 @@ struct Setup {
     forgetful: bool,
     /// The one instance is its store's sole writer (the npm package's memory store).
     sole: bool,
+    /// Purges go through a purge authority whose feed the instances read at this interval
+    /// (`bound` must cover it); the store's propagation bound is `window_ms`.
+    feed: Option<Feed>,
+}
+
+#[derive(Clone, Copy)]
+struct Feed {
+    interval_ms: u64,
+    window_ms: u64,
 }
 
 fn run_on<S: KvStore + Clone>(ops: Vec<Op>, store: S, clock: ManualClock, setup: Setup) -> Result<(), TestCaseError> {
-    let Setup { instances, bound, memo_ms, forgetful, sole } = setup;
+    let Setup { instances, bound, memo_ms, forgetful, sole, feed } = setup;
     let strong = bound == 0;
+    // Overwrites reach other instances through the store, also behind an authority.
+    let overwrite_bound = feed.map_or(bound, |f| f.window_ms + memo_ms);
     // Whether every stored value is still there: what a stale-on-error or a cached answer needs.
     let keeps = strong && !forgetful;
     let build = |seed: u64| -> Cache<S> {
         let builder =
             CacheBuilder::new(store.clone(), clock.clone()).seed(seed).stamp_memo(Duration::from_millis(memo_ms));
         let builder = if forgetful { builder.stamp_ttl(Duration::from_secs(7_200)) } else { builder };
-        let builder = if sole { builder.sole_writer() } else { builder };
+        let builder = if sole { builder.stamp_source(StampSource::SoleWriter) } else { builder };
+        let builder = match feed {
+            Some(_) => builder.stamp_source(StampSource::Feed),
+            None => builder,
+        };
         builder.build().unwrap()
     };
     let caches: Vec<_> = (0..instances).map(|i| build(1000 + i as u64)).collect();
+    // The authority keeps its state in a consistent store of its own, stamps mirrored to `store`.
+    let authority = feed.map(|f| {
+        let own = Mirrored::new(MemoryStore::new(clock.clone()), store.clone());
+        Authority::new(CacheBuilder::new(own, clock.clone()).seed(7), Duration::from_millis(f.window_ms)).unwrap()
+    });
+    let mut read_at: Vec<Option<u64>> = vec![None; instances];
+    // An instance reads the feed before it acts, once the interval has passed since it last did.
+    let sync = |inst: usize, read_at: &mut Vec<Option<u64>>| {
+        let (Some(authority), Some(f)) = (&authority, feed) else { return };
+        let now = clock.now_ms();
+        if read_at[inst].is_some_and(|at| now - at < f.interval_ms) {
+            return;
+        }
+        read_at[inst] = Some(now);
+        let head = block_on(authority.head()).unwrap();
+        while caches[inst].feed_position() != Some(head) {
+            let page = block_on(authority.feed(caches[inst].feed_position())).unwrap();
+            assert!(caches[inst].follow(page), "an incomplete reset");
+        }
+    };
     let mut model = Model::default();
     let mut fills: Vec<Fill<'_>> = Vec::new();
 
@@ -314,6 +364,7 @@ fn run_on<S: KvStore + Clone>(ops: Vec<Op>, store: S, clock: ManualClock, setup:
         let now = clock.now_ms();
         match op {
             Op::Set { inst, key, version, policy } => {
+                sync(inst, &mut read_at);
                 let id = model.values.len();
                 model.values.push(Value {
                     key,
@@ -330,10 +381,12 @@ fn run_on<S: KvStore + Clone>(ops: Vec<Op>, store: S, clock: ManualClock, setup:
                 model.write(id, now);
             }
             Op::Get { inst, key, version } => {
+                sync(inst, &mut read_at);
                 let answer = block_on(caches[inst].get_version(KEYS[key], version)).unwrap();
-                check_answer(&model, key, version, now, bound, forgetful, &answer)?;
+                check_answer_within(&model, key, version, now, (bound, overwrite_bound), forgetful, &answer)?;
             }
             Op::BeginFill { inst, key, version, policy } => {
+                sync(inst, &mut read_at);
                 if fills.iter().any(|f| f.inst == inst && (f.key, f.version) == (key, version)) {
                     continue; // single-flight has its own tests; the model keeps one fill per entry
                 }
@@ -364,7 +417,8 @@ fn run_on<S: KvStore + Clone>(ops: Vec<Op>, store: S, clock: ManualClock, setup:
                         let fetched = result.unwrap();
                         prop_assert_eq!(&fetched.source, &Source::Cached);
                         prop_assert!(!called.load(Ordering::SeqCst));
-                        check_answer(&model, key, version, now, bound, forgetful, &Lookup::Fresh(fetched.hit))?;
+                        let answer = Lookup::Fresh(fetched.hit);
+                        check_answer_within(&model, key, version, now, (bound, overwrite_bound), forgetful, &answer)?;
                         model.values.pop();
                     }
                     Poll::Pending => {
@@ -441,11 +495,17 @@ fn run_on<S: KvStore + Clone>(ops: Vec<Op>, store: S, clock: ManualClock, setup:
                 } else {
                     edgecache::core::Mode::Hard
                 });
-                block_on(caches[inst].invalidate(request)).unwrap();
+                match &authority {
+                    Some(authority) => block_on(authority.apply(request)).map(drop).unwrap(),
+                    None => block_on(caches[inst].invalidate(request)).map(drop).unwrap(),
+                }
                 model.invalidate(&scope, soft, now);
             }
             Op::Bump { inst, key } => {
-                block_on(caches[inst].bump_version(KEYS[key])).unwrap();
+                match &authority {
+                    Some(authority) => block_on(authority.bump_version(KEYS[key])).unwrap(),
+                    None => block_on(caches[inst].bump_version(KEYS[key])).unwrap(),
+                };
                 model.invalidate(&Scope::Key(KEYS[key].into()), false, now);
             }
             Op::Advance(ms) => clock.advance(ms),
@@ -464,9 +524,10 @@ fn run_on<S: KvStore + Clone>(ops: Vec<Op>, store: S, clock: ManualClock, setup:
     // Let the store settle past the bound: nothing invalidated or overwritten before now may be
     // served by any instance.
     if !strong {
-        clock.advance(bound);
+        clock.advance(bound.max(overwrite_bound));
         let now = clock.now_ms();
-        for cache in &caches {
+        for (inst, cache) in caches.iter().enumerate() {
+            sync(inst, &mut read_at);
             for (key, name) in KEYS.iter().enumerate() {
                 for version in 0..2 {
                     let answer = block_on(cache.get_version(name, version)).unwrap();
@@ -498,15 +559,28 @@ proptest! {
     #[test]
     fn never_resurrects_when_the_store_forgets(ops in proptest::collection::vec(op(1, true), 1..80), sole in any::<bool>()) {
         let clock = ManualClock::new(START);
-        let setup = Setup { instances: 1, bound: 0, memo_ms: 0, forgetful: true, sole };
+        let setup = Setup { instances: 1, bound: 0, memo_ms: 0, forgetful: true, sole, feed: None };
         run_on(ops, MemoryStore::bounded(clock.clone(), 1_500), clock, setup)?;
+    }
+
+    /// Purges through a purge authority (stamps in its own consistent store, mirrored to the
+    /// eventually consistent one), instances following its feed: answers lag by less than the
+    /// feed interval, not the store's propagation delay, and every fill racing a purge is
+    /// caught. Reads of the store for scopes the feed did not report are exact.
+    #[test]
+    fn lags_only_the_feed_interval_behind_a_purge_authority(ops in proptest::collection::vec(op(3, false), 1..80)) {
+        let clock = ManualClock::new(START);
+        let kv = SimulatedKv::new(clock.clone(), 30_000, 42);
+        let feed = Feed { interval_ms: 1_000, window_ms: 30_000 };
+        let setup = Setup { instances: 3, bound: 1_000, memo_ms: 1_000, forgetful: false, sole: false, feed: Some(feed) };
+        run_on(ops, kv, clock, setup)?;
     }
 
     /// The npm package's memory store: every stamp kept by the one instance, none read back.
     #[test]
     fn matches_the_model_as_the_sole_writer(ops in proptest::collection::vec(op(1, false), 1..80)) {
         let clock = ManualClock::new(START);
-        let setup = Setup { instances: 1, bound: 0, memo_ms: 0, forgetful: false, sole: true };
+        let setup = Setup { instances: 1, bound: 0, memo_ms: 0, forgetful: false, sole: true, feed: None };
         run_on(ops, MemoryStore::new(clock.clone()), clock, setup)?;
     }
 }

@@ -91,10 +91,12 @@ fn a_good_purge_applies_once_with_a_receipt() {
         (log.len(), log[0].request_id.as_deref(), log[0].scopes.clone()),
         (1, Some("msg_good"), vec![Scope::Tag("articles".into())])
     );
-    // The same delivery again: answered, not applied twice.
-    let again = f.send_signed("msg_good", &body()).unwrap_err();
-    assert_eq!((again.code(), again.http_status()), ("already_applied", 409));
+    // The same delivery again: answered with the first receipt, not applied twice.
+    let again = f.send_signed("msg_good", &body()).unwrap();
+    assert!(again.replayed);
+    assert_eq!((&again.id, again.applied_at, &again.purged), (&receipt.id, receipt.applied_at, &receipt.purged));
     assert_eq!(block_on(f.cache.log(0, None)).unwrap().records.len(), 1);
+    assert_eq!(f.cache.stats().invalidations, 1);
     // Once the timestamp is outside the tolerance, the id is forgotten, and the old delivery is
     // refused for its age instead.
     f.clock.advance(301_000);

@@ -7,7 +7,8 @@
 //! | stamps | `s/{scope}/h`, `s/{scope}/a` | hard and any-purge stamps of a scope |
 //! | index | `i/{tag}/{key}@v{version}` | empty: "this entry carries this tag" |
 //! | log | `l/{inverted time}-{random}` | one invalidation record |
-//! | replay | `r/{request id}` | "this purge was applied" |
+//! | replay | `r/{request id}` | the receipt of an applied purge |
+//! | feed | `f/{sequence}`, `f/head` | a purge authority's changes, its last sequence |
 //!
 //! Scopes are `*` (everything), `k:{key}`, `t:{tag}` and `p:{prefix}`. User text is escaped
 //! byte-wise (`%`, `/`, `@`, `~`, `*` and control characters become `%XX`), which preserves
@@ -206,6 +207,18 @@ impl KeySpace {
     #[must_use]
     pub fn replay(&self, id: &str) -> String {
         format!("{}r/{}", self.root, fit(&escape(id), 128))
+    }
+
+    /// The feed record of a purge authority's change number `seq` (in sequence order).
+    #[must_use]
+    pub fn feed(&self, seq: u64) -> String {
+        format!("{}f/{seq:020}", self.root)
+    }
+
+    /// Where a purge authority keeps its last sequence number.
+    #[must_use]
+    pub fn feed_head(&self) -> String {
+        format!("{}f/head", self.root)
     }
 
     /// Every log key starts with this.

@@ -19,8 +19,8 @@ mod stamp;
 mod store;
 
 pub use cache::{
-    Applied, Cache, CacheBuilder, Fetched, Hit, Invalidation, Limits, Loaded, LogPage, LogRecord, Lookup, MissReason,
-    Mode, SetOptions, Source, Stats, SweepProgress, TaggedPage,
+    Applied, Cache, CacheBuilder, Change, FeedPage, Fetched, Hit, Invalidation, Limits, Loaded, LogPage, LogRecord,
+    Lookup, MissReason, Mode, SetOptions, Source, StampSource, Stats, SweepProgress, TaggedPage,
 };
 pub use clock::{duration_ms, Clock, ManualClock, Millis};
 pub use entry::{DecodeError, EntryMeta};
@@ -32,8 +32,8 @@ pub use stamp::SplitMix64;
 #[cfg(feature = "js")]
 pub(crate) use store::page_of;
 pub use store::{
-    KvStore, KvTtl, ListOptions, ListPage, ListedKey, MemoryStore, PutOptions, StoreError, Tiered, MAX_KEY_BYTES,
-    MAX_LIST_LIMIT, MAX_METADATA_BYTES, MIN_TTL_SECS,
+    KvStore, KvTtl, ListOptions, ListPage, ListedKey, MemoryStore, Mirrored, PutOptions, StoreError, Tiered,
+    MAX_KEY_BYTES, MAX_LIST_LIMIT, MAX_METADATA_BYTES, MIN_TTL_SECS,
 };
 #[cfg(any(test, feature = "testing"))]
 pub use store::{SimulatedKv, StoreOp};

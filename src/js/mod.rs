@@ -19,7 +19,7 @@ use wasm_bindgen_futures::JsFuture;
 
 use crate::core::{
     Cache, CacheBuilder, CacheError, Fetched, Hit, Invalidation, LoadError, Loaded, LogRecord, Lookup, Mode,
-    SetOptions, Source, StaleReason, StaleUse,
+    SetOptions, Source, StaleReason, StaleUse, StampSource,
 };
 use crate::js_clock::{random_seed, JsClock};
 // Every call's Promise: settled at once when the call finished synchronously.
@@ -299,7 +299,7 @@ impl EdgeCache {
         if in_memory {
             // Nothing sweeps a private memory store (its LRU reclaims): no index writes. And
             // nobody else writes it: every stamp is one this cache wrote and keeps.
-            builder = builder.tag_index(false).sole_writer();
+            builder = builder.tag_index(false).stamp_source(StampSource::SoleWriter);
         }
         let cache = builder.build().map_err(|e| cache_error(&e))?;
         let near = in_memory.then(|| near::for_memory_store(max_bytes));

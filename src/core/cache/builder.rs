@@ -58,11 +58,33 @@ pub(crate) struct Settings {
     pub default_sie_ms: u64,
     pub limits: Limits,
     pub stamp_memo_ms: u64,
-    pub sole_writer: bool,
+    pub source: StampSource,
     pub stamp_ttl_ms: u64,
     pub log_ttl_ms: u64,
     pub race_skew_ms: u64,
     pub tag_index: bool,
+}
+
+/// Where a cache learns the current stamps of the scopes its entries recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StampSource {
+    /// The store, each stamp reused for the memo interval
+    /// ([`CacheBuilder::stamp_memo`]): purges made elsewhere are seen within that interval
+    /// plus the store's propagation delay.
+    Store,
+    /// This cache is the only writer of its store (a private in-memory store): every stamp is
+    /// one it wrote, so it keeps them all and never reads one; a scope it never invalidated has
+    /// none. Wrong for a shared store: purges made elsewhere would never be seen.
+    SoleWriter,
+    /// A purge authority's feed of changes, which the front applies with
+    /// [`Cache::follow`](super::Cache::follow): stamps it reported are known exactly, and a
+    /// scope it did not report is read from the store once and kept (the authority's resets
+    /// report every change the store may not show yet). Purges are seen as soon as the front
+    /// has read the feed. Until the first page, and after
+    /// [`Cache::unfollow`](super::Cache::unfollow), the cache reads the store as with
+    /// [`StampSource::Store`].
+    Feed,
 }
 
 /// How much longer a stamp outlives the longest-kept entry (covers store propagation and clock
@@ -118,7 +140,7 @@ impl<S: KvStore> CacheBuilder<S> {
                 default_sie_ms: 0,
                 limits: Limits::default(),
                 stamp_memo_ms: 1_000,
-                sole_writer: false,
+                source: StampSource::Store,
                 stamp_ttl_ms: 30 * 86_400_000,
                 log_ttl_ms: 7 * 86_400_000,
                 race_skew_ms: 5_000,
@@ -179,13 +201,9 @@ impl<S: KvStore> CacheBuilder<S> {
         self
     }
 
-    /// Declares this cache the only writer of its store (a private in-memory store; default
-    /// off). Every stamp is then one this instance wrote, so it keeps them all and never reads
-    /// one from the store: a scope it never invalidated is known to have none. The stamp memo
-    /// interval no longer applies. Wrong for a shared store: purges made elsewhere would
-    /// never be seen.
-    pub fn sole_writer(mut self) -> Self {
-        self.settings.sole_writer = true;
+    /// Where the cache learns current stamps. Defaults to: [`StampSource::Store`].
+    pub fn stamp_source(mut self, source: StampSource) -> Self {
+        self.settings.source = source;
         self
     }
 

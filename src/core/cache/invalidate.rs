@@ -114,7 +114,7 @@ impl<S: KvStore> Cache<S> {
             let version = match (scope, request.mode) {
                 (Scope::Key(_), Mode::Hard) => {
                     // Read past an interval memo: the version must not go backwards.
-                    let current = if self.settings.sole_writer {
+                    let current = if self.settings.source == super::StampSource::SoleWriter {
                         self.memo().latest(scope, super::memo::Which::Hard).map(str::to_owned)
                     } else {
                         let stamp = self.store.get(&self.keys.stamps(scope)[0]).await.map_err(incomplete)?;
@@ -146,7 +146,7 @@ impl<S: KvStore> Cache<S> {
             new_version,
         };
         let logged = self.write_log(&record).await;
-        Ok(Applied { record, writes, logged })
+        Ok(Applied { record, writes, logged, seq: None })
     }
 
     async fn write_log(&self, record: &LogRecord) -> bool {

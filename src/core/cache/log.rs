@@ -197,6 +197,8 @@ pub struct Applied {
     pub writes: usize,
     /// Whether the log record was written (the invalidation holds either way).
     pub logged: bool,
+    /// Its place in a purge authority's order (`None` when applied by a cache on its own).
+    pub seq: Option<u64>,
 }
 
 /// A page of the log, newest first.

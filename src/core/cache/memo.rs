@@ -18,8 +18,12 @@ pub(crate) enum Which {
     Any,
 }
 
-/// A stamp as last seen (`None`: absent) and when.
-type Seen = (Option<String>, Millis);
+/// A stamp as last seen (`None`: absent), and when.
+#[derive(Debug)]
+struct Seen {
+    stamp: Option<String>,
+    at: Millis,
+}
 
 #[derive(Debug, Default)]
 pub(crate) struct StampMemo {
@@ -27,6 +31,8 @@ pub(crate) struct StampMemo {
     any: HashMap<Scope, Seen>,
     /// Scopes held, by kind (see [`kind_of`]): a kind with none is answered without hashing.
     kinds: [usize; 4],
+    /// Following a feed: the last sequence applied.
+    pub position: Option<u64>,
 }
 
 /// An index per scope kind.
@@ -50,8 +56,8 @@ impl StampMemo {
     /// The stamp if it was seen less than `interval_ms` before `now` (the outer `None`: ask the
     /// store).
     pub fn get(&self, scope: &Scope, which: Which, now: Millis, interval_ms: u64) -> Option<Option<&str>> {
-        let (stamp, at) = self.map(which).get(scope)?;
-        (now.saturating_sub(*at) < interval_ms).then_some(stamp.as_deref())
+        let seen = self.map(which).get(scope)?;
+        (now.saturating_sub(seen.at) < interval_ms).then_some(seen.stamp.as_deref())
     }
 
     /// The stamp last recorded, however long ago (`None`: absent, or never recorded).
@@ -59,28 +65,43 @@ impl StampMemo {
         if self.kinds[kind_of(scope)] == 0 {
             return None; // no scope of this kind was ever invalidated (the usual key and prefix)
         }
-        self.map(which).get(scope).and_then(|(stamp, _)| stamp.as_deref())
+        self.map(which).get(scope).and_then(|seen| seen.stamp.as_deref())
+    }
+
+    /// Forgets everything, the feed position included.
+    pub fn clear(&mut self) {
+        *self = Self::default();
     }
 
     /// Records `stamp` as seen at `now`. A `bounded` memo drops everything past its capacity;
-    /// an unbounded one is the record of every stamp (a sole writer's).
+    /// an unbounded one is the record of every stamp (a sole writer's). A follower's memo is
+    /// never dropped (stamps a feed reported may not be in the store yet): full, it stops
+    /// keeping what it reads, which is then read again (still right, only slower).
     pub fn put(&mut self, scope: &Scope, which: Which, stamp: Option<&str>, now: Millis, bounded: bool) {
         if bounded && self.hard.len() + self.any.len() >= CAPACITY {
+            if self.position.is_some() {
+                return;
+            }
             self.hard.clear();
             self.any.clear();
             self.kinds = [0; 4];
         }
+        self.record(scope, which, stamp, now);
+    }
+
+    /// Records a stamp a feed reported (never dropped for capacity).
+    pub fn record(&mut self, scope: &Scope, which: Which, stamp: Option<&str>, now: Millis) {
         let map = match which {
             Which::Hard => &mut self.hard,
             Which::Any => &mut self.any,
         };
         match map.get_mut(scope) {
             Some(seen) => {
-                seen.0 = stamp.map(str::to_owned);
-                seen.1 = now;
+                seen.stamp = stamp.map(str::to_owned);
+                seen.at = now;
             }
             None => {
-                map.insert(scope.clone(), (stamp.map(str::to_owned), now));
+                map.insert(scope.clone(), Seen { stamp: stamp.map(str::to_owned), at: now });
                 self.kinds[kind_of(scope)] += 1;
             }
         }

@@ -2,6 +2,7 @@
 //! invalidations that cost a constant number of writes, the invalidation log and stats.
 
 mod builder;
+mod feed;
 mod fill;
 mod flight;
 mod invalidate;
@@ -14,7 +15,8 @@ mod stats;
 
 use stamps::Validity;
 
-pub use builder::{CacheBuilder, Limits};
+pub use builder::{CacheBuilder, Limits, StampSource};
+pub use feed::{Change, FeedPage};
 pub use invalidate::{SweepProgress, TaggedPage};
 pub use log::{Applied, Invalidation, LogPage, LogRecord, Mode};
 pub use options::{Fetched, Hit, Loaded, Lookup, MissReason, SetOptions, Source};
@@ -104,6 +106,11 @@ impl<S: KvStore> Cache<S> {
             log_seq: AtomicU64::new(0),
             counters: Counters::default(),
         }
+    }
+
+    /// The time on the cache's clock.
+    pub(crate) fn now_ms(&self) -> Millis {
+        self.clock.now_ms()
     }
 
     /// The namespace.

@@ -15,7 +15,7 @@ use bytes::Bytes;
 
 use super::memo::{StampMemo, Which};
 use super::stats::Counter;
-use super::{Cache, Mode};
+use super::{Cache, Mode, StampSource};
 use crate::core::clock::Millis;
 use crate::core::entry::Captured;
 use crate::core::error::CacheError;
@@ -67,24 +67,28 @@ impl<S: KvStore> Cache<S> {
         self.memo.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Whether stamps are kept in the memo: memoised for an interval, or all of them by a sole
-    /// writer. (Off: a store as fast as the memo gains nothing from it.)
+    /// Whether stamps are kept in the memo: memoised for an interval, kept exact by a feed, or
+    /// all of them by a sole writer. (Off: a store as fast as the memo gains nothing from it.)
     fn memo_on(&self) -> bool {
-        self.settings.sole_writer || self.settings.stamp_memo_ms > 0
+        self.settings.source != StampSource::Store || self.settings.stamp_memo_ms > 0
     }
 
     /// What the memo answers for a stamp: `Some(stamp)` (`Some(None)`: absent), or `None` when
-    /// the store must be asked. A sole writer's memo holds every stamp there is.
+    /// the store must be asked. A sole writer's memo holds every stamp there is; a follower's
+    /// holds what the feed reported, and what it read from the store since (still right).
     fn memo_knows<'m>(&self, memo: &'m StampMemo, scope: &Scope, which: Which, now: Millis) -> Option<Option<&'m str>> {
-        if self.settings.sole_writer {
-            return Some(memo.latest(scope, which));
-        }
-        memo.get(scope, which, now, self.settings.stamp_memo_ms)
+        let interval = match self.settings.source {
+            StampSource::SoleWriter => return Some(memo.latest(scope, which)),
+            // Following: a stamp the feed reported, or one read since, is still right.
+            StampSource::Feed if memo.position.is_some() => u64::MAX,
+            _ => self.settings.stamp_memo_ms,
+        };
+        memo.get(scope, which, now, interval)
     }
 
     pub(super) fn remember(&self, scope: &Scope, which: Which, stamp: Option<&str>, now: Millis) {
         if self.memo_on() {
-            self.memo().put(scope, which, stamp, now, !self.settings.sole_writer);
+            self.memo().put(scope, which, stamp, now, self.settings.source != StampSource::SoleWriter);
         }
     }
 
@@ -93,7 +97,7 @@ impl<S: KvStore> Cache<S> {
     }
 
     /// The current stamps of `scopes`, from the memo where recent enough, else in one bulk read.
-    pub(super) async fn read_stamps(&self, scopes: &[&Scope]) -> Result<Vec<Stamps>, StoreError> {
+    pub(crate) async fn read_stamps(&self, scopes: &[&Scope]) -> Result<Vec<Stamps>, StoreError> {
         let now = self.clock.now_ms();
         // Each scope's hard then any stamp; `None` where the store must be asked.
         fn wanted<'s>(scope: &&'s Scope) -> [(&'s Scope, Which); 2] {

@@ -1,17 +1,33 @@
-//! Applying a signed purge: verify, refuse replays, parse, invalidate, log, remember, receipt.
+//! Applying a signed purge: verify, answer replays with their receipt, parse, invalidate, log,
+//! remember, receipt.
 
 use super::rejection::PurgeError;
 use super::replay::ReplayGuard;
 use super::request::{PurgeRequest, RequestLimits};
 use super::secret::Secrets;
 use super::signature::{verify, SignedHeaders, VerifyLimits};
-use crate::core::cache::{Cache, Invalidation, Mode};
+use crate::core::cache::{Applied, Cache, Invalidation, Mode};
 use crate::core::clock::Millis;
 use crate::core::error::CacheError;
 use crate::core::store::KvStore;
 
+/// What applies an invalidation for the endpoint: a [`Cache`] (each instance on its own), or
+/// a purge [`Authority`](super::Authority) (one order for every instance).
+#[allow(async_fn_in_trait)] // same reasoning as KvStore: platform futures are !Send
+pub trait Apply {
+    /// Applies `invalidation`; an error means nothing is known to be applied and it must be
+    /// retried.
+    async fn apply(&self, invalidation: Invalidation) -> Result<Applied, CacheError>;
+}
+
+impl<S: KvStore> Apply for Cache<S> {
+    async fn apply(&self, invalidation: Invalidation) -> Result<Applied, CacheError> {
+        self.invalidate(invalidation).await
+    }
+}
+
 /// What an applied purge returns to its sender.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Receipt {
     /// The request's `webhook-id`.
@@ -28,6 +44,12 @@ pub struct Receipt {
     pub logged: bool,
     /// Every location stops serving purged content within this many milliseconds.
     pub staleness_bound_ms: u64,
+    /// The purge's place in the authority's order (with a purge authority).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<u64>,
+    /// True when this answers a replay: the receipt of the first delivery, nothing applied again.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub replayed: bool,
 }
 
 /// The purge endpoint's logic, independent of HTTP.
@@ -101,33 +123,33 @@ impl<G: ReplayGuard> PurgeEndpoint<G> {
         self
     }
 
-    /// Verifies and applies one request at `now` (ms). On any error nothing was applied.
-    pub async fn handle<S: KvStore>(
+    /// Verifies and applies one request at `now` (ms) through `target`. On any error nothing
+    /// was applied. A replay of an applied request is answered with its first receipt (marked
+    /// `replayed`) and applies nothing.
+    pub async fn handle(
         &self,
-        cache: &Cache<S>,
+        target: &impl Apply,
         headers: &SignedHeaders<'_>,
         body: &[u8],
         now: Millis,
     ) -> Result<Receipt, PurgeError> {
         let verified = verify(&self.secrets, headers, body, now / 1000, &self.verify_limits)?;
-        if self.guard.seen(&verified.id, now).await.map_err(PurgeError::ReplayGuard)? {
-            return Err(PurgeError::AlreadyApplied);
+        if let Some(answer) = self.guard.recall(&verified.id, now).await.map_err(PurgeError::ReplayGuard)? {
+            // Ids remembered without their receipt (by earlier builds) are refused as before.
+            let receipt: Receipt = serde_json::from_slice(&answer).map_err(|_| PurgeError::AlreadyApplied)?;
+            return Ok(Receipt { replayed: true, ..receipt });
         }
         let request = PurgeRequest::parse(body, &self.request_limits)?;
         let scopes = request.scopes(self.url_key)?;
         let invalidation =
             Invalidation::of(scopes).mode_of(request.mode).by(self.actor.clone()).id(verified.id.clone());
-        let applied = cache.invalidate(invalidation).await.map_err(|e| match e {
+        let applied = target.apply(invalidation).await.map_err(|e| match e {
             CacheError::InvalidPrefix(_) => item_error("prefixes", &e),
             CacheError::InvalidTag { .. } => item_error("tags", &e),
             CacheError::KeyLength { .. } => item_error("keys", &e),
             other => PurgeError::Apply(other),
         })?;
-        // Remember the id until its timestamp can no longer pass the tolerance check. A failure
-        // here leaves a (harmless, idempotent) re-application possible, not a lost purge.
-        let until = (verified.timestamp + self.verify_limits.tolerance_secs + 1) * 1000;
-        let _ = self.guard.remember(&verified.id, now, until.max(now + 1)).await;
-        Ok(Receipt {
+        let receipt = Receipt {
             id: verified.id,
             applied_at: applied.record.at,
             mode: request.mode,
@@ -135,7 +157,15 @@ impl<G: ReplayGuard> PurgeEndpoint<G> {
             stamp_writes: applied.writes,
             logged: applied.logged,
             staleness_bound_ms: self.staleness_bound_ms,
-        })
+            seq: applied.seq,
+            replayed: false,
+        };
+        // Remember the id until its timestamp can no longer pass the tolerance check. A failure
+        // here leaves a (harmless, idempotent) re-application possible, not a lost purge.
+        let until = (verified.timestamp + self.verify_limits.tolerance_secs + 1) * 1000;
+        let answer = serde_json::to_vec(&receipt).unwrap_or_default();
+        let _ = self.guard.remember(&receipt.id, answer.into(), now, until.max(now + 1)).await;
+        Ok(receipt)
     }
 }
 

@@ -8,6 +8,7 @@
 //! before parsing it, refuses replays, applies the invalidation and returns a [`Receipt`]; every
 //! refusal is a [`PurgeError`] with a reason code and nothing applied.
 
+mod authority;
 mod endpoint;
 mod rejection;
 mod replay;
@@ -15,7 +16,8 @@ mod request;
 mod secret;
 mod signature;
 
-pub use endpoint::{PurgeEndpoint, Receipt};
+pub use authority::Authority;
+pub use endpoint::{Apply, PurgeEndpoint, Receipt};
 pub use rejection::{Header, PurgeError, SecretError};
 pub use replay::{KvReplayGuard, MemoryReplayGuard, ReplayGuard};
 pub use request::{PurgeRequest, RequestLimits};

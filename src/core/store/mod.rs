@@ -6,11 +6,13 @@
 //! [`MemoryStore`] is the embedded default.
 
 mod memory;
+mod mirrored;
 #[cfg(any(test, feature = "testing"))]
 mod simulated;
 mod tiered;
 
 pub use memory::MemoryStore;
+pub use mirrored::Mirrored;
 #[cfg(any(test, feature = "testing"))]
 pub use simulated::{SimulatedKv, StoreOp};
 pub use tiered::Tiered;

@@ -1,0 +1,146 @@
+//! Following a purge authority's feed ([`StampSource::Feed`](super::StampSource::Feed)): the
+//! front reads pages of changes and hands them to [`Cache::follow`], which keeps the stamp
+//! memo exact between reads, so hits are judged without reading a stamp from the store.
+//!
+//! Why the memo is exact: a page reports, for every purge after the cache's position, the
+//! stamps of the scopes it changed. A scope not reported since the cache started following
+//! was last changed before the first page's window (the changes the authority made within the
+//! store's propagation bound, all reported on a reset), so the store already shows its stamps:
+//! read once, they stay right until a page reports a change. So nothing the memo holds may be
+//! dropped while following (the store may not show a reported stamp yet): a full memo stops
+//! keeping what it reads instead.
+
+use std::sync::atomic::Ordering;
+
+use super::memo::Which;
+use super::{Cache, StampSource};
+use crate::core::clock::Millis;
+use crate::core::keys::Scope;
+use crate::core::store::KvStore;
+
+/// One scope's stamps just after the purge numbered `seq` changed them.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct Change {
+    /// The purge's sequence number at the authority.
+    pub seq: u64,
+    /// When the authority applied it.
+    pub at: Millis,
+    /// The scope.
+    pub scope: Scope,
+    /// Its hard stamp now.
+    pub hard: Option<String>,
+    /// Its any-purge stamp now.
+    pub any: Option<String>,
+}
+
+impl Change {
+    /// A change record.
+    #[must_use]
+    pub fn new(seq: u64, at: Millis, scope: Scope, hard: Option<String>, any: Option<String>) -> Self {
+        Self { seq, at, scope, hard, any }
+    }
+}
+
+/// A page of an authority's feed.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct FeedPage {
+    /// The position the page continues from; `None` for a reset: the follower forgets its
+    /// stamps and starts over from this page.
+    pub since: Option<u64>,
+    /// The position after this page.
+    pub head: u64,
+    /// The changes after `since` up to `head`, oldest first (a reset: every change within the
+    /// store's propagation window).
+    pub changes: Vec<Change>,
+    /// False when a reset could not report every change within the window (more than a page
+    /// of them): the follower keeps reading the store until a later reset is complete.
+    pub complete: bool,
+}
+
+impl<S: KvStore> Cache<S> {
+    /// Applies a page of the authority's feed. A page that does not continue from this cache's
+    /// position (a late answer to an earlier read) is ignored; a reset replaces everything the
+    /// memo knew. Says whether the cache now follows the feed.
+    pub fn follow(&self, page: FeedPage) -> bool {
+        let StampSource::Feed = self.settings.source else {
+            return false;
+        };
+        let now = self.clock.now_ms();
+        let mut memo = self.memo();
+        match page.since {
+            None => memo.clear(),
+            Some(since) if memo.position != Some(since) => return memo.position.is_some(),
+            Some(_) => {}
+        }
+        let changed = !page.changes.is_empty();
+        for c in &page.changes {
+            memo.record(&c.scope, Which::Hard, c.hard.as_deref(), now);
+            memo.record(&c.scope, Which::Any, c.any.as_deref(), now);
+        }
+        // An incomplete reset cannot be followed: the store is read, memoised, until a later one.
+        let follows = page.since.is_some() || page.complete;
+        memo.position = follows.then_some(page.head);
+        drop(memo);
+        if changed {
+            // Flights started before may carry values these changes invalidated.
+            self.epoch.fetch_add(1, Ordering::SeqCst);
+        }
+        follows
+    }
+
+    /// Stops trusting the feed (the authority cannot be reached): stamps are read from the
+    /// store again, each memoised for the memo interval, until a reset page is followed.
+    pub fn unfollow(&self) {
+        self.memo().position = None;
+    }
+
+    /// The last feed position applied; `None` when not following a feed.
+    #[must_use]
+    pub fn feed_position(&self) -> Option<u64> {
+        self.memo().position
+    }
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use std::time::Duration;
+
+    use futures::executor::block_on;
+
+    use super::*;
+    use crate::core::purge::{Apply, Authority};
+    use crate::core::{
+        CacheBuilder, Invalidation, Lookup, ManualClock, MemoryStore, Mirrored, SetOptions, SimulatedKv,
+    };
+
+    #[test]
+    fn a_follower_sees_purges_at_its_next_page_and_falls_back_to_the_store() {
+        let clock = ManualClock::new(1_700_000_000_000);
+        // A store that shows writes only after a minute: the follower must not depend on it.
+        let kv = SimulatedKv::new(clock.clone(), 60_000, 3);
+        let own = Mirrored::new(MemoryStore::new(clock.clone()), kv.clone());
+        let authority = Authority::new(CacheBuilder::new(own, clock.clone()), Duration::from_secs(60)).unwrap();
+        let edge = CacheBuilder::new(MemoryStore::new(clock.clone()), clock.clone())
+            .stamp_source(StampSource::Feed)
+            .build()
+            .unwrap();
+        assert_eq!(edge.feed_position(), None);
+        assert!(edge.follow(block_on(authority.feed(None)).unwrap()));
+        block_on(edge.set("k", "v1", SetOptions::new().tag("t"))).unwrap();
+        block_on(authority.apply(Invalidation::tag("t"))).unwrap();
+        assert!(matches!(block_on(edge.get("k")).unwrap(), Lookup::Fresh(_)), "not read yet");
+        // A late answer to an earlier read changes nothing.
+        let stale = FeedPage { since: Some(7), head: 9, changes: Vec::new(), complete: true };
+        assert!(edge.follow(stale));
+        assert_eq!(edge.feed_position(), Some(0));
+        assert!(edge.follow(block_on(authority.feed(edge.feed_position())).unwrap()));
+        assert!(matches!(block_on(edge.get("k")).unwrap(), Lookup::Miss(_)), "the purge, from the feed");
+        // Unfollowed, the stamp from the feed is kept for the memo interval, then the store is
+        // asked again (which does not show the purge yet: the KV-only bound).
+        edge.unfollow();
+        assert_eq!(edge.feed_position(), None);
+        assert!(matches!(block_on(edge.get("k")).unwrap(), Lookup::Miss(_)));
+    }
+}
