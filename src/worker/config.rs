@@ -45,7 +45,13 @@ pub struct Config {
     pub tag_index: bool,
     /// `KV_PROPAGATION_MS` (default 60000): the KV propagation delay the staleness bound assumes.
     pub kv_propagation: Duration,
+    /// `PURGE_FEED_MS` (default 1000, 100 to 60000): how often an isolate reads the purge
+    /// authority's feed (with the `PURGES` Durable Object bound).
+    pub purge_feed: Duration,
 }
+
+/// How long an isolate waits for the purge authority before falling back to KV stamps.
+pub const AUTHORITY_TIMEOUT: Duration = Duration::from_millis(1_000);
 
 impl Config {
     /// Reads and checks every setting.
@@ -104,12 +110,19 @@ impl Config {
             tags_endpoint: switch("TAGS_ENDPOINT", true)?,
             tag_index: switch("TAG_INDEX", false)?,
             kv_propagation: Duration::from_millis(number("KV_PROPAGATION_MS", 60_000, 600_000)?),
+            purge_feed: Duration::from_millis(number("PURGE_FEED_MS", 1_000, 60_000)?.max(100)),
         })
     }
 
-    /// The documented bound on serving purged content: KV propagation + stamp memo.
-    pub fn staleness_bound(&self) -> Duration {
-        self.kv_propagation + self.stamp_memo
+    /// The documented bound on serving purged content: with the purge authority followed, its
+    /// feed interval and the longest wait for a feed read (after which the isolate falls back);
+    /// otherwise KV propagation and the stamp memo.
+    pub fn staleness_bound(&self, following: bool) -> Duration {
+        if following {
+            self.purge_feed + AUTHORITY_TIMEOUT
+        } else {
+            self.kv_propagation + self.stamp_memo
+        }
     }
 }
 

@@ -4,10 +4,11 @@ use std::rc::Rc;
 
 use bytes::Bytes;
 
+use super::feed::AuthorityLink;
 use super::http::{header_list, raw_method, respond_error, respond_json, Answer};
 use super::state::State;
 use crate::core::http::header;
-use crate::core::purge::{verify, SignedHeaders, VerifyLimits};
+use crate::core::purge::{verify, PurgeError, Receipt, SignedHeaders, VerifyLimits};
 use crate::core::Clock;
 use crate::js_clock::JsClock;
 
@@ -21,6 +22,7 @@ pub async fn handle(mut request: worker::Request, state: Rc<State>) -> worker::R
         ("GET", "/_edgecache/tagged") => tagged(&request, &state, &url).await,
         ("GET", "/_edgecache/stats") => {
             let stats = state.cache.stats();
+            let link = state.authority.as_ref().map(|link| link.stats(&state.cache));
             respond_json(
                 200,
                 &serde_json::json!({
@@ -28,7 +30,9 @@ pub async fn handle(mut request: worker::Request, state: Rc<State>) -> worker::R
                     "memory_bytes": state.cache.store().memory_bytes(),
                     "namespace": state.config.namespace,
                     "deploy_version": state.config.deploy_version,
-                    "staleness_bound_ms": state.config.staleness_bound().as_millis() as u64,
+                    "stamps": link.as_ref().map_or("kv", |l| l.stamps),
+                    "authority": link,
+                    "staleness_bound_ms": state.staleness_bound().as_millis() as u64,
                 }),
             )
         }
@@ -50,8 +54,32 @@ async fn purge(request: &mut worker::Request, state: &State) -> worker::Result<A
         return respond_error(413, "body_too_large", &format!("body of {len} bytes exceeds {limit}"));
     }
     let body = Bytes::from(request.bytes().await.unwrap_or_default());
+    if let Some(link) = &state.authority {
+        // The authority verifies, orders, applies and remembers it; this isolate reads the
+        // feed before answering, so that its own answers reflect the purge at once.
+        let mut init = worker::RequestInit::new();
+        init.with_method(worker::Method::Post).with_body(Some(js_sys::Uint8Array::from(&body[..]).into()));
+        let forwarded = worker::Headers::new();
+        for (name, value) in headers.iter().filter(|(n, _)| n.starts_with("webhook-") || n == "content-type") {
+            forwarded.set(name, value)?;
+        }
+        init.with_headers(forwarded);
+        let request = worker::Request::new_with_init("https://authority/purge", &init)?;
+        return match link.call(request).await {
+            Ok(response) => {
+                link.read(&state.cache).await;
+                Ok(response.into())
+            }
+            Err(e) => respond_error(503, "authority_unavailable", &format!("{e}; nothing was applied, retry")),
+        };
+    }
     let signed = SignedHeaders::from_list(&headers);
-    match state.purge.handle(&state.cache, &signed, &body, JsClock.now_ms()).await {
+    purge_answer(state.purge.handle(&state.cache, &signed, &body, JsClock.now_ms()).await)
+}
+
+/// The answer to a signed purge, logged to the console.
+pub(super) fn purge_answer(result: Result<Receipt, PurgeError>) -> worker::Result<Answer> {
+    match result {
         Ok(receipt) => {
             worker::console_log!("edgecache purge applied: {}", serde_json::to_string(&receipt).unwrap_or_default());
             respond_json(200, &serde_json::to_value(&receipt).unwrap_or_default())
@@ -73,12 +101,12 @@ fn unsigned(request: &worker::Request, state: &State) -> Option<worker::Result<A
 }
 
 /// A query parameter.
-fn param(url: &worker::Url, name: &str) -> Option<String> {
+pub(super) fn param(url: &worker::Url, name: &str) -> Option<String> {
     url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
 }
 
 /// `limit` (1-1000, default 100) and `cursor` of a paged listing.
-fn page_of(url: &worker::Url) -> (usize, Option<String>) {
+pub(super) fn page_of(url: &worker::Url) -> (usize, Option<String>) {
     let limit = param(url, "limit").and_then(|l| l.parse().ok()).unwrap_or(100usize).clamp(1, 1000);
     (limit, param(url, "cursor"))
 }
@@ -89,6 +117,17 @@ async fn log(request: &worker::Request, state: &State, url: &worker::Url) -> wor
         return refused;
     }
     let (limit, cursor) = page_of(url);
+    if let Some(link) = &state.authority {
+        let mut route = format!("/log?limit={limit}");
+        if let Some(cursor) = cursor {
+            route.push_str(&format!("&cursor={}", worker::js_sys::encode_uri_component(&cursor)));
+        }
+        let request = AuthorityLink::request(&route, worker::Method::Get, None)?;
+        return match link.call(request).await {
+            Ok(response) => Ok(response.into()),
+            Err(e) => respond_error(503, "authority_unavailable", &e),
+        };
+    }
     match state.cache.log(limit, cursor).await {
         Ok(page) => respond_json(200, &serde_json::json!({ "records": page.records, "cursor": page.cursor })),
         Err(e) => respond_error(503, "kv_unavailable", &e.to_string()),
@@ -120,6 +159,9 @@ async fn tagged(request: &worker::Request, state: &State, url: &worker::Url) -> 
 
 /// Public: the current stamps of the named tags, so browsers can notice purges.
 async fn tags(state: &State, url: &worker::Url) -> worker::Result<Answer> {
+    if let Some(link) = &state.authority {
+        link.keep_up(&state.cache).await;
+    }
     let names: Vec<String> = url
         .query_pairs()
         .filter(|(k, _)| k == "t")

@@ -2,15 +2,20 @@
 //! `ORIGIN_URL`, keeping responses in the KV namespace bound as `CACHE`, purged by signed calls
 //! to `/_edgecache/purge`. Thin: it translates platform types to the core and back.
 
+#[allow(missing_docs)] // the glue #[durable_object] generates
+mod authority;
 mod config;
 mod control;
+mod feed;
 mod http;
 mod kv;
 mod prepared;
 mod proxy;
 mod serve;
+mod sql_store;
 mod state;
 
+pub use authority::PurgeAuthority;
 pub use config::{Config, ConfigError};
 pub use kv::WorkerKv;
 

@@ -38,6 +38,11 @@ pub async fn cached(
     ctx: &Context,
     head: bool,
 ) -> worker::Result<Answer> {
+    if let Some(link) = &state.authority {
+        link.keep_up(&state.cache).await;
+    }
+    // Judged on KV stamps because the authority could not be reached: said in Cache-Status.
+    let fallback = state.authority.as_ref().and_then(|link| link.fallback()).map(|_| "authority-unreachable");
     let key = cache_key(&url).unwrap_or_else(|| "/".to_owned());
     let raw_headers = worker::Headers(request.headers());
     let location = state.cache.key_space().entry(&key, 0);
@@ -58,7 +63,10 @@ pub async fn cached(
                 .filter_map(|name| raw_headers.get(name).ok().flatten().map(|value| (name.to_owned(), value)))
                 .collect();
             if stored.matches(&client) {
-                let status = CacheStatus::hit(secs_until(hit.meta.fresh_until));
+                let mut status = CacheStatus::hit(secs_until(hit.meta.fresh_until));
+                if let Some(detail) = fallback {
+                    status = status.detail(detail);
+                }
                 if header(&client, "range").is_some() {
                     return serve(stored, &hit.meta, status, &client, head);
                 }
@@ -153,7 +161,7 @@ pub async fn cached(
                 (_, _, true) => Some("kv-unavailable".to_owned()),
                 (_, Some(reason), _) => Some(reason),
                 (Source::Loaded { not_stored: Some(e) }, None, _) => Some(not_stored_detail(e).to_owned()),
-                _ => None,
+                _ => fallback.map(str::to_owned),
             };
             if let Some(detail) = detail {
                 status = status.detail(detail);
@@ -373,9 +381,13 @@ pub async fn pass_through(request: worker::Request, state: Rc<State>, detail: &s
                 request = request.and_key(key);
             }
         }
-        if state.cache.invalidate(request).await.is_ok() {
-            status = status.detail("invalidated");
-        }
+        status = match state.invalidate(request).await {
+            Ok(()) => status.detail("invalidated"),
+            Err(e) => {
+                worker::console_error!("edgecache: invalidation after {method} failed: {e}");
+                status.detail("invalidation-failed")
+            }
+        };
     }
     forward(response, &status)
 }

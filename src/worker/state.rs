@@ -10,11 +10,12 @@ use std::time::Duration;
 use worker::Env;
 
 use super::config::{Config, ConfigError};
+use super::feed::AuthorityLink;
 use super::kv::WorkerKv;
 use super::prepared::PreparedHits;
 use crate::core::http::{cache_key, EdgePolicy};
 use crate::core::purge::{KvReplayGuard, PurgeEndpoint};
-use crate::core::{duration_ms, Cache, CacheBuilder, Tiered};
+use crate::core::{duration_ms, Cache, CacheBuilder, Invalidation, StampSource, Tiered};
 use crate::js_clock::{random_seed, JsClock};
 
 /// The store the worker's cache uses: in-isolate memory over Workers KV.
@@ -32,6 +33,32 @@ pub struct State {
     pub policy: EdgePolicy,
     /// Recent fresh hits, ready for the platform.
     pub prepared: PreparedHits,
+    /// The purge authority, when the `PURGES` Durable Object is bound.
+    pub authority: Option<AuthorityLink>,
+}
+
+impl State {
+    /// The bound on serving purged content this isolate keeps now.
+    pub fn staleness_bound(&self) -> Duration {
+        let following = self.authority.as_ref().is_some_and(|link| link.following(&self.cache));
+        self.config.staleness_bound(following)
+    }
+
+    /// Applies an invalidation this isolate decided on (an unsafe method succeeded): through
+    /// the authority when there is one, so every isolate learns of it from the feed.
+    pub async fn invalidate(&self, request: Invalidation) -> Result<(), String> {
+        let Some(link) = &self.authority else {
+            return self.cache.invalidate(request).await.map(drop).map_err(|e| e.to_string());
+        };
+        let body = serde_json::json!({ "scopes": request.scopes(), "actor": request.actor() }).to_string();
+        let call = AuthorityLink::request("/invalidate", worker::Method::Post, Some(body)).map_err(|e| e.to_string())?;
+        let response = link.call(call).await?;
+        link.read(&self.cache).await;
+        match response.status_code() {
+            200 => Ok(()),
+            status => Err(format!("purge authority answered {status}")),
+        }
+    }
 }
 
 thread_local! {
@@ -49,7 +76,11 @@ pub fn state(env: &Env) -> Result<Rc<State>, ConfigError> {
         env.kv("CACHE").map_err(|e| ConfigError { setting: "CACHE", reason: format!("KV binding missing: {e}") })?;
     let store = Tiered::new(WorkerKv(kv.clone()), config.memory_budget, JsClock);
     let seed = random_seed();
+    // With the purge authority bound, stamps come from its feed.
+    let authority = env.durable_object("PURGES").ok().map(|ns| AuthorityLink::new(ns, config.purge_feed));
+    let source = if authority.is_some() { StampSource::Feed } else { StampSource::Store };
     let cache = CacheBuilder::new(store, JsClock)
+        .stamp_source(source)
         .namespace(config.namespace.clone())
         .generation(config.deploy_version.clone())
         .seed(seed)
@@ -67,16 +98,16 @@ pub fn state(env: &Env) -> Result<Rc<State>, ConfigError> {
         .map_err(|e| ConfigError { setting: "EDGECACHE_NAMESPACE", reason: e.to_string() })?;
     let guard = KvReplayGuard::new(WorkerKv(kv), cache.key_space().clone());
     let purge = PurgeEndpoint::new(config.secrets.clone(), guard)
-        .staleness_bound_ms(duration_ms(config.staleness_bound()))
+        .staleness_bound_ms(duration_ms(config.staleness_bound(false)))
         .url_key(url_key);
     let policy = EdgePolicy { default_ttl_ms: duration_ms(config.default_ttl), ..EdgePolicy::default() };
-    let state = Rc::new(State { config, cache, purge, policy, prepared: PreparedHits::default() });
+    let state = Rc::new(State { config, cache, purge, policy, prepared: PreparedHits::default(), authority });
     STATE.with(|s| *s.borrow_mut() = Some(state.clone()));
     Ok(state)
 }
 
 /// Purge URLs name cache keys: absolute URLs by their path and query, paths as they are.
-fn url_key(url: &str) -> Result<String, String> {
+pub fn url_key(url: &str) -> Result<String, String> {
     if url.starts_with('/') {
         return Ok(url.split('#').next().unwrap_or(url).to_owned());
     }

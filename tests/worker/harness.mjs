@@ -39,10 +39,16 @@ export async function startOrigin(routes) {
   };
 }
 
+/** Whether workers start with the purge authority (the PURGES Durable Object) bound: on unless
+ * EDGECACHE_AUTHORITY=off, so that `make test` runs the suites in both modes. */
+export const AUTHORITY = process.env.EDGECACHE_AUTHORITY !== "off";
+
 /** The built worker in workerd, with `vars` over sensible test defaults. With `flakyKv`, the
  * CACHE binding is a real KV namespace behind a wrapper whose failures the test switches on
- * (`edge.setKv("fail-all" | "fail-writes" | "ok")`); `port` also serves it over HTTP. */
-export async function startWorker(originUrl, vars = {}, { flakyKv = false, port, inspectorPort } = {}) {
+ * (`edge.setKv("fail-all" | "fail-writes" | "ok")`); `port` also serves it over HTTP.
+ * `authority` binds the purge authority (default: AUTHORITY); `persist` keeps KV and Durable
+ * Object storage in that folder across restarts. */
+export async function startWorker(originUrl, vars = {}, { flakyKv = false, port, inspectorPort, authority = AUTHORITY, persist } = {}) {
   const bindings = { ORIGIN_URL: originUrl, PURGE_SECRETS: SECRET, STAMP_MEMO_MS: "0", ...vars };
   for (const [k, v] of Object.entries(bindings)) if (v === undefined) delete bindings[k];
   let kvMode = "ok";
@@ -55,6 +61,7 @@ export async function startWorker(originUrl, vars = {}, { flakyKv = false, port,
     compatibilityDate: "2026-07-01",
     bindings,
     ...(flakyKv ? { wrappedBindings: { CACHE: { scriptName: "flaky-kv" } } } : { kvNamespaces: ["CACHE"] }),
+    ...(authority ? { durableObjects: { PURGES: { className: "PurgeAuthority", useSQLite: true } } } : {}),
   };
   const flaky = {
     name: "flaky-kv",
@@ -85,6 +92,7 @@ export async function startWorker(originUrl, vars = {}, { flakyKv = false, port,
   };
   const mf = new Miniflare({
     workers: flakyKv ? [main, flaky] : [main],
+    ...(persist ? { kvPersist: path.join(persist, "kv"), durableObjectsPersist: path.join(persist, "do") } : {}),
     ...(port !== undefined ? { host: "127.0.0.1", port } : {}),
     ...(inspectorPort !== undefined ? { inspectorPort } : {}),
   });

@@ -117,6 +117,11 @@ impl Invalidation {
     pub fn mode(&self) -> Mode {
         self.mode
     }
+    /// Who asked.
+    #[must_use]
+    pub fn actor(&self) -> &str {
+        &self.actor
+    }
 }
 
 /// What the log keeps of one applied invalidation.

@@ -1,0 +1,179 @@
+//! An isolate's link to the purge authority (the `PURGES` Durable Object): purges and unsafe
+//! methods' invalidations go to it, and the isolate reads its feed at most once per
+//! `PURGE_FEED_MS`, which keeps the cache's stamp memo exact (see `core::cache::feed`).
+//!
+//! The first request after the interval waits for the read (a DO round trip), so an isolate
+//! that was idle never answers from what it knew before; requests arriving meanwhile are judged
+//! on the previous read, at most the interval and one authority timeout old. That is the bound
+//! receipts report. A read that fails or outlasts the timeout makes the isolate fall back to
+//! KV stamps (the authority mirrors them), which `Cache-Status` and `/_edgecache/stats` say,
+//! with the KV bound, until a later read succeeds.
+
+use std::cell::RefCell;
+use std::time::Duration;
+
+use futures_util::future::{select, Either};
+use worker::{Delay, Method, ObjectNamespace, Request, RequestInit, Response};
+
+use super::authority::AUTHORITY_NAME;
+use super::config::AUTHORITY_TIMEOUT;
+use super::state::EdgeStore;
+use crate::core::{duration_ms, Cache, Clock, FeedPage, Millis};
+use crate::js_clock::JsClock;
+
+/// Feed pages read at most per feed read (each up to 200 purges).
+const MAX_PAGES: usize = 10;
+
+/// A feed answer: the page, and the authority's last sequence number.
+#[derive(serde::Deserialize)]
+struct FeedAnswer {
+    #[serde(flatten)]
+    page: FeedPage,
+    latest: u64,
+}
+
+#[derive(Debug, Default)]
+struct LinkState {
+    /// When the last feed read started.
+    sent_at: Option<Millis>,
+    in_flight: bool,
+    /// Why the last feed read failed (the isolate is on KV stamps), if it did.
+    failure: Option<String>,
+    reads: u64,
+    failures: u64,
+}
+
+/// What `/_edgecache/stats` reports of the link.
+#[derive(Debug, serde::Serialize)]
+pub struct LinkStats {
+    /// `authority` while following the feed, else `kv`.
+    pub stamps: &'static str,
+    pub feed_position: Option<u64>,
+    pub feed_reads: u64,
+    pub feed_failures: u64,
+    pub fallback_reason: Option<String>,
+}
+
+/// The isolate's side of the purge authority.
+pub struct AuthorityLink {
+    namespace: ObjectNamespace,
+    interval_ms: u64,
+    state: RefCell<LinkState>,
+}
+
+impl AuthorityLink {
+    /// A link to the authority in `namespace`, read every `interval`.
+    pub fn new(namespace: ObjectNamespace, interval: Duration) -> Self {
+        Self { namespace, interval_ms: duration_ms(interval), state: RefCell::default() }
+    }
+
+    /// Sends `request` to the authority: its answer, or an error when it cannot be reached in
+    /// time.
+    pub async fn call(&self, request: Request) -> Result<Response, String> {
+        let stub = self
+            .namespace
+            .id_from_name(AUTHORITY_NAME)
+            .and_then(|id| id.get_stub())
+            .map_err(|e| format!("purge authority: {e}"))?;
+        let call = Box::pin(stub.fetch_with_request(request));
+        let answer = match select(call, Delay::from(AUTHORITY_TIMEOUT)).await {
+            Either::Left((Ok(response), _)) => Ok(response),
+            Either::Left((Err(e), _)) => Err(format!("purge authority: {e}")),
+            Either::Right(_) => Err(format!("purge authority: no answer within {} ms", AUTHORITY_TIMEOUT.as_millis())),
+        };
+        answer
+    }
+
+    /// A JSON request to the authority's internal `route`.
+    pub fn request(route: &str, method: Method, body: Option<String>) -> worker::Result<Request> {
+        let mut init = RequestInit::new();
+        init.with_method(method);
+        if let Some(body) = body {
+            init.with_body(Some(body.into()));
+        }
+        Request::new_with_init(&format!("https://authority{route}"), &init)
+    }
+
+    /// Reads the feed if the interval has passed since the last read (see the module docs).
+    pub async fn keep_up(&self, cache: &Cache<EdgeStore>) {
+        let now = JsClock.now_ms();
+        {
+            let s = self.state.borrow();
+            let since_sent = s.sent_at.map(|at| now.saturating_sub(at));
+            // A read whose request was cancelled never clears `in_flight`: it expires.
+            let busy = s.in_flight && since_sent.is_some_and(|ms| ms < self.interval_ms + duration_ms(AUTHORITY_TIMEOUT));
+            if busy || since_sent.is_some_and(|ms| ms < self.interval_ms) {
+                return;
+            }
+        }
+        self.read(cache).await;
+    }
+
+    /// Reads the feed now, whatever the interval (after a purge sent through this isolate, so
+    /// that its own answers reflect it at once).
+    pub async fn read(&self, cache: &Cache<EdgeStore>) {
+        {
+            let mut s = self.state.borrow_mut();
+            s.in_flight = true;
+            s.sent_at = Some(JsClock.now_ms());
+            s.reads += 1;
+        }
+        let result = self.read_feed(cache).await;
+        let mut s = self.state.borrow_mut();
+        s.in_flight = false;
+        match result {
+            Ok(()) => s.failure = None,
+            Err(e) => {
+                cache.unfollow();
+                worker::console_error!("edgecache: falling back to KV stamps: {e}");
+                s.failures += 1;
+                s.failure = Some(e);
+            }
+        }
+    }
+
+    async fn read_feed(&self, cache: &Cache<EdgeStore>) -> Result<(), String> {
+        for _ in 0..MAX_PAGES {
+            let route = match cache.feed_position() {
+                Some(since) => format!("/feed?since={since}"),
+                None => "/feed".to_owned(),
+            };
+            let request = Self::request(&route, Method::Get, None).map_err(|e| e.to_string())?;
+            let mut response = self.call(request).await?;
+            if response.status_code() != 200 {
+                return Err(format!("purge authority feed answered {}", response.status_code()));
+            }
+            let text = response.text().await.map_err(|e| format!("purge authority feed: {e}"))?;
+            let answer: FeedAnswer =
+                serde_json::from_str(&text).map_err(|e| format!("purge authority feed unreadable: {e}"))?;
+            if !cache.follow(answer.page) {
+                return Err("purge authority: too many purges within the KV propagation window to follow".into());
+            }
+            if cache.feed_position() >= Some(answer.latest) {
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+
+    /// Why the isolate is on KV stamps, if the last feed read failed.
+    pub fn fallback(&self) -> Option<String> {
+        self.state.borrow().failure.clone()
+    }
+
+    /// Whether the isolate follows the feed (its bound is the authority's).
+    pub fn following(&self, cache: &Cache<EdgeStore>) -> bool {
+        self.state.borrow().failure.is_none() && cache.feed_position().is_some()
+    }
+
+    pub fn stats(&self, cache: &Cache<EdgeStore>) -> LinkStats {
+        let s = self.state.borrow();
+        LinkStats {
+            stamps: if self.following(cache) { "authority" } else { "kv" },
+            feed_position: cache.feed_position(),
+            feed_reads: s.reads,
+            feed_failures: s.failures,
+            fallback_reason: s.failure.clone(),
+        }
+    }
+}
