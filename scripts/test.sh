@@ -51,11 +51,13 @@ if [ "$status" -ne 0 ]; then
   cat target/django-output.txt
   exit "$status"
 fi
-say "worker: build, then end-to-end tests in workerd (Miniflare 4) with real local KV"
+say "worker: build, then end-to-end tests in workerd (Miniflare 4) with real local KV and the purge authority (Durable Object)"
 scripts/build-worker.sh
 export PATH="$PWD/node_modules/.bin:$PATH" WRANGLER_SEND_METRICS=false WRANGLER_SEND_ERROR_REPORTS=false CLOUDFLARE_CF_FETCH_ENABLED=false
 say "node $(node --version) (from node_modules), $(wrangler --version 2>/dev/null | tail -1)"
 node_suite worker tests/worker/*.test.mjs
+say "worker end-to-end tests again in the KV-only mode (no purge authority bound)"
+EDGECACHE_AUTHORITY=off node_suite worker-kv-only tests/worker/*.test.mjs
 
 say "wrangler deploy --dry-run"
 wrangler deploy --dry-run --outdir target/dry-run >target/dry-run.txt 2>&1 || { cat target/dry-run.txt; exit 1; }

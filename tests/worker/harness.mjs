@@ -47,8 +47,10 @@ export const AUTHORITY = process.env.EDGECACHE_AUTHORITY !== "off";
  * CACHE binding is a real KV namespace behind a wrapper whose failures the test switches on
  * (`edge.setKv("fail-all" | "fail-writes" | "ok")`); `port` also serves it over HTTP.
  * `authority` binds the purge authority (default: AUTHORITY); `persist` keeps KV and Durable
- * Object storage in that folder across restarts. */
-export async function startWorker(originUrl, vars = {}, { flakyKv = false, port, inspectorPort, authority = AUTHORITY, persist } = {}) {
+ * Object storage in that folder across restarts. `twin` adds a second worker with the same
+ * script and bindings (another isolate: `edge.twin.fetch`). `flakyAuthority` puts the
+ * authority behind a wrapper the test switches (`edge.setAuthority("fail" | "hang" | "ok")`). */
+export async function startWorker(originUrl, vars = {}, { flakyKv = false, port, inspectorPort, authority = AUTHORITY, persist, twin = false, flakyAuthority = false } = {}) {
   const bindings = { ORIGIN_URL: originUrl, PURGE_SECRETS: SECRET, STAMP_MEMO_MS: "0", ...vars };
   for (const [k, v] of Object.entries(bindings)) if (v === undefined) delete bindings[k];
   let kvMode = "ok";
@@ -61,8 +63,33 @@ export async function startWorker(originUrl, vars = {}, { flakyKv = false, port,
     compatibilityDate: "2026-07-01",
     bindings,
     ...(flakyKv ? { wrappedBindings: { CACHE: { scriptName: "flaky-kv" } } } : { kvNamespaces: ["CACHE"] }),
-    ...(authority ? { durableObjects: { PURGES: { className: "PurgeAuthority", useSQLite: true } } } : {}),
+    ...(authority ? { durableObjects: flakyAuthority
+      // The class lives here; the binding the worker uses goes through the wrapper.
+      ? { OWN: { className: "PurgeAuthority", useSQLite: true }, PURGES: { className: "FlakyAuthority", scriptName: "flaky-authority" } }
+      : { PURGES: { className: "PurgeAuthority", useSQLite: true } } } : {}),
   };
+  let authorityMode = "ok";
+  const flakyDo = {
+    name: "flaky-authority",
+    modules: true,
+    durableObjects: { REAL: { className: "PurgeAuthority", scriptName: "edgecache" } },
+    serviceBindings: { CONTROL: () => new Response(authorityMode) },
+    script: `
+      export class FlakyAuthority {
+        constructor(state, env) { this.env = env; }
+        async fetch(request) {
+          const mode = await (await this.env.CONTROL.fetch("http://control/")).text();
+          if (mode === "fail") throw new Error("authority down (injected)");
+          if (mode === "hang") await new Promise(() => {});
+          const real = this.env.REAL.get(this.env.REAL.idFromName("purges"));
+          return real.fetch(request);
+        }
+      }
+      export default { fetch() { return new Response("flaky authority"); } };`,
+  };
+  // The twin shares the KV namespace and the authority (by the class's script name).
+  const twinWorker = { ...main, name: "edgecache-twin", durableObjects: authority ? { PURGES: { className: "PurgeAuthority", scriptName: "edgecache" } } : undefined };
+  if (!authority) delete twinWorker.durableObjects;
   const flaky = {
     name: "flaky-kv",
     modules: true,
@@ -90,19 +117,23 @@ export async function startWorker(originUrl, vars = {}, { flakyKv = false, port,
       }
       export default function (env) { return new FlakyKV(env); }`,
   };
+  const workers = [main, ...(flakyKv ? [flaky] : []), ...(flakyAuthority ? [flakyDo] : []), ...(twin ? [twinWorker] : [])];
   const mf = new Miniflare({
-    workers: flakyKv ? [main, flaky] : [main],
+    workers,
     ...(persist ? { kvPersist: path.join(persist, "kv"), durableObjectsPersist: path.join(persist, "do") } : {}),
     ...(port !== undefined ? { host: "127.0.0.1", port } : {}),
     ...(inspectorPort !== undefined ? { inspectorPort } : {}),
   });
   const url = await mf.ready;
   const fetch = (p, init) => mf.dispatchFetch(`http://edge.test${p}`, init);
+  const twinFetch = twin ? async (p, init) => (await mf.getWorker("edgecache-twin")).fetch(`http://edge.test${p}`, init) : undefined;
   return {
     mf,
     url: url.toString().replace(/\/$/, ""),
     fetch,
+    twin: twin ? { fetch: twinFetch } : undefined,
     setKv: (mode) => { kvMode = mode; },
+    setAuthority: (mode) => { authorityMode = mode; },
     /** KV operations by kind since the last reset (flakyKv only). */
     kvOps: () => ({ ...kvOps }),
     resetKvOps: () => { for (const k of Object.keys(kvOps)) delete kvOps[k]; },
