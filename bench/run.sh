@@ -26,6 +26,11 @@ if [ -z "${BENCH_ASSEMBLE_ONLY:-}" ]; then
   BENCH_OUT=target/bench-load.md node bench/load.mjs >/dev/null 2>&1
   echo "[bench] purge cost and stampedes against the worker in workerd"
   BENCH_OUT=target/bench-edge.md BENCH_SVG=BENCHMARKS.svg node bench/edge.mjs >/dev/null 2>&1
+  echo "[bench] platform operations and the bill: 90 % hits, 10 % misses, a purge a second (about a minute)"
+  BENCH_OUT=target/bench-costs.md node bench/costs.mjs >/dev/null 2>&1
+  echo "[bench] purge reach across locations, KV-only vs purge authority (simulation, tests/reach.rs)"
+  EDGECACHE_REACH_REPORT=1 cargo test --quiet --release --all-features --test reach -- --nocapture \
+    | sed -n 's/^REACH //p' >target/bench-reach.jsonl
   echo "[bench] purges under load: 32 and 64 clients, ${PURGE_LOAD_SECONDS:-300} s each, under wrangler dev"
   BENCH_OUT=target/bench-purge.md bench/purge-load.sh
 fi
@@ -62,6 +67,13 @@ worker_gz=$(( $(gzip -9 -c build/index_bg.wasm | wc -c) + $(gzip -9 -c build/ind
   echo
   echo "![purge time and stampede p99](BENCHMARKS.svg)"
   cat target/bench-purge.md
+  cat target/bench-costs.md
+  echo
+  echo "Purge reach across locations (\`tests/reach.rs\`: 4 locations × 3 isolates, KV writes visible after up to 60 s, a purge a second, feed read at most once a second over round trips of 10–250 ms; the time until a request at an isolate is judged against the purge):"
+  echo
+  echo "| mode | samples | p50 | p99 | max | bound | feed reads an isolate-minute |"
+  echo "|---|---|---|---|---|---|---|"
+  node -e 'for (const l of require("fs").readFileSync("target/bench-reach.jsonl", "utf8").trim().split("\n")) { const r = JSON.parse(l); console.log(`| ${r.mode} | ${r.samples} | ${r.p50_ms} ms | ${r.p99_ms} ms | ${r.max_ms} ms | ${r.bound_ms} ms | ${r.feed_reads_per_isolate_minute} |`); }'
   echo
   echo "## 5. Size"
   echo

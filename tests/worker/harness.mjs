@@ -69,11 +69,12 @@ export async function startWorker(originUrl, vars = {}, { flakyKv = false, port,
       : { PURGES: { className: "PurgeAuthority", useSQLite: true } } } : {}),
   };
   let authorityMode = "ok";
+  let authorityCalls = 0;
   const flakyDo = {
     name: "flaky-authority",
     modules: true,
     durableObjects: { REAL: { className: "PurgeAuthority", scriptName: "edgecache" } },
-    serviceBindings: { CONTROL: () => new Response(authorityMode) },
+    serviceBindings: { CONTROL: () => { authorityCalls++; return new Response(authorityMode); } },
     script: `
       export class FlakyAuthority {
         constructor(state, env) { this.env = env; }
@@ -134,6 +135,8 @@ export async function startWorker(originUrl, vars = {}, { flakyKv = false, port,
     twin: twin ? { fetch: twinFetch } : undefined,
     setKv: (mode) => { kvMode = mode; },
     setAuthority: (mode) => { authorityMode = mode; },
+    /** Requests the authority received (flakyAuthority only). */
+    authorityCalls: () => authorityCalls,
     /** KV operations by kind since the last reset (flakyKv only). */
     kvOps: () => ({ ...kvOps }),
     resetKvOps: () => { for (const k of Object.keys(kvOps)) delete kvOps[k]; },
