@@ -53,8 +53,8 @@ fn run(mode: Mode, minutes: u64, seed: u64) -> Figures {
     let clock = ManualClock::new(START);
     let kv = SimulatedKv::new(clock.clone(), KV_DELAY_MS, seed);
     let own = Mirrored::new(MemoryStore::new(clock.clone()), kv.clone());
-    let authority = Authority::new(CacheBuilder::new(own, clock.clone()).seed(seed), Duration::from_millis(KV_DELAY_MS))
-        .unwrap();
+    let authority =
+        Authority::new(CacheBuilder::new(own, clock.clone()).seed(seed), Duration::from_millis(KV_DELAY_MS)).unwrap();
     let mut isolates: Vec<Isolate> = (0..RTT_MS.len() * ISOLATES_PER_LOCATION)
         .map(|i| {
             let builder = CacheBuilder::new(kv.clone(), clock.clone()).seed(seed + i as u64);
@@ -62,7 +62,13 @@ fn run(mode: Mode, minutes: u64, seed: u64) -> Figures {
                 Mode::KvOnly => builder.stamp_memo(Duration::from_millis(MEMO_MS)),
                 Mode::Authority => builder.stamp_source(StampSource::Feed),
             };
-            Isolate { location: i / ISOLATES_PER_LOCATION, cache: builder.build().unwrap(), read: None, last_sent: None, reads: 0 }
+            Isolate {
+                location: i / ISOLATES_PER_LOCATION,
+                cache: builder.build().unwrap(),
+                read: None,
+                last_sent: None,
+                reads: 0,
+            }
         })
         .collect();
     let mut rng = SplitMix64::new(seed);
@@ -79,7 +85,9 @@ fn run(mode: Mode, minutes: u64, seed: u64) -> Figures {
             let tag = format!("t{n}");
             let sender = (rng.next_u64() % isolates.len() as u64) as usize;
             match mode {
-                Mode::KvOnly => drop(block_on(isolates[sender].cache.invalidate(Invalidation::tag(tag.clone()))).unwrap()),
+                Mode::KvOnly => {
+                    drop(block_on(isolates[sender].cache.invalidate(Invalidation::tag(tag.clone()))).unwrap())
+                }
                 Mode::Authority => drop(block_on(authority.apply(Invalidation::tag(tag.clone()))).unwrap()),
             }
             pending.insert(tag, (now, (0..isolates.len()).collect()));

@@ -123,7 +123,9 @@ impl DurableObject for PurgeAuthority {
             ("GET", "/log") => {
                 let (limit, cursor) = page_of(&url);
                 match inner.authority.cache().log(limit, cursor).await {
-                    Ok(page) => respond_json(200, &serde_json::json!({ "records": page.records, "cursor": page.cursor })),
+                    Ok(page) => {
+                        respond_json(200, &serde_json::json!({ "records": page.records, "cursor": page.cursor }))
+                    }
                     Err(e) => respond_error(503, "storage_unavailable", &e.to_string()),
                 }
             }

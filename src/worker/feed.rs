@@ -101,7 +101,8 @@ impl AuthorityLink {
             let s = self.state.borrow();
             let since_sent = s.sent_at.map(|at| now.saturating_sub(at));
             // A read whose request was cancelled never clears `in_flight`: it expires.
-            let busy = s.in_flight && since_sent.is_some_and(|ms| ms < self.interval_ms + duration_ms(AUTHORITY_TIMEOUT));
+            let busy =
+                s.in_flight && since_sent.is_some_and(|ms| ms < self.interval_ms + duration_ms(AUTHORITY_TIMEOUT));
             if busy || since_sent.is_some_and(|ms| ms < self.interval_ms) {
                 return;
             }

@@ -46,7 +46,8 @@ impl SqlStore {
 
 impl KvStore for SqlStore {
     async fn get(&self, key: &str) -> Result<Option<Bytes>, StoreError> {
-        let rows = self.rows("SELECT value FROM kv WHERE key = ? AND expires > ?", vec![key.into(), int(JsClock.now_ms())])?;
+        let rows =
+            self.rows("SELECT value FROM kv WHERE key = ? AND expires > ?", vec![key.into(), int(JsClock.now_ms())])?;
         Ok(rows.into_iter().next().and_then(|row| match row.into_iter().next() {
             Some(SqlStorageValue::Blob(bytes)) => Some(Bytes::from(bytes)),
             Some(SqlStorageValue::String(text)) => Some(Bytes::from(text)),

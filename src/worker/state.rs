@@ -51,7 +51,8 @@ impl State {
             return self.cache.invalidate(request).await.map(drop).map_err(|e| e.to_string());
         };
         let body = serde_json::json!({ "scopes": request.scopes(), "actor": request.actor() }).to_string();
-        let call = AuthorityLink::request("/invalidate", worker::Method::Post, Some(body)).map_err(|e| e.to_string())?;
+        let call =
+            AuthorityLink::request("/invalidate", worker::Method::Post, Some(body)).map_err(|e| e.to_string())?;
         let response = link.call(call).await?;
         link.read(&self.cache).await;
         match response.status_code() {
