@@ -50,6 +50,9 @@ pub struct Config {
     pub purge_feed: Duration,
 }
 
+/// The one purge authority instance's name (in the `PURGES` namespace).
+pub const AUTHORITY_NAME: &str = "purges";
+
 /// How long an isolate waits for the purge authority before falling back to KV stamps.
 pub const AUTHORITY_TIMEOUT: Duration = Duration::from_millis(1_000);
 

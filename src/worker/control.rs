@@ -5,10 +5,11 @@ use std::rc::Rc;
 use bytes::Bytes;
 
 use super::feed::AuthorityLink;
-use super::http::{header_list, raw_method, respond_error, respond_json, Answer};
+use super::http::{header_list, page_of, param, raw_method, respond_error, respond_json, Answer};
+use super::purge::purge_answer;
 use super::state::State;
-use crate::core::http::header;
-use crate::core::purge::{verify, PurgeError, Receipt, SignedHeaders, VerifyLimits};
+use crate::core::http::{header, HeaderList};
+use crate::core::purge::{verify, SignedHeaders, VerifyLimits};
 use crate::core::Clock;
 use crate::js_clock::JsClock;
 
@@ -57,14 +58,9 @@ async fn purge(request: &mut worker::Request, state: &State) -> worker::Result<A
     if let Some(link) = &state.authority {
         // The authority verifies, orders, applies and remembers it; this isolate reads the
         // feed before answering, so that its own answers reflect the purge at once.
-        let mut init = worker::RequestInit::new();
-        init.with_method(worker::Method::Post).with_body(Some(js_sys::Uint8Array::from(&body[..]).into()));
-        let forwarded = worker::Headers::new();
-        for (name, value) in headers.iter().filter(|(n, _)| n.starts_with("webhook-") || n == "content-type") {
-            forwarded.set(name, value)?;
-        }
-        init.with_headers(forwarded);
-        let request = worker::Request::new_with_init("https://authority/purge", &init)?;
+        let forwarded: HeaderList =
+            headers.iter().filter(|(n, _)| n.starts_with("webhook-") || n == "content-type").cloned().collect();
+        let request = AuthorityLink::request("/purge", &forwarded, Some(&body))?;
         return match link.call(request).await {
             Ok(response) => {
                 link.read(&state.cache).await;
@@ -77,20 +73,6 @@ async fn purge(request: &mut worker::Request, state: &State) -> worker::Result<A
     purge_answer(state.purge.handle(&state.cache, &signed, &body, JsClock.now_ms()).await)
 }
 
-/// The answer to a signed purge, logged to the console.
-pub(super) fn purge_answer(result: Result<Receipt, PurgeError>) -> worker::Result<Answer> {
-    match result {
-        Ok(receipt) => {
-            worker::console_log!("edgecache purge applied: {}", serde_json::to_string(&receipt).unwrap_or_default());
-            respond_json(200, &serde_json::to_value(&receipt).unwrap_or_default())
-        }
-        Err(e) => {
-            worker::console_log!("edgecache purge refused: {} ({})", e.code(), e);
-            respond_error(e.http_status(), e.code(), &e.to_string())
-        }
-    }
-}
-
 /// Refuses a request not signed like a purge (over an empty body): the log and the tag index
 /// reveal keys.
 fn unsigned(request: &worker::Request, state: &State) -> Option<worker::Result<Answer>> {
@@ -98,17 +80,6 @@ fn unsigned(request: &worker::Request, state: &State) -> Option<worker::Result<A
     let signed = SignedHeaders::from_list(&headers);
     let checked = verify(&state.config.secrets, &signed, b"", JsClock.now_ms() / 1000, &VerifyLimits::default());
     checked.err().map(|e| respond_error(e.http_status(), e.code(), &e.to_string()))
-}
-
-/// A query parameter.
-pub(super) fn param(url: &worker::Url, name: &str) -> Option<String> {
-    url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
-}
-
-/// `limit` (1-1000, default 100) and `cursor` of a paged listing.
-pub(super) fn page_of(url: &worker::Url) -> (usize, Option<String>) {
-    let limit = param(url, "limit").and_then(|l| l.parse().ok()).unwrap_or(100usize).clamp(1, 1000);
-    (limit, param(url, "cursor"))
 }
 
 /// The invalidation log, newest first (signed).
@@ -122,7 +93,7 @@ async fn log(request: &worker::Request, state: &State, url: &worker::Url) -> wor
         if let Some(cursor) = cursor {
             route.push_str(&format!("&cursor={}", worker::js_sys::encode_uri_component(&cursor)));
         }
-        let request = AuthorityLink::request(&route, worker::Method::Get, None)?;
+        let request = AuthorityLink::request(&route, &HeaderList::new(), None)?;
         return match link.call(request).await {
             Ok(response) => Ok(response.into()),
             Err(e) => respond_error(503, "authority_unavailable", &e),

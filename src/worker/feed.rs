@@ -13,24 +13,17 @@ use std::cell::RefCell;
 use std::time::Duration;
 
 use futures_util::future::{select, Either};
-use worker::{Delay, Method, ObjectNamespace, Request, RequestInit, Response};
+use worker::{Delay, ObjectNamespace, Request, Response};
 
-use super::authority::AUTHORITY_NAME;
-use super::config::AUTHORITY_TIMEOUT;
-use super::state::EdgeStore;
+use super::config::{AUTHORITY_NAME, AUTHORITY_TIMEOUT};
+use super::http::origin_request;
+use super::store::EdgeStore;
+use crate::core::http::HeaderList;
 use crate::core::{duration_ms, Cache, Clock, FeedPage, Millis};
 use crate::js_clock::JsClock;
 
 /// Feed pages read at most per feed read (each up to 200 purges).
 const MAX_PAGES: usize = 10;
-
-/// A feed answer: the page, and the authority's last sequence number.
-#[derive(serde::Deserialize)]
-struct FeedAnswer {
-    #[serde(flatten)]
-    page: FeedPage,
-    latest: u64,
-}
 
 #[derive(Debug, Default)]
 struct LinkState {
@@ -84,14 +77,12 @@ impl AuthorityLink {
         answer
     }
 
-    /// A JSON request to the authority's internal `route`.
-    pub fn request(route: &str, method: Method, body: Option<String>) -> worker::Result<Request> {
-        let mut init = RequestInit::new();
-        init.with_method(method);
-        if let Some(body) = body {
-            init.with_body(Some(body.into()));
-        }
-        Request::new_with_init(&format!("https://authority{route}"), &init)
+    /// A request to the authority's internal `route` (a POST with `body`, else a GET), with
+    /// `headers`.
+    pub fn request(route: &str, headers: &HeaderList, body: Option<&[u8]>) -> worker::Result<Request> {
+        let method = if body.is_some() { "POST" } else { "GET" };
+        let body = body.map(|b| js_sys::Uint8Array::from(b).into());
+        origin_request(&format!("https://authority{route}"), method, headers, body)
     }
 
     /// Reads the feed if the interval has passed since the last read (see the module docs).
@@ -139,18 +130,18 @@ impl AuthorityLink {
                 Some(since) => format!("/feed?since={since}"),
                 None => "/feed".to_owned(),
             };
-            let request = Self::request(&route, Method::Get, None).map_err(|e| e.to_string())?;
+            let request = Self::request(&route, &HeaderList::new(), None).map_err(|e| e.to_string())?;
             let mut response = self.call(request).await?;
             if response.status_code() != 200 {
                 return Err(format!("purge authority feed answered {}", response.status_code()));
             }
-            let text = response.text().await.map_err(|e| format!("purge authority feed: {e}"))?;
-            let answer: FeedAnswer =
-                serde_json::from_str(&text).map_err(|e| format!("purge authority feed unreadable: {e}"))?;
-            if !cache.follow(answer.page) {
+            let bytes = response.bytes().await.map_err(|e| format!("purge authority feed: {e}"))?;
+            let page = FeedPage::decode(&bytes).map_err(|e| format!("purge authority feed unreadable: {e}"))?;
+            let latest = page.latest;
+            if !cache.follow(page) {
                 return Err("purge authority: too many purges within the KV propagation window to follow".into());
             }
-            if cache.feed_position() >= Some(answer.latest) {
+            if cache.feed_position() >= Some(latest) {
                 return Ok(());
             }
         }

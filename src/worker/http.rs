@@ -109,3 +109,14 @@ pub fn respond_json(status: u16, value: &serde_json::Value) -> worker::Result<An
     ];
     respond(status, &headers, Some(Bytes::from(value.to_string())))
 }
+
+/// A query parameter.
+pub fn param(url: &worker::Url, name: &str) -> Option<String> {
+    url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+}
+
+/// `limit` (1-1000, default 100) and `cursor` of a paged listing.
+pub fn page_of(url: &worker::Url) -> (usize, Option<String>) {
+    let limit = param(url, "limit").and_then(|l| l.parse().ok()).unwrap_or(100usize).clamp(1, 1000);
+    (limit, param(url, "cursor"))
+}

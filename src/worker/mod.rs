@@ -11,9 +11,11 @@ mod http;
 mod kv;
 mod prepared;
 mod proxy;
+mod purge;
 mod serve;
 mod sql_store;
 mod state;
+mod store;
 
 pub use authority::PurgeAuthority;
 pub use config::{Config, ConfigError};

@@ -13,13 +13,12 @@ use super::config::{Config, ConfigError};
 use super::feed::AuthorityLink;
 use super::kv::WorkerKv;
 use super::prepared::PreparedHits;
-use crate::core::http::{cache_key, EdgePolicy};
+use super::purge::url_key;
+use super::store::EdgeStore;
+use crate::core::http::EdgePolicy;
 use crate::core::purge::{KvReplayGuard, PurgeEndpoint};
 use crate::core::{duration_ms, Cache, CacheBuilder, Invalidation, StampSource, Tiered};
 use crate::js_clock::{random_seed, JsClock};
-
-/// The store the worker's cache uses: in-isolate memory over Workers KV.
-pub type EdgeStore = Tiered<WorkerKv>;
 
 /// Isolate-wide state.
 pub struct State {
@@ -28,7 +27,7 @@ pub struct State {
     /// The cache.
     pub cache: Cache<EdgeStore>,
     /// The signed purge endpoint.
-    pub purge: PurgeEndpoint<KvReplayGuard<WorkerKv>>,
+    pub purge: PurgeEndpoint<KvReplayGuard<EdgeStore>>,
     /// How responses are judged.
     pub policy: EdgePolicy,
     /// Recent fresh hits, ready for the platform.
@@ -50,9 +49,8 @@ impl State {
         let Some(link) = &self.authority else {
             return self.cache.invalidate(request).await.map(drop).map_err(|e| e.to_string());
         };
-        let body = serde_json::json!({ "scopes": request.scopes(), "actor": request.actor() }).to_string();
         let call =
-            AuthorityLink::request("/invalidate", worker::Method::Post, Some(body)).map_err(|e| e.to_string())?;
+            AuthorityLink::request("/invalidate", &Vec::new(), Some(&request.encode())).map_err(|e| e.to_string())?;
         let response = link.call(call).await?;
         link.read(&self.cache).await;
         match response.status_code() {
@@ -75,7 +73,7 @@ pub fn state(env: &Env) -> Result<Rc<State>, ConfigError> {
     let config = Config::from_env(env)?;
     let kv =
         env.kv("CACHE").map_err(|e| ConfigError { setting: "CACHE", reason: format!("KV binding missing: {e}") })?;
-    let store = Tiered::new(WorkerKv(kv.clone()), config.memory_budget, JsClock);
+    let store = EdgeStore::Isolate(Tiered::new(WorkerKv(kv.clone()), config.memory_budget, JsClock));
     let seed = random_seed();
     // With the purge authority bound, stamps come from its feed.
     let authority = env.durable_object("PURGES").ok().map(|ns| AuthorityLink::new(ns, config.purge_feed));
@@ -97,7 +95,7 @@ pub fn state(env: &Env) -> Result<Rc<State>, ConfigError> {
         .default_ttl(Duration::from_secs(300))
         .build()
         .map_err(|e| ConfigError { setting: "EDGECACHE_NAMESPACE", reason: e.to_string() })?;
-    let guard = KvReplayGuard::new(WorkerKv(kv), cache.key_space().clone());
+    let guard = KvReplayGuard::new(EdgeStore::Kv(WorkerKv(kv)), cache.key_space().clone());
     let purge = PurgeEndpoint::new(config.secrets.clone(), guard)
         .staleness_bound_ms(duration_ms(config.staleness_bound(false)))
         .url_key(url_key);
@@ -105,12 +103,4 @@ pub fn state(env: &Env) -> Result<Rc<State>, ConfigError> {
     let state = Rc::new(State { config, cache, purge, policy, prepared: PreparedHits::default(), authority });
     STATE.with(|s| *s.borrow_mut() = Some(state.clone()));
     Ok(state)
-}
-
-/// Purge URLs name cache keys: absolute URLs by their path and query, paths as they are.
-pub fn url_key(url: &str) -> Result<String, String> {
-    if url.starts_with('/') {
-        return Ok(url.split('#').next().unwrap_or(url).to_owned());
-    }
-    cache_key(url).ok_or_else(|| format!("{url:?} is neither an absolute URL nor a path"))
 }

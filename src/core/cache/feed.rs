@@ -15,11 +15,12 @@ use std::sync::atomic::Ordering;
 use super::memo::Which;
 use super::{Cache, StampSource};
 use crate::core::clock::Millis;
+use crate::core::codec::{DecodeError, Reader, Writer};
 use crate::core::keys::Scope;
 use crate::core::store::KvStore;
 
 /// One scope's stamps just after the purge numbered `seq` changed them.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Change {
     /// The purge's sequence number at the authority.
@@ -43,7 +44,7 @@ impl Change {
 }
 
 /// A page of an authority's feed.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct FeedPage {
     /// The position the page continues from; `None` for a reset: the follower forgets its
@@ -51,12 +52,98 @@ pub struct FeedPage {
     pub since: Option<u64>,
     /// The position after this page.
     pub head: u64,
+    /// The authority's last sequence number (beyond `head`: more pages to read).
+    pub latest: u64,
     /// The changes after `since` up to `head`, oldest first (a reset: every change within the
     /// store's propagation window).
     pub changes: Vec<Change>,
     /// False when a reset could not report every change within the window (more than a page
     /// of them): the follower keeps reading the store until a later reset is complete.
     pub complete: bool,
+}
+
+impl Change {
+    fn write(&self, w: &mut Writer) {
+        w.uint(self.seq);
+        w.uint(self.at);
+        w.scope(&self.scope);
+        w.optional_string(self.hard.as_deref());
+        w.optional_string(self.any.as_deref());
+    }
+
+    fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        Ok(Self {
+            seq: r.uint()?,
+            at: r.uint()?,
+            scope: r.scope()?,
+            hard: r.optional_string()?,
+            any: r.optional_string()?,
+        })
+    }
+
+    const MAGIC: &'static [u8; 2] = b"EC";
+
+    /// One purge's changes as an authority stores them (the record codec, format 1).
+    #[must_use]
+    pub fn encode_all(changes: &[Change]) -> Vec<u8> {
+        let mut w = Writer::new(Self::MAGIC, 1, 8 + changes.len() * 48);
+        w.uint(changes.len() as u64);
+        for change in changes {
+            change.write(&mut w);
+        }
+        w.out
+    }
+
+    /// The changes [`encode_all`](Self::encode_all) stored.
+    pub fn decode_all(bytes: &[u8]) -> Result<Vec<Change>, DecodeError> {
+        let mut r = Reader::open(bytes, Self::MAGIC, 1)?;
+        let changes = read_changes(&mut r)?;
+        r.finish()?;
+        Ok(changes)
+    }
+}
+
+fn read_changes(r: &mut Reader<'_>) -> Result<Vec<Change>, DecodeError> {
+    // Bounded by the bytes left, so a corrupt count cannot reserve much.
+    let count = r.len()?;
+    (0..count).map(|_| Change::read(r)).collect()
+}
+
+impl FeedPage {
+    const MAGIC: &'static [u8; 2] = b"EF";
+
+    /// The page as an authority sends it to its followers (the record codec, format 1).
+    #[must_use]
+    pub fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::new(Self::MAGIC, 1, 24 + self.changes.len() * 48);
+        w.out.push(u8::from(self.since.is_some()));
+        w.uint(self.since.unwrap_or_default());
+        w.uint(self.head);
+        w.uint(self.latest);
+        w.out.push(u8::from(self.complete));
+        w.uint(self.changes.len() as u64);
+        for change in &self.changes {
+            change.write(&mut w);
+        }
+        w.out
+    }
+
+    /// A page [`encode`](Self::encode) made.
+    pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
+        let mut r = Reader::open(bytes, Self::MAGIC, 1)?;
+        let flag = |b: u8| match b {
+            0 => Ok(false),
+            1 => Ok(true),
+            _ => Err(DecodeError::Corrupt),
+        };
+        let has_since = flag(r.byte()?)?;
+        let since = r.uint()?;
+        let (head, latest) = (r.uint()?, r.uint()?);
+        let complete = flag(r.byte()?)?;
+        let changes = read_changes(&mut r)?;
+        r.finish()?;
+        Ok(Self { since: has_since.then_some(since), head, latest, changes, complete })
+    }
 }
 
 impl<S: KvStore> Cache<S> {
@@ -132,7 +219,7 @@ mod tests {
         block_on(authority.apply(Invalidation::tag("t"))).unwrap();
         assert!(matches!(block_on(edge.get("k")).unwrap(), Lookup::Fresh(_)), "not read yet");
         // A late answer to an earlier read changes nothing.
-        let stale = FeedPage { since: Some(7), head: 9, changes: Vec::new(), complete: true };
+        let stale = FeedPage { since: Some(7), head: 9, latest: 9, changes: Vec::new(), complete: true };
         assert!(edge.follow(stale));
         assert_eq!(edge.feed_position(), Some(0));
         assert!(edge.follow(block_on(authority.feed(edge.feed_position())).unwrap()));
@@ -142,5 +229,22 @@ mod tests {
         edge.unfollow();
         assert_eq!(edge.feed_position(), None);
         assert!(matches!(block_on(edge.get("k")).unwrap(), Lookup::Miss(_)));
+    }
+
+    #[test]
+    fn pages_and_records_round_trip_and_refuse_damage() {
+        let change =
+            |seq| Change::new(seq, 1_700_000_000_000 + seq, Scope::Tag(format!("t{seq}")), Some("h".into()), None);
+        let page = FeedPage { since: Some(3), head: 5, latest: 9, changes: vec![change(4), change(5)], complete: true };
+        let bytes = page.encode();
+        assert_eq!(FeedPage::decode(&bytes), Ok(page));
+        let reset = FeedPage { since: None, head: 0, latest: 0, changes: Vec::new(), complete: false };
+        assert_eq!(FeedPage::decode(&reset.encode()), Ok(reset));
+        for cut in 0..bytes.len() {
+            assert!(FeedPage::decode(&bytes[..cut]).is_err(), "truncated at {cut}");
+        }
+        let record = Change::encode_all(&[change(7)]);
+        assert_eq!(Change::decode_all(&record), Ok(vec![change(7)]));
+        assert!(Change::decode_all(&bytes).is_err(), "a page is not a record");
     }
 }

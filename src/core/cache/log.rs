@@ -117,10 +117,37 @@ impl Invalidation {
     pub fn mode(&self) -> Mode {
         self.mode
     }
-    /// Who asked.
+    const MAGIC: &'static [u8; 2] = b"EI";
+
+    /// The invalidation as one instance hands it to a purge authority (the record codec,
+    /// format 1: mode, actor, request id?, scope count, scopes).
     #[must_use]
-    pub fn actor(&self) -> &str {
-        &self.actor
+    pub fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::new(Self::MAGIC, 1, 16 + self.actor.len() + self.scopes.len() * 24);
+        w.out.push(u8::from(self.mode == Mode::Soft));
+        w.string(&self.actor);
+        w.optional_string(self.request_id.as_deref());
+        w.uint(self.scopes.len() as u64);
+        for scope in &self.scopes {
+            w.scope(scope);
+        }
+        w.out
+    }
+
+    /// An invalidation [`encode`](Self::encode) made.
+    pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
+        let mut r = Reader::open(bytes, Self::MAGIC, 1)?;
+        let mode = match r.byte()? {
+            0 => Mode::Hard,
+            1 => Mode::Soft,
+            _ => return Err(DecodeError::Corrupt),
+        };
+        let actor = r.string()?;
+        let request_id = r.optional_string()?;
+        let count = r.len()?;
+        let scopes = (0..count).map(|_| r.scope()).collect::<Result<_, _>>()?;
+        r.finish()?;
+        Ok(Self { scopes, mode, actor, request_id })
     }
 }
 
@@ -234,6 +261,13 @@ mod tests {
             request_id: Some("msg_1".into()),
             new_version: Some(300),
         }
+    }
+
+    #[test]
+    fn invalidations_round_trip() {
+        let asked = Invalidation::tag("a").and_key("k").soft().by("PUT /k").id("msg_1");
+        assert_eq!(Invalidation::decode(&asked.encode()), Ok(asked.clone()));
+        assert!(Invalidation::decode(&asked.encode()[..5]).is_err());
     }
 
     #[test]

@@ -84,7 +84,7 @@ impl<S: KvStore> Authority<S> {
             let records = self.records(since + 1, to).await?;
             if let Some(records) = records.into_iter().collect::<Option<Vec<Vec<Change>>>>() {
                 let changes = records.into_iter().flatten().collect();
-                return Ok(FeedPage { since: Some(since), head: to, changes, complete: true });
+                return Ok(FeedPage { since: Some(since), head: to, latest: head, changes, complete: true });
             }
         }
         self.reset(head, now).await
@@ -121,14 +121,14 @@ impl<S: KvStore> Authority<S> {
             upto = from - 1;
         }
         let changes = found.into_iter().rev().flatten().collect();
-        Ok(FeedPage { since: None, head, changes, complete })
+        Ok(FeedPage { since: None, head, latest: head, changes, complete })
     }
 
     /// The records `from..=to` (`None` where gone; a corrupt one reads as empty).
     async fn records(&self, from: u64, to: u64) -> Result<Vec<Option<Vec<Change>>>, StoreError> {
         let keys: Vec<String> = (from..=to).map(|seq| self.cache.key_space().feed(seq)).collect();
         let values = self.cache.store().get_many(&keys).await?;
-        Ok(values.into_iter().map(|v| v.map(|bytes| serde_json::from_slice(&bytes).unwrap_or_default())).collect())
+        Ok(values.into_iter().map(|v| v.map(|bytes| Change::decode_all(&bytes).unwrap_or_default())).collect())
     }
 
     /// Records the current stamps of `scopes` as change number `seq`, then makes it the head.
@@ -144,7 +144,7 @@ impl<S: KvStore> Authority<S> {
         let store = self.cache.store();
         let keys = self.cache.key_space();
         let kept = PutOptions::new(KvTtl::covering_ms(self.window_ms + RETENTION_MARGIN_MS));
-        store.put(&keys.feed(seq), Bytes::from(serde_json::to_vec(&changes).unwrap_or_default()), kept).await?;
+        store.put(&keys.feed(seq), Bytes::from(Change::encode_all(&changes)), kept).await?;
         let forever = PutOptions::new(KvTtl::covering_ms(u64::MAX));
         store.put(&keys.feed_head(), Bytes::from(seq.to_string()), forever).await
     }
