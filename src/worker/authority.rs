@@ -17,7 +17,7 @@ use wasm_bindgen::prelude::*;
 use worker::{Env, Request};
 
 use super::config::Config;
-use super::http::{header_list, page_of, param, raw_method, respond, respond_error, respond_json, Answer};
+use super::http::{header_list, page_of, raw_method, respond, respond_error, respond_json, Answer, PlatformUrl};
 use super::kv::WorkerKv;
 use super::purge::{purge_answer, url_key};
 use super::sql_store::SqlStore;
@@ -89,13 +89,13 @@ impl PurgeAuthority {
 }
 
 async fn route(inner: &Inner, mut request: Request) -> worker::Result<Answer> {
-    let url = request.url()?;
+    let url = PlatformUrl::of(request.inner())?;
     let headers = header_list(request.headers());
     let body = match raw_method(request.inner()).as_str() {
         "POST" => Bytes::from(request.bytes().await.unwrap_or_default()),
         _ => Bytes::new(),
     };
-    match (raw_method(request.inner()).as_str(), url.path()) {
+    match (raw_method(request.inner()).as_str(), url.path().as_str()) {
         ("POST", "/purge") => {
             let signed = SignedHeaders::from_list(&headers);
             let result = {
@@ -120,7 +120,7 @@ async fn route(inner: &Inner, mut request: Request) -> worker::Result<Answer> {
             }
         }
         ("GET", "/feed") => {
-            let since = param(&url, "since").and_then(|s| s.parse().ok());
+            let since = url.param("since").and_then(|s| s.parse().ok());
             match inner.authority.feed(since).await {
                 Ok(page) => respond(200, &Vec::new(), Some(Bytes::from(page.encode()))),
                 Err(e) => respond_error(503, "storage_unavailable", &e.to_string()),

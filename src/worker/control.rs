@@ -5,7 +5,7 @@ use std::rc::Rc;
 use bytes::Bytes;
 
 use super::feed::AuthorityLink;
-use super::http::{header_list, page_of, param, raw_method, respond_error, respond_json, Answer};
+use super::http::{header_list, page_of, raw_method, respond_error, respond_json, Answer, PlatformUrl};
 use super::purge::purge_answer;
 use super::state::State;
 use crate::core::http::{header, HeaderList};
@@ -15,9 +15,9 @@ use crate::js_clock::JsClock;
 
 /// Answers a request under `/_edgecache/`.
 pub async fn handle(mut request: worker::Request, state: Rc<State>) -> worker::Result<Answer> {
-    let url = request.url()?;
+    let url = PlatformUrl::of(request.inner())?;
     let method = raw_method(request.inner());
-    match (method.as_str(), url.path()) {
+    match (method.as_str(), url.path().as_str()) {
         ("POST", "/_edgecache/purge") => purge(&mut request, &state).await,
         ("GET", "/_edgecache/log") => log(&request, &state, &url).await,
         ("GET", "/_edgecache/tagged") => tagged(&request, &state, &url).await,
@@ -83,7 +83,7 @@ fn unsigned(request: &worker::Request, state: &State) -> Option<worker::Result<A
 }
 
 /// The invalidation log, newest first (signed).
-async fn log(request: &worker::Request, state: &State, url: &worker::Url) -> worker::Result<Answer> {
+async fn log(request: &worker::Request, state: &State, url: &PlatformUrl) -> worker::Result<Answer> {
     if let Some(refused) = unsigned(request, state) {
         return refused;
     }
@@ -106,14 +106,14 @@ async fn log(request: &worker::Request, state: &State, url: &worker::Url) -> wor
 }
 
 /// The keys stored with `?tag=` (signed), from the tag index (`TAG_INDEX=on`).
-async fn tagged(request: &worker::Request, state: &State, url: &worker::Url) -> worker::Result<Answer> {
+async fn tagged(request: &worker::Request, state: &State, url: &PlatformUrl) -> worker::Result<Answer> {
     if let Some(refused) = unsigned(request, state) {
         return refused;
     }
     if !state.config.tag_index {
         return respond_error(409, "tag_index_off", "no tag index is kept: set TAG_INDEX = \"on\" to keep one");
     }
-    let Some(tag) = param(url, "tag") else {
+    let Some(tag) = url.param("tag") else {
         return respond_error(400, "missing_tag", "name the tag: ?tag=");
     };
     let (limit, cursor) = page_of(url);
@@ -129,14 +129,14 @@ async fn tagged(request: &worker::Request, state: &State, url: &worker::Url) -> 
 }
 
 /// Public: the current stamps of the named tags, so browsers can notice purges.
-async fn tags(state: &State, url: &worker::Url) -> worker::Result<Answer> {
+async fn tags(state: &State, url: &PlatformUrl) -> worker::Result<Answer> {
     if let Some(link) = &state.authority {
         link.keep_up(&state.cache).await;
     }
     let names: Vec<String> = url
-        .query_pairs()
-        .filter(|(k, _)| k == "t")
-        .flat_map(|(_, v)| v.split(',').map(|t| t.trim().to_owned()).collect::<Vec<_>>())
+        .params("t")
+        .iter()
+        .flat_map(|v| v.split(',').map(|t| t.trim().to_owned()).collect::<Vec<_>>())
         .filter(|t| !t.is_empty())
         .collect();
     if names.is_empty() || names.len() > 100 || names.iter().any(|t| t.len() > 128) {

@@ -110,13 +110,44 @@ pub fn respond_json(status: u16, value: &serde_json::Value) -> worker::Result<An
     respond(status, &headers, Some(Bytes::from(value.to_string())))
 }
 
-/// A query parameter.
-pub fn param(url: &worker::Url, name: &str) -> Option<String> {
-    url.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+/// A URL as the platform parses it (the runtime's own `URL`, so the bundle carries no URL
+/// parser: the `url` crate and its IDNA tables were a tenth of it).
+pub struct PlatformUrl(web_sys::Url);
+
+impl PlatformUrl {
+    /// The URL of `request`.
+    pub fn of(request: &web_sys::Request) -> worker::Result<Self> {
+        Ok(Self(web_sys::Url::new(&request.url())?))
+    }
+
+    /// `text` parsed as an absolute URL, if it is one.
+    pub fn parse(text: &str) -> Option<Self> {
+        web_sys::Url::new(text).ok().map(Self)
+    }
+
+    /// The path, percent-encoded as received.
+    pub fn path(&self) -> String {
+        self.0.pathname()
+    }
+
+    /// The host name, without the port.
+    pub fn host_name(&self) -> String {
+        self.0.hostname()
+    }
+
+    /// The first value of query parameter `name`.
+    pub fn param(&self, name: &str) -> Option<String> {
+        self.0.search_params().get(name)
+    }
+
+    /// Every value of query parameter `name`.
+    pub fn params(&self, name: &str) -> Vec<String> {
+        self.0.search_params().get_all(name).iter().filter_map(|v| v.as_string()).collect()
+    }
 }
 
 /// `limit` (1-1000, default 100) and `cursor` of a paged listing.
-pub fn page_of(url: &worker::Url) -> (usize, Option<String>) {
-    let limit = param(url, "limit").and_then(|l| l.parse().ok()).unwrap_or(100usize).clamp(1, 1000);
-    (limit, param(url, "cursor"))
+pub fn page_of(url: &PlatformUrl) -> (usize, Option<String>) {
+    let limit = url.param("limit").and_then(|l| l.parse().ok()).unwrap_or(100usize).clamp(1, 1000);
+    (limit, url.param("cursor"))
 }

@@ -9,7 +9,9 @@ use bytes::Bytes;
 use futures_util::future::{select, Either};
 use worker::{Context, Delay, Fetch, Response, ResponseBuilder};
 
-use super::http::{fill_headers, header_list, origin_request, platform_headers, respond_error, Answer};
+use super::http::{
+    fill_headers, header_list, origin_request, path_of, platform_headers, respond_error, Answer, PlatformUrl,
+};
 use super::serve::{age_secs, answers_not_modified, secs_until, serve, serve_not_modified};
 use super::state::State;
 use crate::core::http::{
@@ -351,9 +353,9 @@ fn forward(response: Response, status: &CacheStatus) -> worker::Result<Answer> {
 /// the `Location` / `Content-Location` they name on this host.
 pub async fn pass_through(request: worker::Request, state: Rc<State>, detail: &str) -> worker::Result<Answer> {
     let method = super::http::raw_method(request.inner());
-    let url = request.url()?;
+    let url = request.inner().url();
     let client = header_list(request.headers());
-    let path = cache_key(url.as_str()).unwrap_or_else(|| "/".into());
+    let path = cache_key(&url).unwrap_or_else(|| "/".into());
     let body = request.inner().body().map(Into::into);
     let origin = origin_request(&format!("{}{}", state.config.origin, path), &method, &client, body)?;
     let response = match fetch_with_timeout(origin, state.config.origin_timeout).await {
@@ -366,16 +368,16 @@ pub async fn pass_through(request: worker::Request, state: Rc<State>, detail: &s
         status = status.detail(detail.to_owned());
     }
     if !safe && response.status_code() < 400 {
-        let host = url.host_str().unwrap_or_default().to_owned();
+        let host = PlatformUrl::parse(&url).map(|u| u.host_name()).unwrap_or_default();
         let response_headers = header_list(response.headers());
-        let mut request = Invalidation::key(cache_key(url.as_str()).unwrap_or_else(|| "/".into()))
-            .by(format!("{method} {}", url.path()));
+        let mut request =
+            Invalidation::key(path.clone()).by(format!("{method} {}", path_of(&url).split('?').next().unwrap_or("/")));
         for name in ["location", "content-location"] {
             let Some(target) = header(&response_headers, name) else {
                 continue;
             };
-            let same_host = target.starts_with('/')
-                || worker::Url::parse(target).is_ok_and(|t| t.host_str() == Some(host.as_str()));
+            let same_host =
+                target.starts_with('/') || PlatformUrl::parse(target).is_some_and(|t| t.host_name() == host);
             let key = if target.starts_with('/') { Some(target.to_owned()) } else { cache_key(target) };
             if let (true, Some(key)) = (same_host, key) {
                 request = request.and_key(key);

@@ -8,6 +8,7 @@ use super::secret::Secrets;
 use super::signature::{verify, SignedHeaders, VerifyLimits};
 use crate::core::cache::{Applied, Cache, Invalidation, Mode};
 use crate::core::clock::Millis;
+use crate::core::codec::{DecodeError, Reader, Writer};
 use crate::core::error::CacheError;
 use crate::core::store::KvStore;
 
@@ -27,7 +28,7 @@ impl<S: KvStore> Apply for Cache<S> {
 }
 
 /// What an applied purge returns to its sender.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[non_exhaustive]
 pub struct Receipt {
     /// The request's `webhook-id`.
@@ -45,11 +46,48 @@ pub struct Receipt {
     /// Every location stops serving purged content within this many milliseconds.
     pub staleness_bound_ms: u64,
     /// The purge's place in the authority's order (with a purge authority).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub seq: Option<u64>,
     /// True when this answers a replay: the receipt of the first delivery, nothing applied again.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub replayed: bool,
+}
+
+impl Receipt {
+    const MAGIC: &'static [u8; 2] = b"ER";
+
+    /// The receipt as a replay guard keeps it (the record codec, format 1; `purged` as JSON).
+    fn encode(&self) -> Vec<u8> {
+        let purged = self.purged.to_string();
+        let mut w = Writer::new(Self::MAGIC, 1, 48 + self.id.len() + purged.len());
+        w.string(&self.id);
+        w.uint(self.applied_at);
+        w.out.push(u8::from(self.mode == Mode::Soft));
+        w.string(&purged);
+        w.uint(self.stamp_writes as u64);
+        w.out.push(u8::from(self.logged));
+        w.uint(self.staleness_bound_ms);
+        w.out.push(u8::from(self.seq.is_some()));
+        w.uint(self.seq.unwrap_or_default());
+        w.out
+    }
+
+    /// A kept receipt, as the answer to a replay.
+    fn decode_replayed(bytes: &[u8]) -> Result<Self, DecodeError> {
+        let mut r = Reader::open(bytes, Self::MAGIC, 1)?;
+        let id = r.string()?;
+        let applied_at = r.uint()?;
+        let mode = if r.byte()? == 1 { Mode::Soft } else { Mode::Hard };
+        let purged = serde_json::from_str(&r.string()?).map_err(|_| DecodeError::Corrupt)?;
+        let stamp_writes = r.uint()? as usize;
+        let logged = r.byte()? == 1;
+        let staleness_bound_ms = r.uint()?;
+        let has_seq = r.byte()? == 1;
+        let seq = r.uint()?;
+        r.finish()?;
+        let seq = has_seq.then_some(seq);
+        Ok(Self { id, applied_at, mode, purged, stamp_writes, logged, staleness_bound_ms, seq, replayed: true })
+    }
 }
 
 /// The purge endpoint's logic, independent of HTTP.
@@ -136,8 +174,7 @@ impl<G: ReplayGuard> PurgeEndpoint<G> {
         let verified = verify(&self.secrets, headers, body, now / 1000, &self.verify_limits)?;
         if let Some(answer) = self.guard.recall(&verified.id, now).await.map_err(PurgeError::ReplayGuard)? {
             // Ids remembered without their receipt (by earlier builds) are refused as before.
-            let receipt: Receipt = serde_json::from_slice(&answer).map_err(|_| PurgeError::AlreadyApplied)?;
-            return Ok(Receipt { replayed: true, ..receipt });
+            return Receipt::decode_replayed(&answer).map_err(|_| PurgeError::AlreadyApplied);
         }
         let request = PurgeRequest::parse(body, &self.request_limits)?;
         let scopes = request.scopes(self.url_key)?;
@@ -163,8 +200,7 @@ impl<G: ReplayGuard> PurgeEndpoint<G> {
         // Remember the id until its timestamp can no longer pass the tolerance check. A failure
         // here leaves a (harmless, idempotent) re-application possible, not a lost purge.
         let until = (verified.timestamp + self.verify_limits.tolerance_secs + 1) * 1000;
-        let answer = serde_json::to_vec(&receipt).unwrap_or_default();
-        let _ = self.guard.remember(&receipt.id, answer.into(), now, until.max(now + 1)).await;
+        let _ = self.guard.remember(&receipt.id, receipt.encode().into(), now, until.max(now + 1)).await;
         Ok(receipt)
     }
 }
