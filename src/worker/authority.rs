@@ -3,7 +3,8 @@
 //! set in its SQLite storage and mirrors stamps to the `CACHE` KV namespace. Isolates reach it
 //! through internal routes: `POST /purge` (the signed request, forwarded as received),
 //! `POST /invalidate` (an isolate's own invalidation, in the record codec), `GET /feed?since=`
-//! (a page in the record codec) and `GET /log?limit=&cursor=`.
+//! (a page in the record codec; a `POST` also carries the tag memberships of the isolate's
+//! fills, for the tag index), `GET /tagged?tag=&limit=&cursor=` and `GET /log?limit=&cursor=`.
 //!
 //! Exported with wasm-bindgen directly rather than workers-rs' `#[durable_object]`, whose
 //! generated glue cost ~10 KB gzipped of bundle for the one `fetch` method used here.
@@ -17,12 +18,13 @@ use wasm_bindgen::prelude::*;
 use worker::{Env, Request};
 
 use super::config::Config;
+use super::control::tagged_answer;
 use super::http::{header_list, page_of, raw_method, respond, respond_error, respond_json, Answer, PlatformUrl};
 use super::kv::WorkerKv;
 use super::purge::{purge_answer, url_key};
 use super::sql_store::SqlStore;
 use super::store::EdgeStore;
-use crate::core::purge::{Apply, Authority, KvReplayGuard, PurgeEndpoint, SignedHeaders};
+use crate::core::purge::{Apply, Authority, KvReplayGuard, Membership, PurgeEndpoint, SignedHeaders};
 use crate::core::{duration_ms, CacheBuilder, Clock, Invalidation, Mirrored};
 use crate::js_clock::{random_seed, JsClock};
 
@@ -119,7 +121,19 @@ async fn route(inner: &Inner, mut request: Request) -> worker::Result<Answer> {
                 Err(e) => respond_error(503, "apply_failed", &e.to_string()),
             }
         }
-        ("GET", "/feed") => {
+        ("GET", "/tagged") => tagged_answer(inner.authority.cache(), &url).await,
+        (method @ ("GET" | "POST"), "/feed") => {
+            // A POST carries the memberships of the isolate's fills since its last read.
+            if method == "POST" {
+                match Membership::decode_all(&body) {
+                    Ok(members) => {
+                        if let Err(e) = inner.authority.index(&members).await {
+                            worker::console_error!("edgecache authority: tag index not updated: {e}");
+                        }
+                    }
+                    Err(e) => return respond_error(400, "invalid_members", &e.to_string()),
+                }
+            }
             let since = url.param("since").and_then(|s| s.parse().ok());
             match inner.authority.feed(since).await {
                 Ok(page) => respond(200, &Vec::new(), Some(Bytes::from(page.encode()))),

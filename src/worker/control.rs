@@ -8,9 +8,10 @@ use super::feed::AuthorityLink;
 use super::http::{header_list, page_of, raw_method, respond_error, respond_json, Answer, PlatformUrl};
 use super::purge::purge_answer;
 use super::state::State;
+use super::store::EdgeStore;
 use crate::core::http::{header, HeaderList};
 use crate::core::purge::{verify, SignedHeaders, VerifyLimits};
-use crate::core::Clock;
+use crate::core::{Cache, Clock};
 use crate::js_clock::JsClock;
 
 /// Answers a request under `/_edgecache/`.
@@ -105,19 +106,40 @@ async fn log(request: &worker::Request, state: &State, url: &PlatformUrl) -> wor
     }
 }
 
-/// The keys stored with `?tag=` (signed), from the tag index (`TAG_INDEX=on`).
+/// The keys stored with `?tag=` (signed), from the tag index: the purge authority's, or the
+/// KV one (`TAG_INDEX=on`).
 async fn tagged(request: &worker::Request, state: &State, url: &PlatformUrl) -> worker::Result<Answer> {
     if let Some(refused) = unsigned(request, state) {
         return refused;
     }
+    if let Some(link) = &state.authority {
+        // This isolate's own fills are reported with a feed read: list them too.
+        link.read(&state.cache).await;
+        let mut route = String::from("/tagged?");
+        for name in ["tag", "limit", "cursor"] {
+            if let Some(value) = url.param(name) {
+                route.push_str(&format!("{name}={}&", js_sys::encode_uri_component(&value)));
+            }
+        }
+        let request = AuthorityLink::request(&route, &HeaderList::new(), None)?;
+        return match link.call(request).await {
+            Ok(response) => Ok(response.into()),
+            Err(e) => respond_error(503, "authority_unavailable", &e),
+        };
+    }
     if !state.config.tag_index {
         return respond_error(409, "tag_index_off", "no tag index is kept: set TAG_INDEX = \"on\" to keep one");
     }
+    tagged_answer(&state.cache, url).await
+}
+
+/// A page of a tag's keys from `cache`'s index, for `?tag=&limit=&cursor=`.
+pub(super) async fn tagged_answer(cache: &Cache<EdgeStore>, url: &PlatformUrl) -> worker::Result<Answer> {
     let Some(tag) = url.param("tag") else {
         return respond_error(400, "missing_tag", "name the tag: ?tag=");
     };
     let (limit, cursor) = page_of(url);
-    match state.cache.tagged(&tag, limit, cursor).await {
+    match cache.tagged(&tag, limit, cursor).await {
         Ok(page) => {
             let keys: Vec<_> =
                 page.keys.iter().map(|(key, version)| serde_json::json!({ "key": key, "version": version })).collect();

@@ -19,11 +19,15 @@ use super::config::{AUTHORITY_NAME, AUTHORITY_TIMEOUT};
 use super::http::origin_request;
 use super::store::EdgeStore;
 use crate::core::http::HeaderList;
-use crate::core::{duration_ms, Cache, Clock, FeedPage, Millis};
+use crate::core::purge::Membership;
+use crate::core::{duration_ms, Cache, Clock, EntryMeta, FeedPage, Millis};
 use crate::js_clock::JsClock;
 
 /// Feed pages read at most per feed read (each up to 200 purges).
 const MAX_PAGES: usize = 10;
+/// Memberships held for the next feed read at most (more are dropped: the index is for
+/// looking things up, correctness never depends on it).
+const MAX_PENDING: usize = 2_000;
 
 #[derive(Debug, Default)]
 struct LinkState {
@@ -52,12 +56,14 @@ pub struct AuthorityLink {
     namespace: ObjectNamespace,
     interval_ms: u64,
     state: RefCell<LinkState>,
+    /// Tag memberships of this isolate's fills, sent with the next feed read.
+    pending: RefCell<Vec<Membership>>,
 }
 
 impl AuthorityLink {
     /// A link to the authority in `namespace`, read every `interval`.
     pub fn new(namespace: ObjectNamespace, interval: Duration) -> Self {
-        Self { namespace, interval_ms: duration_ms(interval), state: RefCell::default() }
+        Self { namespace, interval_ms: duration_ms(interval), state: RefCell::default(), pending: RefCell::default() }
     }
 
     /// Sends `request` to the authority: its answer, or an error when it cannot be reached in
@@ -124,14 +130,32 @@ impl AuthorityLink {
         }
     }
 
+    /// Notes the tags of an entry this isolate stored, for the authority's tag index.
+    pub fn note_stored(&self, meta: &EntryMeta) {
+        let mut pending = self.pending.borrow_mut();
+        if pending.len() + meta.tags.len() <= MAX_PENDING {
+            pending.extend(Membership::of(meta));
+        }
+    }
+
     async fn read_feed(&self, cache: &Cache<EdgeStore>) -> Result<(), String> {
         for _ in 0..MAX_PAGES {
             let route = match cache.feed_position() {
                 Some(since) => format!("/feed?since={since}"),
                 None => "/feed".to_owned(),
             };
-            let request = Self::request(&route, &HeaderList::new(), None).map_err(|e| e.to_string())?;
-            let mut response = self.call(request).await?;
+            let members = std::mem::take(&mut *self.pending.borrow_mut());
+            let body = (!members.is_empty()).then(|| Membership::encode_all(&members));
+            let request = Self::request(&route, &HeaderList::new(), body.as_deref()).map_err(|e| e.to_string())?;
+            let response = self.call(request).await;
+            if response.is_err() {
+                // Kept for the next read.
+                let mut pending = self.pending.borrow_mut();
+                if pending.len() + members.len() <= MAX_PENDING {
+                    pending.extend(members);
+                }
+            }
+            let mut response = response?;
             if response.status_code() != 200 {
                 return Err(format!("purge authority feed answered {}", response.status_code()));
             }

@@ -106,12 +106,17 @@ pub async fn cached(
                 ctx.wait_until(async move {
                     let (state, key, client, stored, meta) = refresh;
                     let outcome = RefCell::new(Outcome::default());
-                    let _ = state
+                    let refreshed = state
                         .cache
                         .load(&key, SetOptions::new(), Some(&meta), || {
                             origin_fill(&state, &key, &client, Revalidate::Stale(&stored), &outcome)
                         })
                         .await;
+                    if let (Some(link), Ok(Fetched { hit, source: Source::Loaded { not_stored: None } })) =
+                        (&state.authority, &refreshed)
+                    {
+                        link.note_stored(&hit.meta);
+                    }
                 });
                 return serve(&stored, &hit.meta, status, &client, head);
             }
@@ -149,6 +154,9 @@ pub async fn cached(
                 return respond_error(502, "corrupt_fill", "the origin response could not be decoded");
             };
             let stored_ok = matches!(source, Source::Loaded { not_stored: None } | Source::Coalesced);
+            if let (Some(link), Source::Loaded { not_stored: None }) = (&state.authority, &source) {
+                link.note_stored(&hit.meta);
+            }
             let revalidated = outcome.fwd_status == Some(304) && revalidating;
             let mut status = CacheStatus::forward(if revalidated { "stale" } else { fwd })
                 .stored(stored_ok && !matches!(source, Source::Coalesced))

@@ -84,7 +84,8 @@ pub fn state(env: &Env) -> Result<Rc<State>, ConfigError> {
         .generation(config.deploy_version.clone())
         .seed(seed)
         .stamp_memo(config.stamp_memo)
-        .tag_index(config.tag_index)
+        // With the authority, the tag index is kept there, at no KV write.
+        .tag_index(config.tag_index && authority.is_none())
         // A waiter woken from the leader's request context would be cancelled with it: poll on
         // this request's own timer instead, and fetch for itself after the origin timeout.
         .wait_by_polling(

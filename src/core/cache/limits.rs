@@ -7,7 +7,7 @@ use crate::core::error::CacheError;
 use crate::core::store::KvStore;
 
 impl<S: KvStore> Cache<S> {
-    pub(super) fn check_key(&self, key: &str) -> Result<(), CacheError> {
+    pub(crate) fn check_key(&self, key: &str) -> Result<(), CacheError> {
         let max = self.settings.limits.max_key_bytes;
         if key.is_empty() || key.len() > max {
             return Err(CacheError::KeyLength { len: key.len(), max });
@@ -15,7 +15,7 @@ impl<S: KvStore> Cache<S> {
         Ok(())
     }
 
-    pub(super) fn check_tags(&self, tags: &[String]) -> Result<(), CacheError> {
+    pub(crate) fn check_tags(&self, tags: &[String]) -> Result<(), CacheError> {
         let limits = &self.settings.limits;
         if tags.len() > limits.max_tags {
             return Err(CacheError::TooManyTags { count: tags.len(), max: limits.max_tags });

@@ -4,6 +4,10 @@
 //! apply. Sans-IO like the rest of the core: its store is whatever the front gives it (a
 //! Durable Object's SQLite storage that mirrors stamps to Workers KV, in the worker).
 //!
+//! It also keeps the tag index for its followers, whose fills report which entries carry
+//! which tags ([`Membership`], in batches): one index row per tag and entry in its own storage,
+//! expiring with the entry, so "which keys carry this tag" costs the edge no KV write.
+//!
 //! The feed keeps each purge's changes as one record under its sequence number for a
 //! retention period (the propagation window and ten minutes): a follower that asks from a
 //! position whose records are gone, or from none, gets a reset, which reports every change
@@ -17,7 +21,9 @@ use futures_util::lock::Mutex;
 use super::endpoint::Apply;
 use crate::core::cache::{Applied, Cache, CacheBuilder, Change, FeedPage, Invalidation};
 use crate::core::clock::Millis;
+use crate::core::codec::{DecodeError, Reader, Writer};
 use crate::core::duration_ms;
+use crate::core::entry::EntryMeta;
 use crate::core::error::CacheError;
 use crate::core::keys::Scope;
 use crate::core::store::{KvStore, KvTtl, PutOptions, StoreError};
@@ -29,6 +35,59 @@ const RESET_LIMIT: usize = 2_000;
 /// How much longer than the window feed records are kept: a follower idle for longer gets a
 /// reset.
 const RETENTION_MARGIN_MS: u64 = 600_000;
+
+/// "This entry carries this tag", as a follower reports it to the authority's tag index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Membership {
+    /// The tag.
+    pub tag: String,
+    /// The entry's key.
+    pub key: String,
+    /// The entry's explicit version.
+    pub version: u64,
+    /// When the entry stops being usable (the index row expires then).
+    pub until: Millis,
+}
+
+impl Membership {
+    const MAGIC: &'static [u8; 2] = b"EM";
+
+    /// One membership per tag of a stored entry.
+    #[must_use]
+    pub fn of(meta: &EntryMeta) -> Vec<Self> {
+        let until = meta.usable_until();
+        meta.tags
+            .iter()
+            .map(|tag| Self { tag: tag.clone(), key: meta.key.clone(), version: meta.version, until })
+            .collect()
+    }
+
+    /// A batch as a follower sends it (the record codec, format 1).
+    #[must_use]
+    pub fn encode_all(members: &[Membership]) -> Vec<u8> {
+        let mut w = Writer::new(Self::MAGIC, 1, 8 + members.len() * 64);
+        w.uint(members.len() as u64);
+        for m in members {
+            w.string(&m.tag);
+            w.string(&m.key);
+            w.uint(m.version);
+            w.uint(m.until);
+        }
+        w.out
+    }
+
+    /// A batch [`encode_all`](Self::encode_all) made.
+    pub fn decode_all(bytes: &[u8]) -> Result<Vec<Membership>, DecodeError> {
+        let mut r = Reader::open(bytes, Self::MAGIC, 1)?;
+        let count = r.len()?;
+        let members = (0..count)
+            .map(|_| Ok(Self { tag: r.string()?, key: r.string()?, version: r.uint()?, until: r.uint()? }))
+            .collect::<Result<_, DecodeError>>()?;
+        r.finish()?;
+        Ok(members)
+    }
+}
 
 /// Orders purges and reports their changes. See the [module docs](self).
 ///
@@ -66,6 +125,24 @@ impl<S: KvStore> Authority<S> {
     #[must_use]
     pub fn cache(&self) -> &Cache<S> {
         &self.cache
+    }
+
+    /// Records a batch of memberships in the tag index (each row expiring with its entry; rows
+    /// already expired, or with a tag or key the cache would refuse, are skipped). Says how many
+    /// were recorded. Listed with [`Cache::tagged`] on [`cache`](Self::cache).
+    pub async fn index(&self, members: &[Membership]) -> Result<usize, StoreError> {
+        let now = self.cache.now_ms();
+        let keys = self.cache.key_space();
+        let mut recorded = 0;
+        for m in members.iter().filter(|m| m.until > now) {
+            if self.cache.check_key(&m.key).is_err() || self.cache.check_tags(std::slice::from_ref(&m.tag)).is_err() {
+                continue;
+            }
+            let ttl = PutOptions::new(KvTtl::covering_ms(m.until - now));
+            self.cache.store().put(&keys.index(&m.tag, &m.key, m.version), Bytes::new(), ttl).await?;
+            recorded += 1;
+        }
+        Ok(recorded)
     }
 
     /// The last sequence number given (0 before the first purge).
@@ -192,7 +269,7 @@ mod tests {
     use futures::executor::block_on;
 
     use super::*;
-    use crate::core::{ManualClock, MemoryStore, Mirrored, SimulatedKv, StoreOp};
+    use crate::core::{Clock, ManualClock, MemoryStore, Mirrored, SimulatedKv, StoreOp};
 
     const WINDOW: Duration = Duration::from_secs(60);
 
@@ -226,6 +303,27 @@ mod tests {
         clock.advance(WINDOW.as_millis() as u64 + RETENTION_MARGIN_MS + 60_000);
         let reset = block_on(a.feed(Some(1))).unwrap();
         assert_eq!((reset.since, reset.head, reset.complete, reset.changes.len()), (None, 4, true, 0));
+    }
+
+    #[test]
+    fn the_tag_index_lists_reported_members_until_they_expire() {
+        let clock = ManualClock::new(1_700_000_000_000);
+        let a = authority(&clock, SimulatedKv::new(clock.clone(), 0, 1));
+        let now = clock.now_ms();
+        let member = |tag: &str, key: &str, until| Membership { tag: tag.into(), key: key.into(), version: 0, until };
+        let batch = vec![
+            member("t", "/a", now + 120_000),
+            member("t", "/b", now + 600_000),
+            member("u", "/a", now + 120_000),
+            member("t", "/gone", now),
+        ];
+        let batch = Membership::decode_all(&Membership::encode_all(&batch)).unwrap();
+        assert_eq!(block_on(a.index(&batch)).unwrap(), 3, "the expired one is skipped");
+        let keys = |tag| block_on(a.cache().tagged(tag, 0, None)).unwrap().keys;
+        assert_eq!(keys("t"), vec![("/a".to_owned(), 0), ("/b".to_owned(), 0)]);
+        clock.advance(180_000);
+        assert_eq!(keys("t"), vec![("/b".to_owned(), 0)], "rows expire with their entries");
+        assert!(Membership::decode_all(b"EM\x01\x05").is_err());
     }
 
     #[test]

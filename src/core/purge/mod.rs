@@ -16,7 +16,7 @@ mod request;
 mod secret;
 mod signature;
 
-pub use authority::Authority;
+pub use authority::{Authority, Membership};
 pub use endpoint::{Apply, PurgeEndpoint, Receipt};
 pub use rejection::{Header, PurgeError, SecretError};
 pub use replay::{KvReplayGuard, MemoryReplayGuard, ReplayGuard};
