@@ -47,18 +47,23 @@ pub async fn cached(
     let fallback = state.authority.as_ref().and_then(|link| link.fallback()).map(|_| "authority-unreachable");
     let key = cache_key(&url).unwrap_or_else(|| "/".to_owned());
     let raw_headers = worker::Headers(request.headers());
-    let location = state.cache.key_space().entry(&key, 0);
     // An entry found but not servable comes back too: its validators make the fetch a
     // revalidation, and the fill fences its tags.
-    let (lookup, found) = match state.cache.look(&key, 0, &location).await {
-        Ok((lookup, found)) => (Ok(lookup), found),
-        Err(e) => (Err(e), None),
-    };
+    let mut version = 0;
+    let mut location = state.cache.key_space().entry(&key, version);
+    let (mut lookup, mut found) = look(&state, &key, version, &location).await;
+    // A servable response that varies and that this request does not select: the request's own
+    // variant is kept under a version of the same key (core::http::variants).
+    if let Some(variant) = variant_version(&state, &location, &lookup, &raw_headers) {
+        version = variant;
+        location = state.cache.key_space().entry(&key, version);
+        (lookup, found) = look(&state, &key, version, &location).await;
+    }
     // A fresh hit is answered here, reading only the request headers it depends on, by name
     // (listing them all costs a hit more than the lookup). One that is not served is a miss.
     let mut fresh_miss = "miss";
     if let Ok(Lookup::Fresh(hit)) = &lookup {
-        if let Some(prepared) = state.prepared.prepare(&key, &hit.value) {
+        if let Some(prepared) = state.prepared.prepare(&location, &hit.value) {
             let stored = &prepared.stored;
             let client: HeaderList = stored
                 .request_headers_read()
@@ -108,7 +113,7 @@ pub async fn cached(
                     let outcome = RefCell::new(Outcome::default());
                     let refreshed = state
                         .cache
-                        .load(&key, SetOptions::new(), Some(&meta), || {
+                        .load(&key, SetOptions::new().version(version), Some(&meta), || {
                             origin_fill(&state, &key, &client, Revalidate::Stale(&stored), &outcome)
                         })
                         .await;
@@ -123,7 +128,8 @@ pub async fn cached(
             Some(stored) if stored.matches(&client) => (Some((stored, hit.meta)), "stale"),
             _ => (None, "vary-miss"),
         },
-        Ok(Lookup::Miss(MissReason::Absent)) => (None, "uri-miss"),
+        // Absent at a variant's version: the URL has responses, none for this request.
+        Ok(Lookup::Miss(MissReason::Absent)) => (None, if version == 0 { "uri-miss" } else { "vary-miss" }),
         Ok(Lookup::Miss(MissReason::Expired)) if expired.is_some() => (None, "stale"),
         Ok(Lookup::Miss(_)) => (None, "miss"),
         Err(_) => {
@@ -141,7 +147,9 @@ pub async fn cached(
     let revalidating = !matches!(revalidate, Revalidate::No);
     let result = state
         .cache
-        .load(&key, SetOptions::new(), found_meta.as_ref(), || origin_fill(&state, &key, &client, revalidate, &outcome))
+        .load(&key, SetOptions::new().version(version), found_meta.as_ref(), || {
+            origin_fill(&state, &key, &client, revalidate, &outcome)
+        })
         .await;
     let mut outcome = outcome.into_inner();
     if let Some(response) = outcome.passthrough.take() {
@@ -192,6 +200,47 @@ pub async fn cached(
         // The cache refused (key too long, KV trouble before the load): plain proxying.
         Err(other) => pass_through(worker::Request::from(request), state, &format!("cache-error: {other}")).await,
     }
+}
+
+/// What the cache holds for `key` at `version`, stored at `location` (the entry found too when
+/// it is not servable).
+async fn look(state: &State, key: &str, version: u64, location: &str) -> (Result<Lookup, CacheError>, Option<Hit>) {
+    match state.cache.look(key, version, location).await {
+        Ok((lookup, found)) => (Ok(lookup), found),
+        Err(e) => (Err(e), None),
+    }
+}
+
+/// The version this request's variant is kept under, when the servable response `lookup`
+/// found varies and does not answer it.
+fn variant_version(
+    state: &State,
+    location: &str,
+    lookup: &Result<Lookup, CacheError>,
+    raw: &worker::Headers,
+) -> Option<u64> {
+    let (prepared, decoded);
+    let stored: &StoredResponse = match lookup {
+        // Decoded once per stored value: the fresh-hit path below reuses it.
+        Ok(Lookup::Fresh(hit)) => {
+            prepared = state.prepared.prepare(location, &hit.value)?;
+            &prepared.stored
+        }
+        Ok(Lookup::Stale(hit, ..)) => {
+            decoded = decode(hit)?;
+            &decoded
+        }
+        _ => return None,
+    };
+    if stored.vary.is_empty() {
+        return None;
+    }
+    let selecting: HeaderList = stored
+        .vary
+        .iter()
+        .filter_map(|(name, _)| raw.get(name).ok().flatten().map(|value| (name.clone(), value)))
+        .collect();
+    stored.variant_for(&selecting)
 }
 
 /// The answer when the origin could not answer, by the kind of failure: 504 for a timeout, else

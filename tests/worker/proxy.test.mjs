@@ -278,13 +278,27 @@ test("stale-if-error serves stale when the origin fails; without stale the origi
   assert.equal(failing.body, "origin says 503");
 });
 
-test("Vary selects the stored variant", async () => {
+test("Vary keeps several variants per URL, selected whitespace-normalised, all purged with the URL", async () => {
   const de = await get("/vary", { "accept-language": "de" });
   assert.equal((await get("/vary", { "accept-language": "de" })).status.hit, true);
   const fr = await get("/vary", { "accept-language": "fr" });
   assert.equal(fr.status.fwd, "vary-miss");
+  assert.equal(fr.status.stored, true, fr.status.raw);
   assert.notEqual(fr.body, de.body);
   assert.ok(fr.body.startsWith("fr"));
+  // Both stay: neither replaced the other.
+  const hits = [["de", de.body], ["fr", fr.body], [" fr ", fr.body], ["de", de.body]];
+  for (const [language, body] of hits) {
+    const again = await get("/vary", { "accept-language": language });
+    assert.equal(again.status.hit, true, `${language}: ${again.status.raw}`);
+    assert.equal(again.body, body, language);
+  }
+  // A purge of the URL reaches every variant.
+  assert.equal((await purge(edge, { keys: ["/vary"] })).status, 200);
+  for (const language of ["de", "fr"]) {
+    const after = await get("/vary", { "accept-language": language });
+    assert.equal(after.status.hit, false, `${language} after the purge: ${after.status.raw}`);
+  }
 });
 
 test("a hard tag purge makes the next request a miss with new content; a soft one serves stale while refreshing", async () => {

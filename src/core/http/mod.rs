@@ -11,6 +11,7 @@ mod range;
 mod revalidation;
 mod status;
 mod stored;
+mod variants;
 
 pub use conditional::{not_modified, NOT_MODIFIED_HEADERS};
 pub use date::{format_http_date, parse_http_date};

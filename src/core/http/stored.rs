@@ -6,6 +6,7 @@ use super::range::RANGE_HEADERS;
 use bytes::Bytes;
 
 use super::headers::{header, HeaderList};
+use super::variants::normalized;
 
 /// A stored response.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -39,7 +40,7 @@ impl StoredResponse {
                     .map(|name| name.trim().to_ascii_lowercase())
                     .filter(|name| !name.is_empty())
                     .map(|name| {
-                        let value = header(request, &name).map(str::to_owned);
+                        let value = header(request, &name).map(normalized);
                         (name, value)
                     })
                     .collect()
@@ -50,7 +51,7 @@ impl StoredResponse {
     /// Whether `request` selects this stored response under its `Vary`.
     #[must_use]
     pub fn matches(&self, request: &[(String, String)]) -> bool {
-        self.vary.iter().all(|(name, value)| header(request, name) == value.as_deref())
+        self.vary.iter().all(|(name, value)| header(request, name).map(normalized) == *value)
     }
 
     /// The request headers that answering a request from this response reads: the conditional
