@@ -1,6 +1,7 @@
 // A CPU profile of the worker inside workerd (through Miniflare's inspector) while it serves
-// in-isolate hits, for finding where a hit's time goes. Prints the top functions by self time.
-// Usage: node bench/profile-worker.mjs [memory|kv] [requests]; for Rust function names, build
+// in-isolate hits, KV hits or misses, for finding where a request's time goes. Prints the top
+// functions by self time and the total sampled time a request.
+// Usage: node bench/profile-worker.mjs [memory|kv|miss] [requests]; for Rust function names, build
 // the worker with `touch src/lib.rs && KEEP_NAMES=1 scripts/build-worker.sh` first.
 import { startWorker, freePort } from "../tests/worker/harness.mjs";
 import { JS_CACHE, startPageOrigin, startScript } from "./workers.mjs";
@@ -27,8 +28,10 @@ const send = (method, params = {}) => new Promise((resolve) => { const n = ++id;
 await send("Profiler.enable");
 await send("Profiler.setSamplingInterval", { interval: 100 });
 await send("Profiler.start");
+let unique = 0;
+const path = () => (mode === "miss" ? `/page?miss=${unique++}` : "/page?hot=1");
 for (let i = 0; i < requests; i += 8) {
-  await Promise.all(Array.from({ length: 8 }, () => edge.fetch("/page?hot=1").then((r) => r.arrayBuffer())));
+  await Promise.all(Array.from({ length: 8 }, () => edge.fetch(path()).then((r) => r.arrayBuffer())));
 }
 const { profile } = await send("Profiler.stop");
 ws.close();
@@ -59,7 +62,7 @@ profile.samples.forEach((sample, i) => {
   }
 });
 const idle = self.get("(idle) ") ?? 0;
-console.log(`${requests} requests, ${(total / 1000).toFixed(0)} ms sampled (${mode} hits), isolate busy ${((total - idle) / requests).toFixed(0)} µs a request`);
+console.log(`${requests} requests, ${(total / 1000).toFixed(0)} ms sampled (${mode === "miss" ? "misses" : `${mode} hits`}), isolate busy ${((total - idle) / requests).toFixed(0)} µs a request`);
 for (const [name, t] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 30)) console.log(`${((t / total) * 100).toFixed(1).padStart(5)}% ${name}`);
 console.log("\ninclusive, edgecache functions:");
 for (const [name, t] of [...inclusive].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`${((t / total) * 100).toFixed(1).padStart(5)}% ${name}`);
