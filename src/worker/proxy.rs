@@ -12,6 +12,7 @@ use worker::{Context, Delay, Fetch, Response, ResponseBuilder};
 use super::http::{
     fill_headers, header_list, origin_request, path_of, platform_headers, respond_error, Answer, PlatformUrl,
 };
+use super::prepared::Prepared;
 use super::serve::{age_secs, answers_not_modified, secs_until, serve, serve_not_modified};
 use super::state::State;
 use crate::core::http::{
@@ -52,18 +53,20 @@ pub async fn cached(
     let mut version = 0;
     let mut location = state.cache.key_space().entry(&key, version);
     let (mut lookup, mut found) = look(&state, &key, version, &location).await;
+    let mut prepared = prepared_hit(&state, &location, &lookup);
     // A servable response that varies and that this request does not select: the request's own
     // variant is kept under a version of the same key (core::http::variants).
-    if let Some(variant) = variant_version(&state, &location, &lookup, &raw_headers) {
+    if let Some(variant) = variant_version(prepared.as_deref(), &lookup, &raw_headers) {
         version = variant;
         location = state.cache.key_space().entry(&key, version);
         (lookup, found) = look(&state, &key, version, &location).await;
+        prepared = prepared_hit(&state, &location, &lookup);
     }
     // A fresh hit is answered here, reading only the request headers it depends on, by name
     // (listing them all costs a hit more than the lookup). One that is not served is a miss.
     let mut fresh_miss = "miss";
     if let Ok(Lookup::Fresh(hit)) = &lookup {
-        if let Some(prepared) = state.prepared.prepare(&location, &hit.value) {
+        if let Some(prepared) = prepared {
             let stored = &prepared.stored;
             let client: HeaderList = stored
                 .request_headers_read()
@@ -211,22 +214,26 @@ async fn look(state: &State, key: &str, version: u64, location: &str) -> (Result
     }
 }
 
+/// A fresh hit `lookup` found at `location`, prepared for the platform (decoded once per
+/// stored value).
+fn prepared_hit(state: &State, location: &str, lookup: &Result<Lookup, CacheError>) -> Option<Rc<Prepared>> {
+    match lookup {
+        Ok(Lookup::Fresh(hit)) => state.prepared.prepare(location, &hit.value),
+        _ => None,
+    }
+}
+
 /// The version this request's variant is kept under, when the servable response `lookup`
-/// found varies and does not answer it.
+/// found (`prepared` when fresh) varies and does not answer it.
 fn variant_version(
-    state: &State,
-    location: &str,
+    prepared: Option<&Prepared>,
     lookup: &Result<Lookup, CacheError>,
     raw: &worker::Headers,
 ) -> Option<u64> {
-    let (prepared, decoded);
-    let stored: &StoredResponse = match lookup {
-        // Decoded once per stored value: the fresh-hit path below reuses it.
-        Ok(Lookup::Fresh(hit)) => {
-            prepared = state.prepared.prepare(location, &hit.value)?;
-            &prepared.stored
-        }
-        Ok(Lookup::Stale(hit, ..)) => {
+    let decoded;
+    let stored: &StoredResponse = match (prepared, lookup) {
+        (Some(prepared), _) => &prepared.stored,
+        (None, Ok(Lookup::Stale(hit, ..))) => {
             decoded = decode(hit)?;
             &decoded
         }
