@@ -9,6 +9,8 @@ mod control;
 mod feed;
 mod http;
 mod kv;
+mod origin;
+mod pass;
 mod prepared;
 mod proxy;
 mod purge;
@@ -57,7 +59,7 @@ async fn route(request: web_sys::Request, env: Env, ctx: &Context) -> worker::Re
     match http::raw_method(&request).as_str() {
         "GET" => proxy::cached(request, url, state, ctx, false).await,
         "HEAD" => proxy::cached(request, url, state, ctx, true).await,
-        _ => proxy::pass_through(Request::from(request), state, "").await,
+        _ => pass::pass_through(Request::from(request), state, "").await,
     }
 }
 

@@ -1,37 +1,19 @@
-//! The caching reverse proxy: GET and HEAD through the cache, everything else passed through
-//! (and, when it succeeds, invalidating what it changed — RFC 9111 §4.4).
+//! The caching reverse proxy: GET and HEAD through the cache (what to look up, which variant,
+//! answering a fresh hit, serving stale, filling from the origin and answering the fill).
 
 use std::cell::RefCell;
 use std::rc::Rc;
-use std::time::Duration;
 
-use bytes::Bytes;
-use futures_util::future::{select, Either};
-use worker::{Context, Delay, Fetch, Response, ResponseBuilder};
+use worker::Context;
 
-use super::http::{
-    fill_headers, header_list, origin_request, path_of, platform_headers, respond_error, Answer, PlatformUrl,
-};
+use super::http::{header_list, respond_error, Answer};
+use super::origin::{origin_failed, origin_fill, Outcome, Revalidate};
+use super::pass::{forward, pass_through};
 use super::prepared::Prepared;
 use super::serve::{age_secs, answers_not_modified, secs_until, serve, serve_not_modified};
 use super::state::State;
-use crate::core::http::{
-    cache_key, decide, end_to_end, header, set_header, CacheStatus, Decision, HeaderList, StoredResponse, EDGE_ONLY,
-};
-use crate::core::{
-    CacheError, Clock, Fetched, Hit, Invalidation, LoadError, LoadErrorKind, Loaded, Lookup, MissReason, SetOptions,
-    Source, StaleUse,
-};
-use crate::js_clock::JsClock;
-
-/// What the origin fetch learnt, for `Cache-Status`.
-#[derive(Default)]
-struct Outcome {
-    fwd_status: Option<u16>,
-    detail: Option<String>,
-    /// A response too large to store, kept to stream to this client.
-    passthrough: Option<Response>,
-}
+use crate::core::http::{cache_key, header, CacheStatus, HeaderList, StoredResponse};
+use crate::core::{CacheError, EntryMeta, Fetched, Hit, Lookup, MissReason, SetOptions, Source, StaleUse};
 
 /// Answers a GET or HEAD through the cache.
 pub async fn cached(
@@ -62,32 +44,13 @@ pub async fn cached(
         (lookup, found) = look(&state, &key, version, &location).await;
         prepared = prepared_hit(&state, &location, &lookup);
     }
-    // A fresh hit is answered here, reading only the request headers it depends on, by name
-    // (listing them all costs a hit more than the lookup). One that is not served is a miss.
-    let mut fresh_miss = "miss";
-    if let Ok(Lookup::Fresh(hit)) = &lookup {
-        if let Some(prepared) = prepared {
-            let stored = &prepared.stored;
-            let client: HeaderList = stored
-                .request_headers_read()
-                .filter_map(|name| raw_headers.get(name).ok().flatten().map(|value| (name.to_owned(), value)))
-                .collect();
-            if stored.matches(&client) {
-                let mut status = CacheStatus::hit(secs_until(hit.meta.fresh_until));
-                if let Some(detail) = fallback {
-                    status = status.detail(detail);
-                }
-                if header(&client, "range").is_some() {
-                    return serve(stored, &hit.meta, status, &client, head);
-                }
-                if answers_not_modified(stored, &client) {
-                    return serve_not_modified(stored, &hit.meta, &status);
-                }
-                return prepared.answer(age_secs(stored, &hit.meta), &status.header(), head);
-            }
-            fresh_miss = "vary-miss";
-        }
-    }
+    let fresh_miss = match (&lookup, prepared) {
+        (Ok(Lookup::Fresh(hit)), Some(prepared)) => match answer_fresh(hit, &prepared, &raw_headers, fallback, head) {
+            Some(answer) => return answer,
+            None => "vary-miss",
+        },
+        _ => "miss",
+    };
     let client = header_list(&raw_headers);
     let mut kv_failed = false;
     // The entry found there, whatever its state: the fill fences its tags (no second read).
@@ -110,22 +73,9 @@ pub async fn cached(
                 let status = CacheStatus::hit(secs_until(hit.meta.fresh_until))
                     .and_forward("stale")
                     .detail("stale-while-revalidate");
-                let refresh = (state.clone(), key.clone(), client.clone(), stored.clone(), hit.meta.clone());
-                ctx.wait_until(async move {
-                    let (state, key, client, stored, meta) = refresh;
-                    let outcome = RefCell::new(Outcome::default());
-                    let refreshed = state
-                        .cache
-                        .load(&key, SetOptions::new().version(version), Some(&meta), || {
-                            origin_fill(&state, &key, &client, Revalidate::Stale(&stored), &outcome)
-                        })
-                        .await;
-                    if let (Some(link), Ok(Fetched { hit, source: Source::Loaded { not_stored: None } })) =
-                        (&state.authority, &refreshed)
-                    {
-                        link.note_stored(&hit.meta);
-                    }
-                });
+                let refresh =
+                    refresh(state.clone(), key.clone(), version, client.clone(), stored.clone(), hit.meta.clone());
+                ctx.wait_until(refresh);
                 return serve(&stored, &hit.meta, status, &client, head);
             }
             Some(stored) if stored.matches(&client) => (Some((stored, hit.meta)), "stale"),
@@ -160,34 +110,14 @@ pub async fn cached(
         return forward(response, &status);
     }
     match result {
-        Ok(Fetched { hit, source }) => {
-            let Some(stored) = decode(&hit) else {
-                return respond_error(502, "corrupt_fill", "the origin response could not be decoded");
-            };
-            let stored_ok = matches!(source, Source::Loaded { not_stored: None } | Source::Coalesced);
-            if let (Some(link), Source::Loaded { not_stored: None }) = (&state.authority, &source) {
-                link.note_stored(&hit.meta);
-            }
+        Ok(fetched) => {
+            noted(&state, &fetched);
             let revalidated = outcome.fwd_status == Some(304) && revalidating;
-            let mut status = CacheStatus::forward(if revalidated { "stale" } else { fwd })
-                .stored(stored_ok && !matches!(source, Source::Coalesced))
-                .collapsed(matches!(source, Source::Coalesced));
-            if let Some(s) = outcome.fwd_status {
-                status = status.fwd_status(s);
+            let status = fill_status(&fetched, if revalidated { "stale" } else { fwd }, outcome, kv_failed, fallback);
+            match decode(&fetched.hit) {
+                Some(stored) => serve(&stored, &fetched.hit.meta, status, &client, head),
+                None => respond_error(502, "corrupt_fill", "the origin response could not be decoded"),
             }
-            if stored_ok {
-                status = status.ttl(secs_until(hit.meta.fresh_until));
-            }
-            let detail = match (&source, outcome.detail, kv_failed) {
-                (_, _, true) => Some("kv-unavailable".to_owned()),
-                (_, Some(reason), _) => Some(reason),
-                (Source::Loaded { not_stored: Some(e) }, None, _) => Some(not_stored_detail(e).to_owned()),
-                _ => fallback.map(str::to_owned),
-            };
-            if let Some(detail) = detail {
-                status = status.detail(detail);
-            }
-            serve(&stored, &hit.meta, status, &client, head)
         }
         Err(CacheError::Load(error)) => match stale {
             Some((stored, meta)) => {
@@ -202,6 +132,99 @@ pub async fn cached(
         },
         // The cache refused (key too long, KV trouble before the load): plain proxying.
         Err(other) => pass_through(worker::Request::from(request), state, &format!("cache-error: {other}")).await,
+    }
+}
+
+/// The answer to a request that the fresh hit `hit` (prepared) selects: the whole response, a
+/// range of it, or a 304 to a conditional request; `None` when its `Vary` does not select it.
+/// Reads only the request headers the answer depends on, by name (listing them all costs a hit
+/// more than the lookup).
+fn answer_fresh(
+    hit: &Hit,
+    prepared: &Prepared,
+    raw: &worker::Headers,
+    fallback: Option<&'static str>,
+    head: bool,
+) -> Option<worker::Result<Answer>> {
+    let stored = &prepared.stored;
+    let client: HeaderList = stored
+        .request_headers_read()
+        .filter_map(|name| raw.get(name).ok().flatten().map(|value| (name.to_owned(), value)))
+        .collect();
+    if !stored.matches(&client) {
+        return None;
+    }
+    let mut status = CacheStatus::hit(secs_until(hit.meta.fresh_until));
+    if let Some(detail) = fallback {
+        status = status.detail(detail);
+    }
+    Some(if header(&client, "range").is_some() {
+        serve(stored, &hit.meta, status, &client, head)
+    } else if answers_not_modified(stored, &client) {
+        serve_not_modified(stored, &hit.meta, &status)
+    } else {
+        prepared.answer(age_secs(stored, &hit.meta), &status.header(), head)
+    })
+}
+
+/// Refreshes a stale response after the answer (stale-while-revalidate), revalidating it.
+async fn refresh(
+    state: Rc<State>,
+    key: String,
+    version: u64,
+    client: HeaderList,
+    stored: StoredResponse,
+    meta: EntryMeta,
+) {
+    let outcome = RefCell::new(Outcome::default());
+    let refreshed = state
+        .cache
+        .load(&key, SetOptions::new().version(version), Some(&meta), || {
+            origin_fill(&state, &key, &client, Revalidate::Stale(&stored), &outcome)
+        })
+        .await;
+    if let Ok(fetched) = refreshed {
+        noted(&state, &fetched);
+    }
+}
+
+/// Reports a stored fill's tags to the purge authority's tag index.
+fn noted(state: &State, fetched: &Fetched) {
+    if let (Some(link), Source::Loaded { not_stored: None }) = (&state.authority, &fetched.source) {
+        link.note_stored(&fetched.hit.meta);
+    }
+}
+
+/// `Cache-Status` for an answer from a fill: why it went forward, what the origin answered,
+/// whether it was stored (else why not) or collapsed into another request's fill. A failed KV
+/// comes first; the authority's `fallback` is said when nothing more specific is.
+fn fill_status(
+    fetched: &Fetched,
+    fwd: &'static str,
+    outcome: Outcome,
+    kv_failed: bool,
+    fallback: Option<&'static str>,
+) -> CacheStatus {
+    let source = &fetched.source;
+    let stored_ok = matches!(source, Source::Loaded { not_stored: None } | Source::Coalesced);
+    let mut status = CacheStatus::forward(fwd)
+        .stored(stored_ok && !matches!(source, Source::Coalesced))
+        .collapsed(matches!(source, Source::Coalesced));
+    if let Some(s) = outcome.fwd_status {
+        status = status.fwd_status(s);
+    }
+    if stored_ok {
+        status = status.ttl(secs_until(fetched.hit.meta.fresh_until));
+    }
+    let detail = match (source, outcome.detail, kv_failed) {
+        (_, _, true) => Some("kv-unavailable".to_owned()),
+        (_, Some(reason), _) => Some(reason),
+        (Source::Loaded { not_stored: Some(e) }, None, _) => Some(not_stored_detail(e).to_owned()),
+        _ => fallback.map(str::to_owned),
+    };
+    match detail {
+        Some(detail) => status.detail(detail),
+        None => status,
     }
 }
 
@@ -250,16 +273,6 @@ fn variant_version(
     stored.variant_for(&selecting)
 }
 
-/// The answer when the origin could not answer, by the kind of failure: 504 for a timeout, else
-/// 502.
-fn origin_failed(error: &LoadError) -> worker::Result<Answer> {
-    match error.kind() {
-        LoadErrorKind::Timeout => respond_error(504, "origin_timeout", &error.to_string()),
-        LoadErrorKind::Refused => respond_error(502, "origin_error", &error.to_string()),
-        _ => respond_error(502, "origin_unreachable", &error.to_string()),
-    }
-}
-
 fn not_stored_detail(error: &CacheError) -> &'static str {
     match error {
         CacheError::Uncacheable => "not-cacheable",
@@ -270,190 +283,6 @@ fn not_stored_detail(error: &CacheError) -> &'static str {
     }
 }
 
-/// What an origin fetch revalidates.
-#[derive(Clone, Copy)]
-enum Revalidate<'a> {
-    /// Nothing: a plain fetch.
-    No,
-    /// A stale response that may still stand in if the origin fails.
-    Stale(&'a StoredResponse),
-    /// A response past every window: revalidated if the origin can, never served on failure.
-    Expired(&'a StoredResponse),
-}
-
-/// Fetches the resource from the origin for the cache — conditionally when revalidating a
-/// stored response, which a 304 freshens — and says how to store it.
-async fn origin_fill(
-    state: &State,
-    path: &str,
-    client: &HeaderList,
-    revalidate: Revalidate<'_>,
-    outcome: &RefCell<Outcome>,
-) -> Result<Loaded, LoadError> {
-    let stored = match revalidate {
-        Revalidate::No => None,
-        Revalidate::Stale(stored) | Revalidate::Expired(stored) => Some(stored),
-    };
-    let mut headers = fill_headers(client);
-    for (name, value) in stored.map(StoredResponse::validators).unwrap_or_default() {
-        set_header(&mut headers, &name, value);
-    }
-    let url = format!("{}{}", state.config.origin, path);
-    let request =
-        origin_request(&url, "GET", &headers, None).map_err(|e| LoadError::new(format!("bad origin request: {e}")))?;
-    let mut response = fetch_with_timeout(request, state.config.origin_timeout).await?;
-    let status = response.status_code();
-    outcome.borrow_mut().fwd_status = Some(status);
-    let response_headers = header_list(response.headers());
-    let now = JsClock.now_ms();
-    if status == 304 {
-        if let Some(stored) = stored {
-            let merged = stored.freshened(&response_headers);
-            let all_headers: HeaderList = merged.headers.iter().cloned().chain(edge_only(&response_headers)).collect();
-            return Ok(store_as(state, client, 200.max(merged.status), &all_headers, merged, now, outcome));
-        }
-    }
-    if status >= 500 && matches!(revalidate, Revalidate::Stale(_)) {
-        return Err(LoadError::of(LoadErrorKind::Refused, format!("origin answered {status}")));
-    }
-    let declared = header(&response_headers, "content-length").and_then(|v| v.trim().parse::<usize>().ok());
-    if declared.is_some_and(|len| len > state.config.max_body_bytes) {
-        outcome.borrow_mut().passthrough = Some(response);
-        return Ok(Loaded::uncacheable(Bytes::new()));
-    }
-    let body = response.bytes().await;
-    let body =
-        Bytes::from(body.map_err(|e| LoadError::of(LoadErrorKind::Unreachable, format!("origin body failed: {e}")))?);
-    let stored = StoredResponse {
-        status,
-        headers: end_to_end(&response_headers),
-        vary: StoredResponse::vary_of(client, &response_headers),
-        age_ms: 0,
-        body,
-    };
-    if stored.body.len() > state.config.max_body_bytes {
-        outcome.borrow_mut().detail = Some("too-large".into());
-        return Ok(Loaded::uncacheable(stored.encode()));
-    }
-    Ok(store_as(state, client, status, &response_headers, stored, now, outcome))
-}
-
-/// Decides whether to store `stored` (whose origin headers are `all_headers`) and for how long.
-fn store_as(
-    state: &State,
-    client: &HeaderList,
-    status: u16,
-    all_headers: &HeaderList,
-    mut stored: StoredResponse,
-    now: u64,
-    outcome: &RefCell<Outcome>,
-) -> Loaded {
-    match decide(client, status, all_headers, now, &state.policy) {
-        Decision::Store(life) => {
-            stored.age_ms = life.age_ms;
-            let mut options = SetOptions::new()
-                .ttl(Duration::from_millis(life.fresh_ms))
-                .stale_while_revalidate(Duration::from_millis(life.swr_ms))
-                .stale_if_error(Duration::from_millis(life.sie_ms))
-                .tags(life.tags);
-            if let Some(etag) = header(&stored.headers, "etag") {
-                options = options.etag(etag);
-            }
-            if let Some(modified) = header(&stored.headers, "last-modified") {
-                options = options.last_modified(modified);
-            }
-            if let Some(media) = header(&stored.headers, "content-type") {
-                options = options.content_type(media);
-            }
-            Loaded::new(stored.encode()).with(options)
-        }
-        Decision::Bypass(reason) => {
-            outcome.borrow_mut().detail = Some(reason.to_owned());
-            Loaded::uncacheable(stored.encode())
-        }
-    }
-}
-
-fn edge_only(headers: &HeaderList) -> impl Iterator<Item = (String, String)> + '_ {
-    headers.iter().filter(|(n, _)| EDGE_ONLY.contains(&n.as_str())).cloned()
-}
-
-async fn fetch_with_timeout(request: worker::Request, timeout: Duration) -> Result<Response, LoadError> {
-    let fetch = Fetch::Request(request);
-    let send = Box::pin(fetch.send());
-    let outcome = match select(send, Delay::from(timeout)).await {
-        Either::Left((Ok(response), _)) => Ok(response),
-        Either::Left((Err(e), _)) => Err(LoadError::of(LoadErrorKind::Unreachable, format!("origin unreachable: {e}"))),
-        Either::Right(_) => {
-            Err(LoadError::of(LoadErrorKind::Timeout, format!("origin timed out after {} ms", timeout.as_millis())))
-        }
-    };
-    outcome
-}
-
 fn decode(hit: &Hit) -> Option<StoredResponse> {
     StoredResponse::decode(&hit.value).ok()
-}
-
-/// A streamed origin response with edge-only and hop-by-hop headers removed.
-fn forward(response: Response, status: &CacheStatus) -> worker::Result<Answer> {
-    let code = response.status_code();
-    if !(200..=599).contains(&code) {
-        return respond_error(502, "bad_origin_status", &format!("origin answered status {code}"));
-    }
-    let cache_status = status.header();
-    let kept = end_to_end(&header_list(response.headers()));
-    let headers = platform_headers(
-        kept.iter()
-            .filter(|(name, _)| name != "cache-status")
-            .map(|(n, v)| (n.as_str(), v.as_str()))
-            .chain([("cache-status", cache_status.as_str())]),
-    )?;
-    let (_, body) = response.into_parts();
-    Ok(ResponseBuilder::new().with_status(code).with_headers(headers).body(body).into())
-}
-
-/// Proxies any request without the cache. Unsafe methods that succeed invalidate the URL and
-/// the `Location` / `Content-Location` they name on this host.
-pub async fn pass_through(request: worker::Request, state: Rc<State>, detail: &str) -> worker::Result<Answer> {
-    let method = super::http::raw_method(request.inner());
-    let url = request.inner().url();
-    let client = header_list(request.headers());
-    let path = cache_key(&url).unwrap_or_else(|| "/".into());
-    let body = request.inner().body().map(Into::into);
-    let origin = origin_request(&format!("{}{}", state.config.origin, path), &method, &client, body)?;
-    let response = match fetch_with_timeout(origin, state.config.origin_timeout).await {
-        Ok(response) => response,
-        Err(e) => return origin_failed(&e),
-    };
-    let safe = matches!(method.as_str(), "GET" | "HEAD" | "OPTIONS" | "TRACE");
-    let mut status = CacheStatus::forward(if safe { "bypass" } else { "method" }).fwd_status(response.status_code());
-    if !detail.is_empty() {
-        status = status.detail(detail.to_owned());
-    }
-    if !safe && response.status_code() < 400 {
-        let host = PlatformUrl::parse(&url).map(|u| u.host_name()).unwrap_or_default();
-        let response_headers = header_list(response.headers());
-        let mut request =
-            Invalidation::key(path.clone()).by(format!("{method} {}", path_of(&url).split('?').next().unwrap_or("/")));
-        for name in ["location", "content-location"] {
-            let Some(target) = header(&response_headers, name) else {
-                continue;
-            };
-            let same_host =
-                target.starts_with('/') || PlatformUrl::parse(target).is_some_and(|t| t.host_name() == host);
-            let key = if target.starts_with('/') { Some(target.to_owned()) } else { cache_key(target) };
-            if let (true, Some(key)) = (same_host, key) {
-                request = request.and_key(key);
-            }
-        }
-        status = match state.invalidate(request).await {
-            Ok(()) => status.detail("invalidated"),
-            Err(e) => {
-                worker::console_error!("edgecache: invalidation after {method} failed: {e}");
-                status.detail("invalidation-failed")
-            }
-        };
-    }
-    forward(response, &status)
 }
