@@ -20,6 +20,20 @@ pub enum Mode {
 }
 
 impl Mode {
+    /// Its byte in the record codec.
+    pub(crate) fn byte(self) -> u8 {
+        u8::from(self == Self::Soft)
+    }
+
+    /// A mode the record codec wrote.
+    pub(crate) fn read(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        match r.byte()? {
+            0 => Ok(Self::Hard),
+            1 => Ok(Self::Soft),
+            _ => Err(DecodeError::Corrupt),
+        }
+    }
+
     /// The name as serialized: `hard` or `soft`.
     ///
     /// ```
@@ -124,7 +138,7 @@ impl Invalidation {
     #[must_use]
     pub fn encode(&self) -> Vec<u8> {
         let mut w = Writer::new(Self::MAGIC, 1, 16 + self.actor.len() + self.scopes.len() * 24);
-        w.out.push(u8::from(self.mode == Mode::Soft));
+        w.out.push(self.mode.byte());
         w.string(&self.actor);
         w.optional_string(self.request_id.as_deref());
         w.uint(self.scopes.len() as u64);
@@ -137,11 +151,7 @@ impl Invalidation {
     /// An invalidation [`encode`](Self::encode) made.
     pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
         let mut r = Reader::open(bytes, Self::MAGIC, 1)?;
-        let mode = match r.byte()? {
-            0 => Mode::Hard,
-            1 => Mode::Soft,
-            _ => return Err(DecodeError::Corrupt),
-        };
+        let mode = Mode::read(&mut r)?;
         let actor = r.string()?;
         let request_id = r.optional_string()?;
         let count = r.len()?;
@@ -181,7 +191,7 @@ impl LogRecord {
     pub(crate) fn encode(&self) -> Vec<u8> {
         let mut w = Writer::new(Self::MAGIC, Self::FORMAT, 32 + self.actor.len() + self.scopes.len() * 24);
         w.uint(self.at);
-        w.out.push(u8::from(self.mode == Mode::Soft));
+        w.out.push(self.mode.byte());
         w.string(&self.actor);
         w.optional_string(self.request_id.as_deref());
         w.out.push(u8::from(self.new_version.is_some()));
@@ -199,11 +209,7 @@ impl LogRecord {
         let bytes = STANDARD.decode(text).map_err(|_| DecodeError::Foreign)?;
         let mut r = Reader::open(&bytes, Self::MAGIC, Self::FORMAT)?;
         let at = r.uint()?;
-        let mode = match r.byte()? {
-            0 => Mode::Hard,
-            1 => Mode::Soft,
-            _ => return Err(DecodeError::Corrupt),
-        };
+        let mode = Mode::read(&mut r)?;
         let actor = r.string()?;
         let request_id = r.optional_string()?;
         let new_version = match r.byte()? {

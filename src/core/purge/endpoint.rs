@@ -62,7 +62,7 @@ impl Receipt {
         let mut w = Writer::new(Self::MAGIC, 1, 48 + self.id.len() + purged.len());
         w.string(&self.id);
         w.uint(self.applied_at);
-        w.out.push(u8::from(self.mode == Mode::Soft));
+        w.out.push(self.mode.byte());
         w.string(&purged);
         w.uint(self.stamp_writes as u64);
         w.out.push(u8::from(self.logged));
@@ -77,7 +77,7 @@ impl Receipt {
         let mut r = Reader::open(bytes, Self::MAGIC, 1)?;
         let id = r.string()?;
         let applied_at = r.uint()?;
-        let mode = if r.byte()? == 1 { Mode::Soft } else { Mode::Hard };
+        let mode = Mode::read(&mut r)?;
         let purged = serde_json::from_str(&r.string()?).map_err(|_| DecodeError::Corrupt)?;
         let stamp_writes = r.uint()? as usize;
         let logged = r.byte()? == 1;
