@@ -83,6 +83,7 @@ pub async fn origin_fill(
         headers: end_to_end(&response_headers),
         vary: StoredResponse::vary_of(client, &response_headers),
         age_ms: 0,
+        must_revalidate: false,
         body,
     };
     if stored.body.len() > state.config.max_body_bytes {
@@ -105,6 +106,7 @@ fn store_as(
     match decide(client, status, all_headers, now, &state.policy) {
         Decision::Store(life) => {
             stored.age_ms = life.age_ms;
+            stored.must_revalidate = life.must_revalidate;
             let mut options = SetOptions::new()
                 .ttl(Duration::from_millis(life.fresh_ms))
                 .stale_while_revalidate(Duration::from_millis(life.swr_ms))

@@ -13,7 +13,9 @@ use super::prepared::Prepared;
 use super::serve::{age_secs, answers_not_modified, secs_until, serve, serve_not_modified};
 use super::state::State;
 use crate::core::http::{cache_key, header, CacheStatus, HeaderList, StoredResponse};
-use crate::core::{CacheError, EntryMeta, Fetched, Hit, Lookup, MissReason, SetOptions, Source, StaleUse};
+use crate::core::{
+    CacheError, EntryMeta, Fetched, Hit, LoadErrorKind, Lookup, MissReason, SetOptions, Source, StaleUse,
+};
 
 /// Answers a GET or HEAD through the cache.
 pub async fn cached(
@@ -59,12 +61,16 @@ pub async fn cached(
         _ => None,
     };
     // A stored response past its windows, with validators, that this request selects.
-    let expired = match (&lookup, found) {
+    // A stored response past its windows (expired, never purged) that this request selects:
+    // revalidated when it has validators; served if the origin cannot be reached, unless it
+    // must be revalidated (RFC 9111 §4.2.4: a disconnected cache may serve stale).
+    let past = match (&lookup, found) {
         (Ok(Lookup::Miss(MissReason::Expired)), Some(hit)) => {
-            decode(&hit).filter(|stored| stored.matches(&client) && !stored.validators().is_empty())
+            decode(&hit).filter(|stored| stored.matches(&client)).map(|stored| (stored, hit.meta))
         }
         _ => None,
     };
+    let expired = past.as_ref().map(|(stored, _)| stored).filter(|stored| !stored.validators().is_empty());
     let (stale, fwd) = match lookup {
         Ok(Lookup::Fresh(_)) => (None, fresh_miss),
         Ok(Lookup::Stale(hit, _, usable)) => match decode(&hit) {
@@ -119,17 +125,24 @@ pub async fn cached(
                 None => respond_error(502, "corrupt_fill", "the origin response could not be decoded"),
             }
         }
-        Err(CacheError::Load(error)) => match stale {
-            Some((stored, meta)) => {
-                let mut status =
-                    CacheStatus::hit(secs_until(meta.fresh_until)).and_forward("stale").detail("stale-if-error");
-                if let Some(s) = outcome.fwd_status {
-                    status = status.fwd_status(s);
+        Err(CacheError::Load(error)) => {
+            let disconnected = matches!(error.kind(), LoadErrorKind::Unreachable | LoadErrorKind::Timeout);
+            let (standing_in, detail) = match (stale, past) {
+                (Some(stale), _) => (Some(stale), "stale-if-error"),
+                (None, Some(past)) if disconnected && !past.0.must_revalidate => (Some(past), "stale-disconnected"),
+                _ => (None, ""),
+            };
+            match standing_in {
+                Some((stored, meta)) => {
+                    let mut status = CacheStatus::hit(secs_until(meta.fresh_until)).and_forward("stale").detail(detail);
+                    if let Some(s) = outcome.fwd_status {
+                        status = status.fwd_status(s);
+                    }
+                    serve(&stored, &meta, status, &client, head)
                 }
-                serve(&stored, &meta, status, &client, head)
+                None => origin_failed(&error),
             }
-            None => origin_failed(&error),
-        },
+        }
         // The cache refused (key too long, KV trouble before the load): plain proxying.
         Err(other) => pass_through(worker::Request::from(request), state, &format!("cache-error: {other}")).await,
     }

@@ -28,6 +28,10 @@ before(async () => {
     "/expires": (req, res, n) => text(res, 200, { date: new Date().toUTCString(), expires: new Date(Date.now() + 60_000).toUTCString() }, `e ${n}`),
     "/aged": (req, res, n) => text(res, 200, { "cache-control": "max-age=100", age: "40" }, `aged ${n}`),
     "/short": (req, res, n) => text(res, 200, { "cache-control": "max-age=1" }, `short ${n}`),
+    // Answer once, then close the connection without answering (an origin that went away).
+    "/gone": (req, res, n) => (n === 1 ? text(res, 200, { "cache-control": "max-age=1" }, "gone 1") : req.socket.destroy()),
+    "/gone-purged": (req, res, n) => (n === 1 ? text(res, 200, { "cache-control": "max-age=1", "cache-tag": "gone" }, "gp 1") : req.socket.destroy()),
+    "/gone-revalidate": (req, res, n) => (n === 1 ? text(res, 200, { "cache-control": "max-age=1, must-revalidate" }, "gr 1") : req.socket.destroy()),
     "/etag": (req, res, n) => {
       if (req.headers["if-none-match"] === '"v1"') return text(res, 304, { etag: '"v1"', "cache-control": "max-age=1, stale-if-error=60", "x-refreshed": String(n) }, "");
       text(res, 200, { etag: '"v1"', "last-modified": "Sun, 06 Nov 1994 08:49:37 GMT", "cache-control": "max-age=1, stale-if-error=60" }, `etag ${n}`);
@@ -127,12 +131,26 @@ test("CDN-Cache-Control and s-maxage take precedence at the edge; Expires and Ag
   assert.equal(aged.res.headers.get("age"), "40");
 });
 
-test("an invalid Expires or a list in Age is stale on arrival, never fresh", async () => {
+test("an invalid Expires, or an Age list whose first value is old, is stale on arrival, never fresh", async () => {
   for (const path of ["/expires-invalid", "/age-list"]) {
     await get(path);
     const second = await get(path);
     assert.equal(second.status.hit, false, `${path}: ${second.status.raw}`);
     assert.equal(second.body, `${path.slice(1)} 2`, "refetched from the origin");
+  }
+});
+
+test("an origin that cannot be reached gets a stored response past its lifetime served, unless purged or must-revalidate", async () => {
+  for (const path of ["/gone", "/gone-purged", "/gone-revalidate"]) assert.equal((await get(path)).status.stored, true, path);
+  assert.equal((await purge(edge, { tags: ["gone"] })).status, 200);
+  await sleep(1_100);
+  const stale = await get("/gone");
+  assert.equal(stale.res.status, 200);
+  assert.equal(stale.body, "gone 1");
+  assert.equal(stale.status.detail, "stale-disconnected", stale.status.raw);
+  for (const path of ["/gone-purged", "/gone-revalidate"]) {
+    const refused = await get(path);
+    assert.equal(refused.res.status, 502, `${path}: ${refused.status.raw} ${refused.body}`);
   }
 });
 

@@ -186,15 +186,13 @@ impl<S: KvStore> Cache<S> {
             }
         };
         let now = self.clock.now_ms();
-        // Past every window: no need to read stamps.
-        let (soft, unservable) = if judge(&envelope.meta, now, false) == Freshness::Unusable {
-            (false, Some(MissReason::Expired))
-        } else {
-            match self.validity(&envelope.captured).await? {
-                Validity::Invalid(_) => (false, Some(MissReason::Invalidated)),
-                Validity::Soft => (true, None),
-                Validity::Valid => (false, None),
-            }
+        // Judged against its stamps even when past every window: `Expired` then means "never
+        // purged", which lets a front stand in with it when the origin cannot be reached (and
+        // the fill that follows captures the same stamps, from the memo).
+        let (soft, unservable) = match self.validity(&envelope.captured).await? {
+            Validity::Invalid(_) => (false, Some(MissReason::Invalidated)),
+            Validity::Soft => (true, None),
+            Validity::Valid => (false, None),
         };
         let hit = Hit { value: envelope.value, meta: envelope.meta };
         let freshness = judge(&hit.meta, now, soft);

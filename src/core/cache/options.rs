@@ -157,7 +157,7 @@ pub struct Hit {
 pub enum MissReason {
     /// Nothing is stored.
     Absent,
-    /// Stored, but past every window.
+    /// Stored and never invalidated, but past every window.
     Expired,
     /// A hard invalidation covers it (or a stamp it depends on is gone).
     Invalidated,

@@ -43,6 +43,10 @@ pub struct Lifetime {
     pub tags: Vec<String>,
     /// Which header set the lifetime (for `Cache-Status` details).
     pub source: &'static str,
+    /// Never served stale, not even when the origin cannot be reached (`must-revalidate`,
+    /// `proxy-revalidate`, `no-cache`, or `s-maxage`, which implies `proxy-revalidate` for a
+    /// shared cache: RFC 9111 §5.2.2).
+    pub must_revalidate: bool,
 }
 
 /// The decision for one response.
@@ -130,19 +134,21 @@ pub fn decide(
             None => return Decision::Bypass("no-lifetime"),
         },
     };
-    // RFC 9111 §5.1: Age is one non-negative integer (capped at 2^31 s). Anything else — a list,
-    // two field lines joined by ", ", a sign — is treated conservatively: stale on arrival.
-    let age_header = match header(response, "age").map(str::trim) {
-        None => 0,
+    // RFC 9111 §5.1: Age is one non-negative integer (capped at 2^31 s). Of a list (or of two
+    // field lines, joined by ", ") the first counts, so `7200, 0` is old; one that is not an
+    // integer (a sign, a fraction, a word) is ignored, as recipients of an invalid field do.
+    let first_age = header(response, "age").and_then(|a| a.split(',').next()).map(str::trim);
+    let age_header = match first_age {
         Some(a) if !a.is_empty() && a.bytes().all(|b| b.is_ascii_digit()) => {
             a.parse::<u64>().unwrap_or(u64::MAX).min(1 << 31) * 1000
         }
-        Some(_) => lifetime,
+        _ => 0,
     };
     let apparent = date.map_or(0, |d| now.saturating_sub(d));
     let age_ms = age_header.max(apparent);
     let window = |name: &str| directives.seconds(name).or_else(|| origin_cc.seconds(name)).unwrap_or(0) * 1000;
     let must_revalidate = directives.has("must-revalidate") || directives.has("proxy-revalidate");
+    let never_stale = must_revalidate || directives.has("no-cache") || directives.has("s-maxage");
     Decision::Store(Lifetime {
         fresh_ms: lifetime.saturating_sub(age_ms),
         swr_ms: if must_revalidate { 0 } else { window("stale-while-revalidate") },
@@ -150,6 +156,7 @@ pub fn decide(
         age_ms,
         tags,
         source,
+        must_revalidate: never_stale,
     })
 }
 
@@ -281,11 +288,17 @@ mod tests {
     }
 
     #[test]
-    fn an_invalid_age_or_expires_is_stale_on_arrival() {
-        for age in ["7200, 0", "0, 7200", "-1", "1.5", "", "abc"] {
-            assert_eq!(store(200, &[("cache-control", "max-age=3600"), ("age", age)]).fresh_ms, 0, "Age: {age}");
+    fn the_first_age_counts_an_invalid_one_is_ignored_an_invalid_expires_is_stale() {
+        let fresh = |age| store(200, &[("cache-control", "max-age=3600"), ("age", age)]).fresh_ms;
+        for (age, ms) in
+            [("7200, 0", 0), ("7200, 7200", 0), ("0, 7200", 3_600_000), ("0, 0", 3_600_000), ("600", 3_000_000)]
+        {
+            assert_eq!(fresh(age), ms, "Age: {age}");
         }
-        assert_eq!(store(200, &[("cache-control", "max-age=3600"), ("age", "600")]).fresh_ms, 3_000_000);
+        for age in ["-7200", "1.5", "", "abc", "2147483648"] {
+            let ms = if age == "2147483648" { 0 } else { 3_600_000 };
+            assert_eq!(fresh(age), ms, "Age: {age}");
+        }
         let date = "Sun, 09 Sep 2001 01:46:40 GMT"; // the tests' `now`
         for expires in [
             "Sun, 09 Sep 2001 1:46:40 GMT",

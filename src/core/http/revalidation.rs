@@ -18,7 +18,7 @@ impl StoredResponse {
     /// use bytes::Bytes;
     /// use edgecache::core::http::StoredResponse;
     /// let h = |v: &[(&str, &str)]| v.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect::<Vec<_>>();
-    /// let stored = |headers| StoredResponse { status: 200, headers, vary: vec![], age_ms: 0, body: Bytes::new() };
+    /// let stored = |headers| StoredResponse { status: 200, headers, vary: vec![], age_ms: 0, must_revalidate: false, body: Bytes::new() };
     /// let both = stored(h(&[("etag", "W/\"v1\""), ("last-modified", "Sun, 06 Nov 1994 08:49:37 GMT")]));
     /// assert_eq!(both.validators(), h(&[("if-none-match", "W/\"v1\"")]));
     /// let dated = stored(h(&[("last-modified", "Sun, 06 Nov 1994 08:49:37 GMT")]));
@@ -61,7 +61,14 @@ mod tests {
     }
 
     fn stored(headers: HeaderList) -> StoredResponse {
-        StoredResponse { status: 200, headers, vary: vec![], age_ms: 5_000, body: Bytes::from_static(b"body") }
+        StoredResponse {
+            status: 200,
+            headers,
+            vary: vec![],
+            age_ms: 5_000,
+            must_revalidate: false,
+            body: Bytes::from_static(b"body"),
+        }
     }
 
     #[test]

@@ -20,6 +20,10 @@ pub struct StoredResponse {
     /// The response's age when it arrived (from `Age` and `Date`), added to `Age` on the way out.
     #[serde(default)]
     pub age_ms: u64,
+    /// Never to be served stale, not even when the origin cannot be reached
+    /// ([`Lifetime::must_revalidate`](super::Lifetime::must_revalidate)).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub must_revalidate: bool,
     /// The body.
     #[serde(skip)]
     pub body: Bytes,
@@ -101,6 +105,7 @@ mod tests {
             vary: StoredResponse::vary_of(&request, &headers),
             headers,
             age_ms: 3_000,
+            must_revalidate: false,
             body: Bytes::from_static(b"\x00\xffbinary body"),
         };
         assert_eq!(StoredResponse::decode(&stored.encode()).unwrap(), stored);
