@@ -60,6 +60,7 @@ mod tests {
             vary: StoredResponse::vary_of(request, &headers),
             headers,
             age_ms: 0,
+            must_revalidate: false,
             body: Bytes::new(),
         }
     }
