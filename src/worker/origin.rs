@@ -64,7 +64,7 @@ pub async fn origin_fill(
         if let Some(stored) = stored {
             let merged = stored.freshened(&response_headers);
             let all_headers: HeaderList = merged.headers.iter().cloned().chain(edge_only(&response_headers)).collect();
-            return Ok(store_as(state, client, 200.max(merged.status), &all_headers, merged, now, outcome));
+            return store_as(state, client, 200.max(merged.status), &all_headers, merged, now, outcome);
         }
     }
     if status >= 500 && matches!(revalidate, Revalidate::Stale(_)) {
@@ -88,9 +88,9 @@ pub async fn origin_fill(
     };
     if stored.body.len() > state.config.max_body_bytes {
         outcome.borrow_mut().detail = Some("too-large".into());
-        return Ok(Loaded::uncacheable(stored.encode()));
+        return Ok(Loaded::uncacheable(encoded(&stored)?));
     }
-    Ok(store_as(state, client, status, &response_headers, stored, now, outcome))
+    store_as(state, client, status, &response_headers, stored, now, outcome)
 }
 
 /// Decides whether to store `stored` (whose origin headers are `all_headers`) and for how long.
@@ -102,8 +102,8 @@ fn store_as(
     mut stored: StoredResponse,
     now: u64,
     outcome: &RefCell<Outcome>,
-) -> Loaded {
-    match decide(client, status, all_headers, now, &state.policy) {
+) -> Result<Loaded, LoadError> {
+    Ok(match decide(client, status, all_headers, now, &state.policy) {
         Decision::Store(life) => {
             stored.age_ms = life.age_ms;
             stored.must_revalidate = life.must_revalidate;
@@ -121,13 +121,19 @@ fn store_as(
             if let Some(media) = header(&stored.headers, "content-type") {
                 options = options.content_type(media);
             }
-            Loaded::new(stored.encode()).with(options)
+            Loaded::new(encoded(&stored)?).with(options)
         }
         Decision::Bypass(reason) => {
             outcome.borrow_mut().detail = Some(reason.to_owned());
-            Loaded::uncacheable(stored.encode())
+            Loaded::uncacheable(encoded(&stored)?)
         }
-    }
+    })
+}
+
+/// `stored` encoded for the cache; a head that cannot be encoded fails the fill (502), never
+/// an empty head stored silently.
+fn encoded(stored: &StoredResponse) -> Result<Bytes, LoadError> {
+    stored.encode().map_err(|e| LoadError::of(LoadErrorKind::Refused, e.to_string()))
 }
 
 fn edge_only(headers: &HeaderList) -> impl Iterator<Item = (String, String)> + '_ {

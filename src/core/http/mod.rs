@@ -21,4 +21,4 @@ pub use key::{after_scheme, cache_key};
 pub use policy::{decide, Decision, EdgePolicy, Lifetime};
 pub use range::{select_range, RangeAnswer};
 pub use status::CacheStatus;
-pub use stored::{NotAResponse, StoredResponse};
+pub use stored::{NotAResponse, StoredResponse, UnencodableResponse};

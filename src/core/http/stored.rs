@@ -34,6 +34,11 @@ pub struct StoredResponse {
 #[error("not a stored response")]
 pub struct NotAResponse;
 
+/// A response whose head could not be encoded (it is then not stored).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the response head could not be encoded: {0}")]
+pub struct UnencodableResponse(String);
+
 impl StoredResponse {
     /// Captures the request-header values `Vary` names.
     #[must_use]
@@ -68,24 +73,27 @@ impl StoredResponse {
             .chain(self.vary.iter().map(|(name, _)| name.as_str()))
     }
 
-    /// The stored form.
-    #[must_use]
-    pub fn encode(&self) -> Bytes {
-        let head = serde_json::to_vec(self).unwrap_or_default();
+    /// The stored form, or why the head could not be encoded (never silently an empty head,
+    /// which would decode as no response at all).
+    pub fn encode(&self) -> Result<Bytes, UnencodableResponse> {
+        let head = serde_json::to_vec(self).map_err(|e| UnencodableResponse(e.to_string()))?;
+        let head_len = u32::try_from(head.len()).map_err(|_| UnencodableResponse("head over 4 GiB".into()))?;
         let mut out = Vec::with_capacity(4 + head.len() + self.body.len());
-        out.extend_from_slice(&(head.len() as u32).to_be_bytes());
+        out.extend_from_slice(&head_len.to_be_bytes());
         out.extend_from_slice(&head);
         out.extend_from_slice(&self.body);
-        out.into()
+        Ok(out.into())
     }
 
     /// Decodes the stored form; anything else is [`NotAResponse`].
     pub fn decode(bytes: &Bytes) -> Result<Self, NotAResponse> {
         let len = bytes.get(..4).ok_or(NotAResponse)?;
         let len = u32::from_be_bytes([len[0], len[1], len[2], len[3]]) as usize;
-        let head = bytes.get(4..4 + len).ok_or(NotAResponse)?;
+        // Checked: the length is read from KV, and 4 + u32::MAX overflows a 32-bit usize.
+        let end = len.checked_add(4).ok_or(NotAResponse)?;
+        let head = bytes.get(4..end).ok_or(NotAResponse)?;
         let mut response: Self = serde_json::from_slice(head).map_err(|_| NotAResponse)?;
-        response.body = bytes.slice(4 + len..);
+        response.body = bytes.slice(end..);
         Ok(response)
     }
 }
@@ -108,7 +116,13 @@ mod tests {
             must_revalidate: false,
             body: Bytes::from_static(b"\x00\xffbinary body"),
         };
-        assert_eq!(StoredResponse::decode(&stored.encode()).unwrap(), stored);
+        assert_eq!(StoredResponse::decode(&stored.encode().unwrap()).unwrap(), stored);
+        // A head length past the end (the largest, too) is not a response.
+        for len in [u32::MAX, 1_000] {
+            let mut bytes = len.to_be_bytes().to_vec();
+            bytes.extend_from_slice(b"{}");
+            assert_eq!(StoredResponse::decode(&Bytes::from(bytes)), Err(NotAResponse));
+        }
         assert!(stored.matches(&request));
         assert!(!stored.matches(&[("accept-language".to_owned(), "fr".to_owned())]));
         assert!(!stored.matches(&[]));
