@@ -1,5 +1,5 @@
 # The two commands of the README, plus the checks CI adds.
-.PHONY: test run lint setup bench
+.PHONY: test run lint setup bench fuzz
 
 ## make test: install what the tests need (idempotent), then run every test
 test:
@@ -19,3 +19,7 @@ setup:
 ## make bench: benchmarks against the peers; writes BENCHMARKS.md (not part of make test)
 bench:
 	@bench/run.sh
+
+## make fuzz: every fuzz target (fuzz/) for FUZZ_SECONDS (default 30) each (not part of make test)
+fuzz:
+	@scripts/fuzz.sh
