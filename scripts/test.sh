@@ -40,6 +40,9 @@ fi
 passed=$(grep -oE '[0-9]+ passed' target/test-output.txt | awk '{s+=$1} END {print s}')
 say "cargo tests passed: ${passed}"
 
+say "fuzz smoke: every cargo-fuzz target for 5 s (make fuzz runs them longer)"
+FUZZ_SECONDS=5 scripts/fuzz.sh
+
 say "Django example (examples/django): saves and deletes send purges signed by PyPI standardwebhooks"
 cargo build --quiet --bin edgecache
 status=0
