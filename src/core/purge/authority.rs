@@ -159,7 +159,10 @@ impl<S: KvStore> Authority<S> {
         if let Some(since) = since.filter(|s| *s <= head) {
             let to = head.min(since + FEED_PAGE);
             let records = self.records(since + 1, to).await?;
-            if let Some(records) = records.into_iter().collect::<Option<Vec<Vec<Change>>>>() {
+            // A record gone or unreadable (every purge changes a scope, so none is empty)
+            // cannot be skipped: the follower gets a reset instead.
+            let readable = records.into_iter().map(|r| r.filter(|changes| !changes.is_empty()));
+            if let Some(records) = readable.collect::<Option<Vec<Vec<Change>>>>() {
                 let changes = records.into_iter().flatten().collect();
                 return Ok(FeedPage { since: Some(since), head: to, latest: head, changes, complete: true });
             }
@@ -324,6 +327,20 @@ mod tests {
         clock.advance(180_000);
         assert_eq!(keys("t"), vec![("/b".to_owned(), 0)], "rows expire with their entries");
         assert!(Membership::decode_all(b"EM\x01\x05").is_err());
+    }
+
+    #[test]
+    fn an_unreadable_record_is_never_skipped() {
+        let clock = ManualClock::new(1_700_000_000_000);
+        let a = authority(&clock, SimulatedKv::new(clock.clone(), 0, 1));
+        for tag in ["a", "b"] {
+            block_on(a.apply(Invalidation::tag(tag))).unwrap();
+        }
+        let ttl = PutOptions::new(KvTtl::covering_ms(60_000));
+        block_on(a.cache().store().put(&a.cache().key_space().feed(1), Bytes::from_static(b"garbage"), ttl)).unwrap();
+        let page = block_on(a.feed(Some(0))).unwrap();
+        assert_eq!(page.since, None, "a reset, not a page without purge 1");
+        assert!(!page.complete, "the reset cannot vouch for the window either");
     }
 
     #[test]
