@@ -18,8 +18,8 @@ use wasm_bindgen::prelude::*;
 use worker::{Env, Request};
 
 use super::config::Config;
-use super::control::tagged_answer;
-use super::http::{header_list, page_of, raw_method, respond, respond_error, respond_json, Answer, PlatformUrl};
+use super::control::{log_answer, tagged_answer};
+use super::http::{header_list, raw_method, respond, respond_error, respond_json, Answer, PlatformUrl};
 use super::kv::WorkerKv;
 use super::purge::{purge_answer, url_key};
 use super::sql_store::SqlStore;
@@ -93,11 +93,12 @@ impl PurgeAuthority {
 async fn route(inner: &Inner, mut request: Request) -> worker::Result<Answer> {
     let url = PlatformUrl::of(request.inner())?;
     let headers = header_list(request.headers());
-    let body = match raw_method(request.inner()).as_str() {
+    let method = raw_method(request.inner());
+    let body = match method.as_str() {
         "POST" => Bytes::from(request.bytes().await.unwrap_or_default()),
         _ => Bytes::new(),
     };
-    match (raw_method(request.inner()).as_str(), url.path().as_str()) {
+    match (method.as_str(), url.path().as_str()) {
         ("POST", "/purge") => {
             let signed = SignedHeaders::from_list(&headers);
             let result = {
@@ -140,13 +141,7 @@ async fn route(inner: &Inner, mut request: Request) -> worker::Result<Answer> {
                 Err(e) => respond_error(503, "storage_unavailable", &e.to_string()),
             }
         }
-        ("GET", "/log") => {
-            let (limit, cursor) = page_of(&url);
-            match inner.authority.cache().log(limit, cursor).await {
-                Ok(page) => respond_json(200, &serde_json::json!({ "records": page.records, "cursor": page.cursor })),
-                Err(e) => respond_error(503, "storage_unavailable", &e.to_string()),
-            }
-        }
+        ("GET", "/log") => log_answer(inner.authority.cache(), &url, "storage_unavailable").await,
         _ => respond_error(404, "not_found", "unknown authority route"),
     }
 }

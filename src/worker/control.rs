@@ -88,21 +88,43 @@ async fn log(request: &worker::Request, state: &State, url: &PlatformUrl) -> wor
     if let Some(refused) = unsigned(request, state) {
         return refused;
     }
-    let (limit, cursor) = page_of(url);
-    if let Some(link) = &state.authority {
-        let mut route = format!("/log?limit={limit}");
-        if let Some(cursor) = cursor {
-            route.push_str(&format!("&cursor={}", worker::js_sys::encode_uri_component(&cursor)));
-        }
-        let request = AuthorityLink::request(&route, &HeaderList::new(), None)?;
-        return match link.call(request).await {
-            Ok(response) => Ok(response.into()),
-            Err(e) => respond_error(503, "authority_unavailable", &e),
-        };
+    match &state.authority {
+        Some(link) => from_authority(link, "/log", url, &["limit", "cursor"]).await,
+        None => log_answer(&state.cache, url, "kv_unavailable").await,
     }
-    match state.cache.log(limit, cursor).await {
+}
+
+/// A page of `cache`'s log for `?limit=&cursor=` (`unavailable`: the code when its store fails).
+pub(super) async fn log_answer(
+    cache: &Cache<EdgeStore>,
+    url: &PlatformUrl,
+    unavailable: &str,
+) -> worker::Result<Answer> {
+    let (limit, cursor) = page_of(url);
+    match cache.log(limit, cursor).await {
         Ok(page) => respond_json(200, &serde_json::json!({ "records": page.records, "cursor": page.cursor })),
-        Err(e) => respond_error(503, "kv_unavailable", &e.to_string()),
+        Err(e) => respond_error(503, unavailable, &e.to_string()),
+    }
+}
+
+/// A signed listing answered by the purge authority's `route`, with this request's query
+/// parameters `names`.
+async fn from_authority(
+    link: &AuthorityLink,
+    route: &str,
+    url: &PlatformUrl,
+    names: &[&str],
+) -> worker::Result<Answer> {
+    let mut target = format!("{route}?");
+    for name in names {
+        if let Some(value) = url.param(name) {
+            target.push_str(&format!("{name}={}&", js_sys::encode_uri_component(&value)));
+        }
+    }
+    let request = AuthorityLink::request(&target, &HeaderList::new(), None)?;
+    match link.call(request).await {
+        Ok(response) => Ok(response.into()),
+        Err(e) => respond_error(503, "authority_unavailable", &e),
     }
 }
 
@@ -115,17 +137,7 @@ async fn tagged(request: &worker::Request, state: &State, url: &PlatformUrl) -> 
     if let Some(link) = &state.authority {
         // This isolate's own fills are reported with a feed read: list them too.
         link.read(&state.cache).await;
-        let mut route = String::from("/tagged?");
-        for name in ["tag", "limit", "cursor"] {
-            if let Some(value) = url.param(name) {
-                route.push_str(&format!("{name}={}&", js_sys::encode_uri_component(&value)));
-            }
-        }
-        let request = AuthorityLink::request(&route, &HeaderList::new(), None)?;
-        return match link.call(request).await {
-            Ok(response) => Ok(response.into()),
-            Err(e) => respond_error(503, "authority_unavailable", &e),
-        };
+        return from_authority(link, "/tagged", url, &["tag", "limit", "cursor"]).await;
     }
     if !state.config.tag_index {
         return respond_error(409, "tag_index_off", "no tag index is kept: set TAG_INDEX = \"on\" to keep one");
