@@ -9,7 +9,8 @@ import Keyv from "keyv";
 import { formatSummary, summary } from "./stats.mjs";
 
 const require = createRequire(import.meta.url);
-const { EdgeCache } = require("../pkg/npm");
+// EDGECACHE_PKG: another build to compare (a directory with edgecache.js).
+const { EdgeCache } = require(process.env.EDGECACHE_PKG ?? "../pkg/npm");
 
 const N = 100_000;
 const ROUNDS = Number(process.env.ROUNDS ?? 5);

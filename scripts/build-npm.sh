@@ -15,7 +15,7 @@ for target in ${TARGETS:-nodejs web bundler}; do
     wasm-pack --quiet build --release --target "$target" --out-dir "$out" --out-name edgecache . --features js
   fi
   # wasm-bindgen cannot mark a typed parameter optional; the options objects are. (Idempotent.)
-  sed -E -i 's/options: (EdgeCacheOptions|GetOptions|SetOptions|InvalidateOptions|LogOptions)\)/options?: \1)/g; s/options: \{ (id|now)/options?: { \1/g' "$out/edgecache.d.ts"
+  sed -E -i 's/options: (EdgeCacheOptions|GetOptions|SetOptions|InvalidateOptions|LogOptions|SignOptions|VerifyOptions)\)/options?: \1)/g' "$out/edgecache.d.ts"
   # The declarations use Symbol.dispose (for `using`): name the lib that has it, so a project on
   # its target's default lib type-checks them. (Idempotent.)
   grep -q 'reference lib="esnext.disposable"' "$out/edgecache.d.ts" \

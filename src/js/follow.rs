@@ -12,9 +12,8 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 use super::error::error;
-use super::options::{Fields, Options};
+use super::types::FollowOptions;
 
-static FOLLOW_FIELDS: Fields = Fields::new(&["tags", "interval"]);
 use super::sleep;
 
 /// What following needs of a cache.
@@ -71,12 +70,12 @@ pub(crate) fn start(
     url: String,
     options: Option<js_sys::Object>,
 ) -> Result<FollowHandle, JsValue> {
-    let options = Options::read(options, "followEdge options", &FOLLOW_FIELDS)?;
-    let tags = options.strings("tags")?;
+    let options = FollowOptions::read(options)?;
+    let tags = options.tags;
     if tags.is_empty() || tags.len() > 100 {
         return Err(error("invalid_option", "followEdge needs 1-100 tags"));
     }
-    let interval = options.duration("interval")?.unwrap_or(DEFAULT_INTERVAL);
+    let interval = options.interval.unwrap_or(DEFAULT_INTERVAL);
     if interval < MIN_INTERVAL {
         return Err(error("invalid_option", "interval must be at least 50 ms"));
     }

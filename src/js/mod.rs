@@ -7,6 +7,7 @@ mod near;
 mod options;
 mod purge;
 mod store;
+mod types;
 mod value;
 
 use std::cell::RefCell;
@@ -18,7 +19,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::core::{
-    Cache, CacheBuilder, CacheError, Fetched, Hit, Invalidation, LoadError, Loaded, LogRecord, Lookup, Mode,
+    Cache, CacheBuilder, CacheError, Fetched, Hit, Invalidation, LoadError, Loaded, Lookup, Mode,
     SetOptions, Source, StaleReason, StaleUse, StampSource,
 };
 use crate::js_clock::{random_seed, JsClock};
@@ -62,36 +63,7 @@ export type StoreOption = "memory" | Map<string, unknown> | {
 };
 /** A duration: a number of milliseconds, or a number and a unit: "250ms", "30s", "5m", "1.5h", "7d". */
 export type Duration = number | `${number}${"ms" | "s" | "m" | "h" | "d"}`;
-export interface EdgeCacheOptions {
-  /** 1-32 of [A-Za-z0-9_-]; caches with different namespaces share nothing. Default "edgecache". */
-  namespace?: string;
-  /** How long a value stays fresh when set without a ttl. Default "5m". */
-  defaultTtl?: Duration;
-  /** Default stale-while-revalidate window. Default 0. */
-  staleWhileRevalidate?: Duration;
-  /** Default stale-if-error window. Default 0. */
-  staleIfError?: Duration;
-  /** The store. Default "memory". */
-  store?: StoreOption;
-  /** Budget of the memory store in bytes (least recently used out first). Default 16 MiB. */
-  maxBytes?: number;
-  /** How long tag stamps are reused before re-reading a shared store. Default "1s"; not used over
-   * "memory", whose stamps this cache alone writes and keeps. */
-  stampMemo?: Duration;
-}
 export type Value = string | Uint8Array | unknown;
-export interface SetOptions {
-  /** How long the value is fresh. */
-  ttl?: Duration;
-  /** How long after that it is served stale while a getOrSet refreshes it. */
-  staleWhileRevalidate?: Duration;
-  /** How long after freshness it stands in when a getOrSet's loader fails. */
-  staleIfError?: Duration;
-  tags?: string[];
-  /** Explicit version: reads must ask for the same one. */
-  version?: number;
-}
-export interface GetOptions { version?: number }
 /** What a getOrSet loader receives: what it learns while loading decides how the value is kept. */
 export interface LoaderContext {
   /** How long this value is fresh, overriding the call's ttl. */
@@ -140,64 +112,22 @@ export declare class EdgeCacheError extends Error {
   readonly code: string;
   readonly cause?: unknown;
 }
-export interface InvalidateOptions { soft?: boolean; by?: string }
-export interface Invalidated { at: number; writes: number; logged: boolean }
-export interface Stats { hits: number; staleHits: number; misses: number; loads: number; coalesced: number; invalidations: number; corrupt: number; storeErrors: number }
-export interface LogRecord { at: number; scopes: { kind: string; value?: string }[]; mode: "hard" | "soft"; actor: string; requestId?: string; newVersion?: number }
-export interface LogOptions { /** Records a page, 1-1000. Default 100. */ limit?: number; /** From a previous page's `cursor`. */ cursor?: string }
-export interface LogPage { records: LogRecord[]; /** Present when more records remain. */ cursor?: string }
-export interface FollowOptions { tags: string[]; /** Between polls. Default "5s", at least 50 ms. */ interval?: Duration }
 "#;
 
-static CACHE_FIELDS: Fields =
-    Fields::new(&["namespace", "defaultTtl", "staleWhileRevalidate", "staleIfError", "store", "maxBytes", "stampMemo"]);
-static SET_FIELDS: Fields = Fields::new(&["ttl", "staleWhileRevalidate", "staleIfError", "tags", "version"]);
-static GET_FIELDS: Fields = Fields::new(&["version"]);
-static INVALIDATE_FIELDS: Fields = Fields::new(&["soft", "by"]);
-static LOG_FIELDS: Fields = Fields::new(&["limit", "cursor"]);
-
-/// `SetOptions` from a JS set/getOrSet options object.
+/// The core's `SetOptions` from a JS set/getOrSet options object.
 fn set_options(value: Option<Object>, what: &'static str) -> Result<SetOptions, JsValue> {
-    let o = Options::read(value, what, &SET_FIELDS)?;
-    let mut options = SetOptions::new().tags(o.strings("tags")?).version(o.version()?);
-    if let Some(ttl) = o.duration("ttl")? {
+    let fields = types::SetOptions::read(value, what)?;
+    let mut options = SetOptions::new().tags(fields.tags).version(fields.version);
+    if let Some(ttl) = fields.ttl {
         options = options.ttl(ttl);
     }
-    if let Some(w) = o.duration("staleWhileRevalidate")? {
+    if let Some(w) = fields.stale_while_revalidate {
         options = options.stale_while_revalidate(w);
     }
-    if let Some(w) = o.duration("staleIfError")? {
+    if let Some(w) = fields.stale_if_error {
         options = options.stale_if_error(w);
     }
     Ok(options)
-}
-
-fn set(target: &Object, key: &str, value: &JsValue) {
-    let _ = Reflect::set(target, &key.into(), value);
-}
-
-/// A log record, its fields in camelCase (the worker's `/_edgecache/log` serves the same in snake_case JSON).
-fn log_record(record: &LogRecord) -> JsValue {
-    let out = Object::new();
-    set(&out, "at", &(record.at as f64).into());
-    let scopes = record.scopes.iter().map(|scope| {
-        let object = Object::new();
-        set(&object, "kind", &scope.kind().into());
-        if let Some(text) = scope.text() {
-            set(&object, "value", &text.into());
-        }
-        JsValue::from(object)
-    });
-    set(&out, "scopes", &scopes.collect::<js_sys::Array>());
-    set(&out, "mode", &record.mode.name().into());
-    set(&out, "actor", &record.actor.as_str().into());
-    if let Some(id) = &record.request_id {
-        set(&out, "requestId", &id.as_str().into());
-    }
-    if let Some(version) = record.new_version {
-        set(&out, "newVersion", &(version as f64).into());
-    }
-    out.into()
 }
 
 struct Inner {
@@ -250,9 +180,9 @@ impl EdgeCache {
     pub fn new(
         #[wasm_bindgen(unchecked_param_type = "EdgeCacheOptions")] options: Option<Object>,
     ) -> Result<EdgeCache, JsValue> {
-        let options = Options::read(options, "EdgeCache options", &CACHE_FIELDS)?;
-        let store = options.value("store");
-        let max_bytes = match options.number("maxBytes")? {
+        let options = types::EdgeCacheOptions::read(options)?;
+        let store = options.store;
+        let max_bytes = match options.max_bytes {
             None => 16 << 20,
             Some(b) if (1024.0..=4_294_967_295.0).contains(&b) => b as usize,
             Some(b) => {
@@ -281,19 +211,19 @@ impl EdgeCache {
                 Duration::from_millis(5),
                 Duration::from_secs(30),
             );
-        if let Some(ns) = options.string("namespace")? {
+        if let Some(ns) = options.namespace {
             builder = builder.namespace(ns);
         }
-        if let Some(ttl) = options.duration("defaultTtl")? {
+        if let Some(ttl) = options.default_ttl {
             builder = builder.default_ttl(ttl);
         }
-        if let Some(w) = options.duration("staleWhileRevalidate")? {
+        if let Some(w) = options.stale_while_revalidate {
             builder = builder.default_stale_while_revalidate(w);
         }
-        if let Some(w) = options.duration("staleIfError")? {
+        if let Some(w) = options.stale_if_error {
             builder = builder.default_stale_if_error(w);
         }
-        if let Some(memo) = options.duration("stampMemo")? {
+        if let Some(memo) = options.stamp_memo {
             builder = builder.stamp_memo(memo);
         }
         if in_memory {
@@ -488,18 +418,14 @@ impl EdgeCache {
         self.inner.forget_scope(key.as_deref());
         let inner = self.inner.clone();
         promise(async move {
-            let options = Options::read(options, "invalidate options", &INVALIDATE_FIELDS)?;
+            let options = types::InvalidateOptions::read(options)?;
             let request = request
-                .mode_of(if options.boolean("soft")? { Mode::Soft } else { Mode::Hard })
-                .by(options.string("by")?.unwrap_or_else(|| "js".into()));
+                .mode_of(if options.soft { Mode::Soft } else { Mode::Hard })
+                .by(options.by.unwrap_or_else(|| "js".into()));
             let applied = inner.cache.invalidate(request).await;
             inner.forget_scope(key.as_deref());
             let applied = applied.map_err(|e| cache_error(&e))?;
-            let out = Object::new();
-            set(&out, "at", &(applied.record.at as f64).into());
-            set(&out, "writes", &(applied.writes as f64).into());
-            set(&out, "logged", &applied.logged.into());
-            Ok(out.into())
+            Ok(types::Invalidated { at: applied.record.at, writes: applied.writes as u64, logged: applied.logged }.to_js())
         })
     }
 
@@ -517,25 +443,11 @@ impl EdgeCache {
 
     /// Counters of what this instance did.
     #[wasm_bindgen(unchecked_return_type = "Stats")]
-    pub fn stats(&self) -> Result<JsValue, JsValue> {
-        let mut stats = self.inner.cache.stats();
+    pub fn stats(&self) -> JsValue {
+        let mut stats = types::Stats::from(self.inner.cache.stats());
         // Hits the memo answered never reached the core's counters.
         stats.hits += self.inner.near.as_ref().map_or(0, |near| near.hits() as u64);
-        let out = Object::new();
-        let counters = [
-            ("hits", stats.hits),
-            ("staleHits", stats.stale_hits),
-            ("misses", stats.misses),
-            ("loads", stats.loads),
-            ("coalesced", stats.coalesced),
-            ("invalidations", stats.invalidations),
-            ("corrupt", stats.corrupt),
-            ("storeErrors", stats.store_errors),
-        ];
-        for (name, count) in counters {
-            set(&out, name, &(count as f64).into());
-        }
-        Ok(out.into())
+        stats.to_js()
     }
 
     /// A page of the invalidation log, newest first: `{ records, cursor }`, the cursor (when
@@ -544,21 +456,16 @@ impl EdgeCache {
     pub fn log(&self, #[wasm_bindgen(unchecked_param_type = "LogOptions")] options: Option<Object>) -> Promise {
         let inner = self.inner.clone();
         promise(async move {
-            let options = Options::read(options, "log options", &LOG_FIELDS)?;
-            let limit = match options.number("limit")? {
+            let options = types::LogOptions::read(options)?;
+            let limit = match options.limit {
                 None => 100,
                 Some(n) if (1.0..=1000.0).contains(&n) && n.fract() == 0.0 => n as usize,
                 Some(_) => {
                     return Err(error("invalid_option", "log options: `limit` must be a whole number from 1 to 1000"))
                 }
             };
-            let page = inner.cache.log(limit, options.string("cursor")?).await.map_err(|e| cache_error(&e))?;
-            let out = Object::new();
-            set(&out, "records", &page.records.iter().map(log_record).collect::<js_sys::Array>());
-            if let Some(cursor) = page.cursor {
-                set(&out, "cursor", &cursor.into());
-            }
-            Ok(out.into())
+            let page = inner.cache.log(limit, options.cursor).await.map_err(|e| cache_error(&e))?;
+            Ok(types::LogPage { records: &page.records, cursor: page.cursor.as_deref() }.to_js())
         })
     }
 
@@ -589,10 +496,9 @@ impl EdgeCache {
         let generation = near.map(Near::generation);
         let inner = self.inner.clone();
         promise(async move {
-            let options = Options::read(options, "get options", &GET_FIELDS)?;
+            let version = types::GetOptions::read(options)?.version;
             let text = key.as_string().ok_or_else(|| error("invalid_key", "keys must be strings"))?;
             // `look`, the lookup getOrSet's fill makes too: one copy of it in the wasm.
-            let version = options.version()?;
             let location = inner.cache.key_space().entry(&text, version);
             let (lookup, _) = inner.cache.look(&text, version, &location).await.map_err(|e| cache_error(&e))?;
             Ok(match lookup {

@@ -5,10 +5,7 @@ use js_sys::{Object, Reflect};
 use wasm_bindgen::prelude::*;
 
 use super::error::{error, purge_error};
-use super::options::{Fields, Options};
-
-static SIGN_FIELDS: Fields = Fields::new(&["id", "timestamp"]);
-static VERIFY_FIELDS: Fields = Fields::new(&["now", "tolerance"]);
+use super::types::{PurgeHeaders, SignOptions, VerifiedPurge, VerifyOptions};
 use crate::core::purge::{sign, verify, Secrets, SignedHeaders, VerifyLimits};
 
 fn secrets(text: &str) -> Result<Secrets, JsValue> {
@@ -27,19 +24,19 @@ fn body_bytes(body: &JsValue) -> Result<Vec<u8>, JsValue> {
 
 /// The three headers for sending `body` (a string or `Uint8Array`) as a signed purge, signed
 /// with the first of `secrets` (space-separated `whsec_…`).
-#[wasm_bindgen(js_name = signPurge, unchecked_return_type = "{ \"webhook-id\": string; \"webhook-timestamp\": string; \"webhook-signature\": string }")]
+#[wasm_bindgen(js_name = signPurge, unchecked_return_type = "PurgeHeaders")]
 pub fn sign_purge(
     secrets_text: &str,
     #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] body: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "{ id?: string; timestamp?: number }")] options: Option<Object>,
+    #[wasm_bindgen(unchecked_param_type = "SignOptions")] options: Option<Object>,
 ) -> Result<JsValue, JsValue> {
-    let options = Options::read(options, "signPurge options", &SIGN_FIELDS)?;
+    let options = SignOptions::read(options)?;
     let secrets = secrets(secrets_text)?;
     let body = body_bytes(&body)?;
-    let id = options.string("id")?.unwrap_or_else(|| {
+    let id = options.id.unwrap_or_else(|| {
         format!("msg_{:016x}{:08x}", crate::js_clock::random_seed(), (js_sys::Math::random() * 4e9) as u32)
     });
-    let timestamp = match options.number("timestamp")? {
+    let timestamp = match options.timestamp {
         None => (js_sys::Date::now() / 1000.0) as u64,
         Some(t) if t.is_finite() && t >= 0.0 && t.fract() == 0.0 && t < 1e12 => t as u64,
         Some(t) => {
@@ -50,23 +47,19 @@ pub fn sign_purge(
         }
     };
     let signature = sign(secrets.primary(), &id, timestamp, &body).map_err(|e| purge_error(&e))?;
-    let headers = Object::new();
-    Reflect::set(&headers, &"webhook-id".into(), &id.into())?;
-    Reflect::set(&headers, &"webhook-timestamp".into(), &timestamp.to_string().into())?;
-    Reflect::set(&headers, &"webhook-signature".into(), &signature.into())?;
-    Ok(headers.into())
+    Ok(PurgeHeaders { id, timestamp: timestamp.to_string(), signature }.to_js())
 }
 
 /// Verifies a signed purge: `headers` (a `Headers` or a plain object), the exact `body` bytes.
 /// Returns `{ id, timestamp }`, or throws `EdgeCacheError` whose `code` is the reason.
-#[wasm_bindgen(js_name = verifyPurge, unchecked_return_type = "{ id: string; timestamp: number }")]
+#[wasm_bindgen(js_name = verifyPurge, unchecked_return_type = "VerifiedPurge")]
 pub fn verify_purge(
     secrets_text: &str,
-    #[wasm_bindgen(unchecked_param_type = "Headers | Record<string, string>")] headers: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Headers | PurgeHeaders | Record<string, string>")] headers: JsValue,
     #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] body: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "{ now?: number; tolerance?: number }")] options: Option<Object>,
+    #[wasm_bindgen(unchecked_param_type = "VerifyOptions")] options: Option<Object>,
 ) -> Result<JsValue, JsValue> {
-    let options = Options::read(options, "verifyPurge options", &VERIFY_FIELDS)?;
+    let options = VerifyOptions::read(options)?;
     let secrets = secrets(secrets_text)?;
     let body = body_bytes(&body)?;
     let header = |name: &str| -> Option<String> {
@@ -79,13 +72,10 @@ pub fn verify_purge(
     let (id, ts, sig) = (header("webhook-id"), header("webhook-timestamp"), header("webhook-signature"));
     let signed = SignedHeaders { id: id.as_deref(), timestamp: ts.as_deref(), signature: sig.as_deref() };
     let mut limits = VerifyLimits::default();
-    if let Some(t) = options.number("tolerance")? {
+    if let Some(t) = options.tolerance {
         limits.tolerance_secs = t.max(0.0) as u64;
     }
-    let now = options.number("now")?.map_or_else(|| (js_sys::Date::now() / 1000.0) as u64, |n| n.max(0.0) as u64);
+    let now = options.now.map_or_else(|| (js_sys::Date::now() / 1000.0) as u64, |n| n.max(0.0) as u64);
     let verified = verify(&secrets, &signed, &body, now, &limits).map_err(|e| purge_error(&e))?;
-    let out = Object::new();
-    Reflect::set(&out, &"id".into(), &verified.id.into())?;
-    Reflect::set(&out, &"timestamp".into(), &(verified.timestamp as f64).into())?;
-    Ok(out.into())
+    Ok(VerifiedPurge { id: verified.id, timestamp: verified.timestamp }.to_js())
 }

@@ -1,6 +1,9 @@
 // Type-checked with `tsc --noEmit --strict` against the built package's declarations: every
 // option and result a user writes against must type-check, and misuse must not.
-import { EdgeCache, EdgeCacheError, signPurge, verifyPurge, type Entry, type Fetched, type LogPage, type Stats } from "../../pkg/npm/nodejs/edgecache.js";
+import {
+  EdgeCache, EdgeCacheError, signPurge, verifyPurge, type EdgeCacheOptions, type Entry, type Fetched, type InvalidateOptions,
+  type LogPage, type LogRecord, type PurgeHeaders, type SetOptions, type Stats, type VerifiedPurge,
+} from "../../pkg/npm/nodejs/edgecache.js";
 
 async function usage(): Promise<void> {
   const cache = new EdgeCache({ namespace: "app", defaultTtl: "1m", staleWhileRevalidate: 30_000, maxBytes: 1 << 20, store: new Map() });
@@ -61,6 +64,23 @@ async function usage(): Promise<void> {
   await cache.getOrSet("k", (ctx) => ctx.maxAge);
   // @ts-expect-error: unknown option
   new EdgeCache({ ttl: 5 });
+  // The declarations tsify-next generates from the Rust definitions (src/js/types.rs).
+  const options: EdgeCacheOptions = { stampMemo: "250ms", staleIfError: "1h" };
+  const set: SetOptions = { ttl: 1500, staleWhileRevalidate: "1.5h", tags: [], version: 3 };
+  const soft: InvalidateOptions = { soft: true, by: "admin" };
+  const signed: PurgeHeaders = signPurge("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "{}", { id: "msg_1", timestamp: 1 });
+  const checked: VerifiedPurge = verifyPurge("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", signed, "{}", { now: 1, tolerance: 5 });
+  const record: LogRecord | undefined = page.records[0];
+  const kind: "tag" | "key" | "prefix" | "everything" | undefined = record?.scopes[0]?.kind;
+  const mode: "hard" | "soft" | undefined = record?.mode;
+  // @ts-expect-error: the scope kinds are a closed set
+  const wrongKind: "all" | undefined = record?.scopes[0]?.kind;
+  // @ts-expect-error: tags are strings
+  const badTags: SetOptions = { tags: [1] };
+  // @ts-expect-error: a version is a number
+  const badVersion: SetOptions = { version: "3" };
+  const id: string = signed["webhook-id"];
+  void [options, set, soft, checked, kind, mode, wrongKind, badTags, badVersion, id];
   void [source, version, stats, verified, staleHits, deleted, present, more, requestId, title, typed, twoTitle];
 }
 void usage;
