@@ -8,7 +8,7 @@ use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Output};
 use std::sync::Arc;
 
-use edgecache::core::purge::{MemoryReplayGuard, PurgeEndpoint, Secrets, SignedHeaders};
+use edgecache::core::purge::{verify, MemoryReplayGuard, PurgeEndpoint, Secrets, SignedHeaders, VerifyLimits};
 use edgecache::core::{Cache, CacheBuilder, Clock, Lookup, MemoryStore, SetOptions};
 use edgecache::native::SystemClock;
 use futures::executor::block_on;
@@ -225,4 +225,23 @@ fn verify_and_secret_commands() {
     let fresh = text(&edgecache(&["secret"], None).stdout);
     assert!(Secrets::parse(fresh.trim()).is_ok(), "{fresh}");
     std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn sign_read_signs_the_method_and_target_of_a_get() {
+    let signed = text(
+        &edgecache(
+            &["sign", "--id", "msg_r", "--timestamp", "1700000000", "--read", "/_edgecache/log?limit=10"],
+            Some(SECRET),
+        )
+        .stdout,
+    );
+    let sig = signed.lines().find_map(|l| l.strip_prefix("webhook-signature: ")).unwrap().to_owned();
+    let secrets = Secrets::parse(SECRET).unwrap();
+    let headers = SignedHeaders { id: Some("msg_r"), timestamp: Some("1700000000"), signature: Some(&sig) };
+    let check = |content: &str| verify(&secrets, &headers, content.as_bytes(), 1_700_000_001, &VerifyLimits::default());
+    assert!(check("GET /_edgecache/log?limit=10").is_ok(), "{signed}");
+    assert!(check("GET /_edgecache/log?limit=11").is_err());
+    let neither = edgecache(&["sign"], Some(SECRET));
+    assert_eq!(neither.status.code(), Some(2), "sign needs --body-file or --read");
 }

@@ -4,7 +4,8 @@
 
 use base64::Engine as _;
 use edgecache::core::purge::{
-    sign, Header, MemoryReplayGuard, PurgeEndpoint, PurgeError, PurgeRequest, Secrets, SignedHeaders, VerifyLimits,
+    read_content, sign, Header, MemoryReplayGuard, PurgeEndpoint, PurgeError, PurgeRequest, Secrets, SignedHeaders,
+    VerifyLimits,
 };
 use edgecache::core::{Cache, CacheBuilder, Clock, Lookup, ManualClock, MemoryStore, Mode, Scope, SetOptions};
 use futures::executor::block_on;
@@ -358,4 +359,30 @@ proptest! {
             f.assert_nothing_applied();
         }
     }
+}
+
+/// A signed read of a control endpoint signs what it asks (method and target): its headers ask
+/// for nothing else, serve once, and never purge.
+#[test]
+fn a_signed_read_signs_what_it_asks_and_serves_once() {
+    let f = fixture();
+    let now = f.clock.now_ms();
+    let target = "/_edgecache/log?limit=10";
+    let sig = signature("msg_read", NOW, read_content("GET", target).as_bytes());
+    let headers = SignedHeaders { id: Some("msg_read"), timestamp: Some(&NOW.to_string()), signature: Some(&sig) };
+    let other_query = block_on(f.endpoint.admit_read(&headers, "GET", "/_edgecache/log?limit=1000", now));
+    assert_eq!(other_query.unwrap_err().code(), "signature_mismatch", "headers for one query read another");
+    let other_path = block_on(f.endpoint.admit_read(&headers, "GET", "/_edgecache/tagged?limit=10", now));
+    assert_eq!(other_path.unwrap_err().code(), "signature_mismatch");
+    let empty = signature("msg_empty", NOW, b"");
+    let old_style = SignedHeaders { id: Some("msg_empty"), timestamp: Some(&NOW.to_string()), signature: Some(&empty) };
+    let refused = block_on(f.endpoint.admit_read(&old_style, "GET", target, now)).unwrap_err();
+    assert_eq!(refused.code(), "signature_mismatch", "a signature over an empty body reads nothing");
+    block_on(f.endpoint.admit_read(&headers, "GET", target, now)).expect("the signed read is admitted");
+    let again = block_on(f.endpoint.admit_read(&headers, "GET", target, now)).unwrap_err();
+    assert_eq!((again.code(), again.http_status()), ("already_used", 409));
+    // The read's headers are no purge, and its id is spent for purges too.
+    let purge = f.send(Some("msg_read"), Some(&NOW.to_string()), Some(&sig), read_content("GET", target).as_bytes());
+    assert!(purge.is_err());
+    f.assert_nothing_applied();
 }

@@ -19,8 +19,8 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::core::{
-    Cache, CacheBuilder, CacheError, Fetched, Hit, Invalidation, LoadError, Loaded, Lookup, Mode,
-    SetOptions, Source, StaleReason, StaleUse, StampSource,
+    Cache, CacheBuilder, CacheError, Fetched, Hit, Invalidation, LoadError, Loaded, Lookup, Mode, SetOptions, Source,
+    StaleReason, StaleUse, StampSource,
 };
 use crate::js_clock::{random_seed, JsClock};
 // Every call's Promise: settled at once when the call finished synchronously.
@@ -425,7 +425,8 @@ impl EdgeCache {
             let applied = inner.cache.invalidate(request).await;
             inner.forget_scope(key.as_deref());
             let applied = applied.map_err(|e| cache_error(&e))?;
-            Ok(types::Invalidated { at: applied.record.at, writes: applied.writes as u64, logged: applied.logged }.to_js())
+            Ok(types::Invalidated { at: applied.record.at, writes: applied.writes as u64, logged: applied.logged }
+                .to_js())
         })
     }
 

@@ -14,8 +14,8 @@
 
 use std::time::Duration;
 
-use tsify_next::Tsify;
 use js_sys::{Array, Object, Reflect};
+use tsify_next::Tsify;
 use wasm_bindgen::prelude::*;
 
 use super::options::{Fields, Options};

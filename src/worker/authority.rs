@@ -18,12 +18,13 @@ use wasm_bindgen::prelude::*;
 use worker::{Env, Request};
 
 use super::config::Config;
-use super::control::{log_answer, tagged_answer};
+use super::control::{log_answer, tagged_answer, READ_HEADER};
 use super::http::{header_list, raw_method, respond, respond_error, respond_json, Answer, PlatformUrl};
 use super::kv::WorkerKv;
 use super::purge::{purge_answer, url_key};
 use super::sql_store::SqlStore;
 use super::store::EdgeStore;
+use crate::core::http::header;
 use crate::core::purge::{Apply, Authority, KvReplayGuard, Membership, PurgeEndpoint, SignedHeaders};
 use crate::core::{duration_ms, CacheBuilder, Clock, Invalidation, Mirrored};
 use crate::js_clock::{random_seed, JsClock};
@@ -122,7 +123,22 @@ async fn route(inner: &Inner, mut request: Request) -> worker::Result<Answer> {
                 Err(e) => respond_error(503, "apply_failed", &e.to_string()),
             }
         }
-        ("GET", "/tagged") => tagged_answer(inner.authority.cache(), &url).await,
+        ("GET", route @ ("/tagged" | "/log")) => {
+            // A signed read, forwarded by an isolate with the target it signed.
+            let signed = SignedHeaders::from_list(&headers);
+            let target = header(&headers, READ_HEADER).unwrap_or_default();
+            let admitted = {
+                let _turn = inner.turn.lock().await;
+                inner.endpoint.admit_read(&signed, "GET", target, JsClock.now_ms()).await
+            };
+            if let Err(e) = admitted {
+                return respond_error(e.http_status(), e.code(), &e.to_string());
+            }
+            match route {
+                "/log" => log_answer(inner.authority.cache(), &url, "storage_unavailable").await,
+                _ => tagged_answer(inner.authority.cache(), &url).await,
+            }
+        }
         (method @ ("GET" | "POST"), "/feed") => {
             // A POST carries the memberships of the isolate's fills since its last read.
             if method == "POST" {
@@ -141,7 +157,6 @@ async fn route(inner: &Inner, mut request: Request) -> worker::Result<Answer> {
                 Err(e) => respond_error(503, "storage_unavailable", &e.to_string()),
             }
         }
-        ("GET", "/log") => log_answer(inner.authority.cache(), &url, "storage_unavailable").await,
         _ => respond_error(404, "not_found", "unknown authority route"),
     }
 }

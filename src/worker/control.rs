@@ -10,9 +10,13 @@ use super::purge::purge_answer;
 use super::state::State;
 use super::store::EdgeStore;
 use crate::core::http::{header, HeaderList};
-use crate::core::purge::{verify, SignedHeaders, VerifyLimits};
+use crate::core::purge::{SignedHeaders, VerifyLimits};
 use crate::core::{Cache, Clock};
 use crate::js_clock::JsClock;
+
+/// The header carrying a signed read's target (what its signature signs) from an isolate to the
+/// purge authority.
+pub(super) const READ_HEADER: &str = "edgecache-read";
 
 /// Answers a request under `/_edgecache/`.
 pub async fn handle(mut request: worker::Request, state: Rc<State>) -> worker::Result<Answer> {
@@ -74,22 +78,27 @@ async fn purge(request: &mut worker::Request, state: &State) -> worker::Result<A
     purge_answer(state.purge.handle(&state.cache, &signed, &body, JsClock.now_ms()).await)
 }
 
-/// Refuses a request not signed like a purge (over an empty body): the log and the tag index
-/// reveal keys.
-fn unsigned(request: &worker::Request, state: &State) -> Option<worker::Result<Answer>> {
+/// Refuses a read of the log or the tag index (they reveal keys) unless signed like a purge over
+/// its method and target (`GET /_edgecache/log?limit=10`) with an id not used before (see
+/// `PurgeEndpoint::admit_read`). With the purge authority, it checks (its replay set is the one
+/// that counts); the answer is then the authority's.
+async fn admitted(request: &worker::Request, state: &State, url: &PlatformUrl) -> Option<worker::Result<Answer>> {
+    if state.authority.is_some() {
+        return None;
+    }
     let headers = header_list(request.headers());
     let signed = SignedHeaders::from_list(&headers);
-    let checked = verify(&state.config.secrets, &signed, b"", JsClock.now_ms() / 1000, &VerifyLimits::default());
-    checked.err().map(|e| respond_error(e.http_status(), e.code(), &e.to_string()))
+    let admitted = state.purge.admit_read(&signed, "GET", &url.target(), JsClock.now_ms()).await;
+    admitted.err().map(|e| respond_error(e.http_status(), e.code(), &e.to_string()))
 }
 
 /// The invalidation log, newest first (signed).
 async fn log(request: &worker::Request, state: &State, url: &PlatformUrl) -> worker::Result<Answer> {
-    if let Some(refused) = unsigned(request, state) {
+    if let Some(refused) = admitted(request, state, url).await {
         return refused;
     }
     match &state.authority {
-        Some(link) => from_authority(link, "/log", url, &["limit", "cursor"]).await,
+        Some(link) => from_authority(link, request, "/log", url, &["limit", "cursor"]).await,
         None => log_answer(&state.cache, url, "kv_unavailable").await,
     }
 }
@@ -100,7 +109,10 @@ pub(super) async fn log_answer(
     url: &PlatformUrl,
     unavailable: &str,
 ) -> worker::Result<Answer> {
-    let (limit, cursor) = page_of(url);
+    let (limit, cursor) = match page_of(url) {
+        Ok(page) => page,
+        Err(refused) => return refused,
+    };
     match cache.log(limit, cursor).await {
         Ok(page) => respond_json(200, &serde_json::json!({ "records": page.records, "cursor": page.cursor })),
         Err(e) => respond_error(503, unavailable, &e.to_string()),
@@ -108,9 +120,11 @@ pub(super) async fn log_answer(
 }
 
 /// A signed listing answered by the purge authority's `route`, with this request's query
-/// parameters `names`.
+/// parameters `names`; its signature headers and its target go along for the authority to
+/// admit (header `edgecache-read`).
 async fn from_authority(
     link: &AuthorityLink,
+    request: &worker::Request,
     route: &str,
     url: &PlatformUrl,
     names: &[&str],
@@ -121,7 +135,10 @@ async fn from_authority(
             target.push_str(&format!("{name}={}&", js_sys::encode_uri_component(&value)));
         }
     }
-    let request = AuthorityLink::request(&target, &HeaderList::new(), None)?;
+    let mut headers: HeaderList =
+        header_list(request.headers()).into_iter().filter(|(n, _)| n.starts_with("webhook-")).collect();
+    headers.push((READ_HEADER.into(), url.target()));
+    let request = AuthorityLink::request(&target, &headers, None)?;
     match link.call(request).await {
         Ok(response) => Ok(response.into()),
         Err(e) => respond_error(503, "authority_unavailable", &e),
@@ -131,13 +148,13 @@ async fn from_authority(
 /// The keys stored with `?tag=` (signed), from the tag index: the purge authority's, or the
 /// KV one (`TAG_INDEX=on`).
 async fn tagged(request: &worker::Request, state: &State, url: &PlatformUrl) -> worker::Result<Answer> {
-    if let Some(refused) = unsigned(request, state) {
+    if let Some(refused) = admitted(request, state, url).await {
         return refused;
     }
     if let Some(link) = &state.authority {
         // This isolate's own fills are reported with a feed read: list them too.
         link.read(&state.cache).await;
-        return from_authority(link, "/tagged", url, &["tag", "limit", "cursor"]).await;
+        return from_authority(link, request, "/tagged", url, &["tag", "limit", "cursor"]).await;
     }
     if !state.config.tag_index {
         return respond_error(409, "tag_index_off", "no tag index is kept: set TAG_INDEX = \"on\" to keep one");
@@ -150,7 +167,10 @@ pub(super) async fn tagged_answer(cache: &Cache<EdgeStore>, url: &PlatformUrl) -
     let Some(tag) = url.param("tag") else {
         return respond_error(400, "missing_tag", "name the tag: ?tag=");
     };
-    let (limit, cursor) = page_of(url);
+    let (limit, cursor) = match page_of(url) {
+        Ok(page) => page,
+        Err(refused) => return refused,
+    };
     match cache.tagged(&tag, limit, cursor).await {
         Ok(page) => {
             let keys: Vec<_> =

@@ -135,6 +135,11 @@ impl PlatformUrl {
         self.0.hostname()
     }
 
+    /// The path and the query as received (`/p?q`): what a signed read signs.
+    pub fn target(&self) -> String {
+        self.0.pathname() + &self.0.search()
+    }
+
     /// The first value of query parameter `name`.
     pub fn param(&self, name: &str) -> Option<String> {
         self.0.search_params().get(name)
@@ -146,8 +151,15 @@ impl PlatformUrl {
     }
 }
 
-/// `limit` (1-1000, default 100) and `cursor` of a paged listing.
-pub fn page_of(url: &PlatformUrl) -> (usize, Option<String>) {
-    let limit = url.param("limit").and_then(|l| l.parse().ok()).unwrap_or(100usize).clamp(1, 1000);
-    (limit, url.param("cursor"))
+/// `limit` (a whole number 1-1000, default 100) and `cursor` of a paged listing; a `limit` that
+/// is anything else is refused (400 `invalid_limit`), not ignored.
+pub fn page_of(url: &PlatformUrl) -> Result<(usize, Option<String>), worker::Result<Answer>> {
+    let limit = match url.param("limit") {
+        None => 100,
+        Some(text) => match text.parse::<usize>() {
+            Ok(limit) if (1..=1000).contains(&limit) => limit,
+            _ => return Err(respond_error(400, "invalid_limit", "limit must be a whole number from 1 to 1000")),
+        },
+    };
+    Ok((limit, url.param("cursor")))
 }

@@ -36,7 +36,7 @@ async function get(edge, p) {
 async function signedGet(edge, p) {
   const id = `msg_${Math.random().toString(16).slice(2)}`;
   const now = new Date();
-  const signature = new Webhook(SECRET).sign(id, now, "");
+  const signature = new Webhook(SECRET).sign(id, now, `GET ${p}`);
   const headers = { "webhook-id": id, "webhook-timestamp": String(Math.floor(now.getTime() / 1000)), "webhook-signature": signature };
   return edge.fetch(p, { headers });
 }

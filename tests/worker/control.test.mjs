@@ -87,11 +87,15 @@ test("every bad purge is refused with its reason code and nothing is purged", as
   assert.equal(log.records.length, 0, "nothing was logged");
 });
 
-/** A GET of a signed control endpoint (signed over an empty body). */
-function signedGet(on, path) {
-  const id = `msg_get_${Math.random().toString(16).slice(2)}`;
+/** The headers of a signed read of `path` (its method and target signed in place of a body). */
+function readHeaders(path, id = `msg_get_${Math.random().toString(16).slice(2)}`) {
   const ts = now();
-  return on.fetch(path, { headers: { "webhook-id": id, "webhook-timestamp": `${ts}`, "webhook-signature": sign(id, ts, "") } });
+  return { "webhook-id": id, "webhook-timestamp": `${ts}`, "webhook-signature": sign(id, ts, `GET ${path}`) };
+}
+
+/** A GET of a signed control endpoint. */
+function signedGet(on, path) {
+  return on.fetch(path, { headers: readHeaders(path) });
 }
 
 async function signedLog() {
@@ -123,6 +127,28 @@ test("a good purge returns a receipt, is logged, and a replay gets the same rece
   assert.equal(log.records[0].request_id, "msg_good");
   const unsigned = await edge.fetch("/_edgecache/log");
   assert.equal(unsigned.status, 400);
+});
+
+test("a signed read signs what it asks: its headers ask for nothing else, serve once, and a bad limit is a 400", async () => {
+  const path = "/_edgecache/log?limit=5";
+  const headers = readHeaders(path);
+  const other = await edge.fetch("/_edgecache/log?limit=1000", { headers });
+  assert.equal(other.status, 401, "the same headers for another query");
+  assert.equal((await other.json()).error, "signature_mismatch");
+  assert.equal((await edge.fetch("/_edgecache/tagged?tag=a", { headers })).status, 401, "for another endpoint");
+  const first = await edge.fetch(path, { headers });
+  assert.equal(first.status, 200, "as signed");
+  const again = await edge.fetch(path, { headers });
+  assert.equal(again.status, 409, "the same headers twice");
+  assert.equal((await again.json()).error, "already_used");
+  const emptyBody = sign("msg_old_style", now(), "");
+  const oldStyle = { "webhook-id": "msg_old_style", "webhook-timestamp": `${now()}`, "webhook-signature": emptyBody };
+  assert.equal((await edge.fetch(path, { headers: oldStyle })).status, 401, "a signature over an empty body reads nothing");
+  for (const limit of ["abc", "0", "1001", "1.5", "-1"]) {
+    const res = await signedGet(edge, `/_edgecache/log?limit=${limit}`);
+    assert.equal(res.status, 400, `limit=${limit}`);
+    assert.equal((await res.json()).error, "invalid_limit");
+  }
 });
 
 test("stats and tags endpoints", async () => {

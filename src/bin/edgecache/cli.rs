@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use clap::{Parser, Subcommand};
-use edgecache::core::purge::{sign, verify, PurgeRequest, Secret, Secrets, SignedHeaders, VerifyLimits};
+use edgecache::core::purge::{read_content, sign, verify, PurgeRequest, Secret, Secrets, SignedHeaders, VerifyLimits};
 
 const SECRET_VAR: &str = "EDGECACHE_PURGE_SECRET";
 
@@ -44,7 +44,8 @@ enum Command {
         #[arg(long, default_value_t = 10)]
         timeout: u64,
     },
-    /// Print the three webhook headers for a body, for use with curl.
+    /// Print the three webhook headers for a body, or for a read of a signed control endpoint
+    /// (--read), for use with curl.
     Sign {
         /// The webhook-id (default: a random msg_ id).
         #[arg(long)]
@@ -53,8 +54,12 @@ enum Command {
         #[arg(long)]
         timestamp: Option<u64>,
         /// The body to sign ('-' for standard input).
+        #[arg(long, required_unless_present = "read", conflicts_with = "read")]
+        body_file: Option<PathBuf>,
+        /// The path and query of a GET to sign instead of a body, exactly as it will be sent:
+        /// e.g. '/_edgecache/log?limit=10'. The headers serve once.
         #[arg(long)]
-        body_file: PathBuf,
+        read: Option<String>,
     },
     /// Verify a captured request's headers and body against the secret(s).
     Verify {
@@ -105,9 +110,13 @@ fn run(cli: Cli) -> Result<(), Failure> {
             }
             purge(&endpoint, &request, Duration::from_secs(timeout))
         }
-        Command::Sign { id, timestamp, body_file } => {
+        Command::Sign { id, timestamp, body_file, read } => {
             let secret = signing_secret()?;
-            let body = read_body(&body_file)?;
+            let body = match (read, body_file) {
+                (Some(target), _) => read_content("GET", &target).into_bytes(),
+                (None, Some(path)) => read_body(&path)?,
+                (None, None) => return Err((2, "give --body-file or --read".into())),
+            };
             let id = id.unwrap_or_else(new_id);
             let timestamp = timestamp.unwrap_or_else(now_secs);
             let signature = sign(&secret, &id, timestamp, &body).map_err(|e| (2, e.to_string()))?;

@@ -161,6 +161,30 @@ impl<G: ReplayGuard> PurgeEndpoint<G> {
         self
     }
 
+    /// Admits a signed read of a control endpoint (the log, the tag index): `headers` must sign
+    /// [`read_content`]`(method, target)` — what is asked, so captured headers cannot ask for
+    /// anything else — and their id must not have been used before (it is remembered for the
+    /// tolerance window, as a purge's is). Nothing is answered from the replay set: a read is
+    /// not idempotent the way a purge is.
+    pub async fn admit_read(
+        &self,
+        headers: &SignedHeaders<'_>,
+        method: &str,
+        target: &str,
+        now: Millis,
+    ) -> Result<(), PurgeError> {
+        let content = read_content(method, target);
+        let verified = verify(&self.secrets, headers, content.as_bytes(), now / 1000, &self.verify_limits)?;
+        if self.guard.recall(&verified.id, now).await.map_err(PurgeError::ReplayGuard)?.is_some() {
+            return Err(PurgeError::AlreadyUsed);
+        }
+        let until = (verified.timestamp + self.verify_limits.tolerance_secs + 1) * 1000;
+        self.guard
+            .remember(&verified.id, bytes::Bytes::new(), now, until.max(now + 1))
+            .await
+            .map_err(PurgeError::ReplayGuard)
+    }
+
     /// Verifies and applies one request at `now` (ms) through `target`. On any error nothing
     /// was applied. A replay of an applied request is answered with its first receipt (marked
     /// `replayed`) and applies nothing.
@@ -203,6 +227,13 @@ impl<G: ReplayGuard> PurgeEndpoint<G> {
         let _ = self.guard.remember(&receipt.id, receipt.encode().into(), now, until.max(now + 1)).await;
         Ok(receipt)
     }
+}
+
+/// What the headers of a signed read sign in place of a body: its method and its target (the
+/// path and query as sent), e.g. `GET /_edgecache/log?limit=10`.
+#[must_use]
+pub fn read_content(method: &str, target: &str) -> String {
+    format!("{method} {target}")
 }
 
 fn item_error(field: &str, error: &CacheError) -> PurgeError {

@@ -17,7 +17,7 @@ mod secret;
 mod signature;
 
 pub use authority::{Authority, Membership};
-pub use endpoint::{Apply, PurgeEndpoint, Receipt};
+pub use endpoint::{read_content, Apply, PurgeEndpoint, Receipt};
 pub use rejection::{Header, PurgeError, SecretError};
 pub use replay::{KvReplayGuard, MemoryReplayGuard, ReplayGuard};
 pub use request::{PurgeRequest, RequestLimits};

@@ -151,6 +151,9 @@ pub enum PurgeError {
     /// This id was already applied within the tolerance window.
     #[error("already applied")]
     AlreadyApplied,
+    /// This id already signed a read of a control endpoint (a read's headers serve once).
+    #[error("this webhook-id was already used")]
+    AlreadyUsed,
     /// The request was valid, but applying it failed; nothing was logged; retry it.
     #[error("purge could not be applied: {0}")]
     Apply(CacheError),
@@ -188,6 +191,7 @@ impl PurgeError {
             Self::ItemTooLong { .. } => "item_too_long",
             Self::InvalidItem { .. } => "invalid_item",
             Self::AlreadyApplied => "already_applied",
+            Self::AlreadyUsed => "already_used",
             Self::Apply(_) => "apply_failed",
             Self::ReplayGuard(_) => "replay_guard_unavailable",
         }
@@ -199,7 +203,7 @@ impl PurgeError {
     pub fn http_status(&self) -> u16 {
         match self {
             Self::TimestampTooOld(_) | Self::TimestampTooNew(_) | Self::NoV1Signature | Self::SignatureMismatch => 401,
-            Self::AlreadyApplied => 409,
+            Self::AlreadyApplied | Self::AlreadyUsed => 409,
             Self::BodyTooLarge { .. } => 413,
             Self::BodyNotJson
             | Self::UnknownField(_)
