@@ -4,6 +4,7 @@
 import { test, after, before } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { startWorker, startDjango, cacheStatus, SECRET } from "./harness.mjs";
@@ -71,4 +72,20 @@ test("the edgecache CLI purges the running worker and prints its receipt", async
   assert.equal(failure?.status, 4);
   assert.match(failure.stderr.toString(), /signature_mismatch/);
   assert.equal((await page("/articles/fencing")).status.hit, true);
+});
+
+test("the README's curl line reads the log with headers from `edgecache sign --read`, once", () => {
+  const readme = readFileSync(path.join(root, "README.md"), "utf8");
+  const snippet = readme.match(/Reading the log with curl[^\n]*\n\n```sh\n([\s\S]*?)```/)[1];
+  const script = snippet.replaceAll("https://example.com", edge.url);
+  const env = { ...process.env, EDGECACHE_PURGE_SECRET: SECRET, PATH: `${path.join(root, "target/debug")}:${process.env.PATH}` };
+  const log = JSON.parse(execFileSync("bash", ["-c", script], { env }).toString());
+  assert.ok(Array.isArray(log.records) && log.records.length > 0, JSON.stringify(log));
+  assert.ok(log.records.some((r) => r.scopes.some((s) => s.value === "article:fencing")), "the CLI purge of the previous test is logged");
+  // The same headers twice: the second read is refused.
+  const headers = execFileSync(path.join(root, "target/debug/edgecache"), ["sign", "--read", "/_edgecache/log?limit=10"], { env }).toString();
+  const args = headers.trim().split("\n").flatMap((line) => ["-H", line.replace(": ", ":")]);
+  const status = (h) => execFileSync("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", ...h, `${edge.url}/_edgecache/log?limit=10`]).toString();
+  assert.equal(status(args), "200");
+  assert.equal(status(args), "409");
 });
