@@ -802,3 +802,42 @@ fn get_or_stale_answers_a_value_servable_while_revalidating_without_loading() {
     let refreshed = block_on(cache.get_or_set("swr", opts, load)).unwrap();
     assert_eq!((&refreshed.hit.value[..], loads.load(Ordering::SeqCst)), (&b"new"[..], 2));
 }
+
+#[cfg(not(target_arch = "wasm32"))]
+mod prefix_boundaries {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+        /// A prefix purge reaches exactly the keys under its segment: `/blog/` reaches
+        /// `/blog/…` and never `/blog2/…`, `/blog` or `/blo/…`, for any segment text (Unicode,
+        /// `%`, `@`, empty) and either separator.
+        #[test]
+        fn a_prefix_purge_stops_at_its_segment(
+            segment in "[a-z%@é:/]{0,6}[a-z%@é]",
+            extra in "[a-z0-9%@é]{1,4}",
+            rest in "[a-z0-9%@é/:]{0,8}",
+            sep in prop::sample::select(vec!['/', ':']),
+        ) {
+            let (cache, _) = cache();
+            let prefix = format!("/{segment}{sep}");
+            let inside = format!("{prefix}{rest}");
+            let longer = format!("/{segment}{extra}{sep}{rest}");
+            let bare = format!("/{segment}");
+            let shorter = format!("/{}{sep}{rest}", &segment[..segment.char_indices().last().map_or(0, |(i, _)| i)]);
+            for key in [&inside, &longer, &bare, &shorter] {
+                block_on(cache.set(key, key.clone(), SetOptions::new())).unwrap();
+            }
+            block_on(cache.invalidate(Invalidation::prefix(prefix.clone()))).unwrap();
+            prop_assert!(block_on(cache.get(&inside)).unwrap().fresh().is_none(), "{inside} under {prefix} survived");
+            for key in [&longer, &bare] {
+                prop_assert!(block_on(cache.get(key)).unwrap().fresh().is_some(), "{prefix} reached {key}");
+            }
+            if !inside.starts_with(&shorter) && !shorter.starts_with(&prefix) {
+                prop_assert!(block_on(cache.get(&shorter)).unwrap().fresh().is_some(), "{prefix} reached {shorter}");
+            }
+        }
+    }
+}

@@ -82,14 +82,12 @@ pub const SEGMENT_SEPARATORS: [char; 2] = ['/', ':'];
 pub const MAX_PREFIX_DEPTH: usize = 8;
 
 /// The prefixes of `key` that a prefix purge can name: each ends just after a separator
-/// (`a/b/c` → `a/`, `a/b/`), at most [`MAX_PREFIX_DEPTH`].
+/// (`a/b/c` → `a/`, `a/b/`), at most [`MAX_PREFIX_DEPTH`]. A key that ends with a separator is
+/// one of its own prefixes (`/blog/` → `/`, `/blog/`): purging the prefix `/blog/` reaches the
+/// page `/blog/` too, as it reaches every key starting with it.
 #[must_use]
 pub fn segment_prefixes(key: &str) -> Vec<&str> {
-    key.match_indices(SEGMENT_SEPARATORS)
-        .map(|(i, sep)| &key[..i + sep.len()])
-        .filter(|prefix| prefix.len() < key.len())
-        .take(MAX_PREFIX_DEPTH)
-        .collect()
+    key.match_indices(SEGMENT_SEPARATORS).map(|(i, sep)| &key[..i + sep.len()]).take(MAX_PREFIX_DEPTH).collect()
 }
 
 /// Builds the KV keys of one key space.
@@ -334,7 +332,8 @@ mod tests {
     #[test]
     fn segment_prefixes_end_at_separators() {
         assert_eq!(segment_prefixes("article:42:v3"), ["article:", "article:42:"]);
-        assert_eq!(segment_prefixes("/blog/post/"), ["/", "/blog/"]);
+        assert_eq!(segment_prefixes("/blog/post/"), ["/", "/blog/", "/blog/post/"]);
+        assert_eq!(segment_prefixes("/"), ["/"]);
         assert!(segment_prefixes("plain").is_empty());
         assert_eq!(segment_prefixes(&"a/".repeat(20)).len(), MAX_PREFIX_DEPTH);
     }

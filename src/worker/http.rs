@@ -10,11 +10,6 @@ pub type Answer = web_sys::Response;
 
 use crate::core::http::{after_scheme, end_to_end, HeaderList};
 
-/// Request headers a cache must not forward when it fetches for itself: the client's own
-/// conditions and ranges would make the origin answer something other than the full response.
-const CLIENT_CONDITIONS: [&str; 6] =
-    ["if-none-match", "if-modified-since", "if-match", "if-unmodified-since", "if-range", "range"];
-
 /// The headers of a platform object as a list (repeated headers arrive joined with ", ").
 pub fn header_list(headers: &Headers) -> HeaderList {
     // Two boundary crossings for the whole list, not several per header: `Array.from` gives
@@ -73,11 +68,6 @@ pub fn origin_request(
     }
     let request = web_sys::Request::new_with_str_and_init(url, init.unchecked_ref())?;
     Ok(request.into())
-}
-
-/// Headers for a cache fill: the client's, minus its conditions.
-pub fn fill_headers(client: &HeaderList) -> HeaderList {
-    client.iter().filter(|(n, _)| !CLIENT_CONDITIONS.contains(&n.as_str())).cloned().collect()
 }
 
 /// A client response from plain parts. Statuses outside 200–599 become a 502 (worker-rs panics

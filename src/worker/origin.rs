@@ -9,9 +9,11 @@ use bytes::Bytes;
 use futures_util::future::{select, Either};
 use worker::{Delay, Fetch, Response};
 
-use super::http::{fill_headers, header_list, origin_request, respond_error, Answer};
+use super::http::{header_list, origin_request, respond_error, Answer};
 use super::state::State;
-use crate::core::http::{decide, end_to_end, header, set_header, Decision, HeaderList, StoredResponse, EDGE_ONLY};
+use crate::core::http::{
+    decide, end_to_end, fill_headers, header, set_header, Decision, HeaderList, StoredResponse, EDGE_ONLY,
+};
 use crate::core::{Clock, LoadError, LoadErrorKind, Loaded, SetOptions};
 use crate::js_clock::JsClock;
 
@@ -40,6 +42,7 @@ pub enum Revalidate<'a> {
 pub async fn origin_fill(
     state: &State,
     path: &str,
+    scheme: &str,
     client: &HeaderList,
     revalidate: Revalidate<'_>,
     outcome: &RefCell<Outcome>,
@@ -48,7 +51,7 @@ pub async fn origin_fill(
         Revalidate::No => None,
         Revalidate::Stale(stored) | Revalidate::Expired(stored) => Some(stored),
     };
-    let mut headers = fill_headers(client);
+    let mut headers = fill_headers(client, scheme);
     for (name, value) in stored.map(StoredResponse::validators).unwrap_or_default() {
         set_header(&mut headers, &name, value);
     }

@@ -79,8 +79,15 @@ pub async fn cached(
                 let status = CacheStatus::hit(secs_until(hit.meta.fresh_until))
                     .and_forward("stale")
                     .detail("stale-while-revalidate");
-                let refresh =
-                    refresh(state.clone(), key.clone(), version, client.clone(), stored.clone(), hit.meta.clone());
+                let refresh = refresh(
+                    state.clone(),
+                    key.clone(),
+                    version,
+                    scheme_of(&url),
+                    client.clone(),
+                    stored.clone(),
+                    hit.meta.clone(),
+                );
                 ctx.wait_until(refresh);
                 return serve(&stored, &hit.meta, status, &client, head);
             }
@@ -107,7 +114,7 @@ pub async fn cached(
     let result = state
         .cache
         .load(&key, SetOptions::new().version(version), found_meta.as_ref(), || {
-            origin_fill(&state, &key, &client, revalidate, &outcome)
+            origin_fill(&state, &key, scheme_of(&url), &client, revalidate, &outcome)
         })
         .await;
     let mut outcome = outcome.into_inner();
@@ -185,6 +192,7 @@ async fn refresh(
     state: Rc<State>,
     key: String,
     version: u64,
+    scheme: &'static str,
     client: HeaderList,
     stored: StoredResponse,
     meta: EntryMeta,
@@ -193,7 +201,7 @@ async fn refresh(
     let refreshed = state
         .cache
         .load(&key, SetOptions::new().version(version), Some(&meta), || {
-            origin_fill(&state, &key, &client, Revalidate::Stale(&stored), &outcome)
+            origin_fill(&state, &key, scheme, &client, Revalidate::Stale(&stored), &outcome)
         })
         .await;
     if let Ok(fetched) = refreshed {
@@ -298,4 +306,13 @@ fn not_stored_detail(error: &CacheError) -> &'static str {
 
 fn decode(hit: &Hit) -> Option<StoredResponse> {
     StoredResponse::decode(&hit.value).ok()
+}
+
+/// The scheme a request came with: "https" or "http" (all a worker receives).
+fn scheme_of(url: &str) -> &'static str {
+    if url.starts_with("https:") {
+        "https"
+    } else {
+        "http"
+    }
 }

@@ -23,6 +23,58 @@ const HOP_BY_HOP: [&str; 9] = [
     "upgrade",
 ];
 
+/// Request headers a cache must not forward when it fetches for itself: the client's own
+/// conditions and ranges would make the origin answer something other than the full response.
+const CLIENT_CONDITIONS: [&str; 6] =
+    ["if-none-match", "if-modified-since", "if-match", "if-unmodified-since", "if-range", "range"];
+
+/// Request headers that frameworks read as the request's host, URL, scheme or method, none of
+/// which is in the cache key: what one client sends in them would shape the response stored for
+/// everyone (the inputs of web cache poisoning). A fill never forwards them as the client sent
+/// them; `x-forwarded-proto` is set to the scheme the request came with instead.
+const UNKEYED_OVERRIDES: [&str; 13] = [
+    "forwarded",
+    "x-forwarded-host",
+    "x-forwarded-server",
+    "x-forwarded-port",
+    "x-forwarded-prefix",
+    "x-forwarded-scheme",
+    "x-forwarded-proto",
+    "x-host",
+    "x-original-url",
+    "x-rewrite-url",
+    "x-http-method-override",
+    "x-http-method",
+    "x-method-override",
+];
+
+/// The headers of a cache fill for a client request that came with `scheme` ("https"): the
+/// client's, minus its conditions and ranges and the headers that override its host, URL,
+/// scheme or method (`x-forwarded-host`, `x-original-url`, `forwarded`, …), plus
+/// `x-forwarded-proto: {scheme}`.
+///
+/// ```
+/// use edgecache::core::http::{fill_headers, header};
+/// let client = [("x-forwarded-host".to_owned(), "evil.example".to_owned()), ("range".to_owned(), "bytes=0-1".to_owned()), ("accept".to_owned(), "text/html".to_owned())];
+/// let sent = fill_headers(&client, "https");
+/// assert_eq!(header(&sent, "accept"), Some("text/html"));
+/// assert_eq!((header(&sent, "x-forwarded-host"), header(&sent, "range")), (None, None));
+/// assert_eq!(header(&sent, "x-forwarded-proto"), Some("https"));
+/// ```
+#[must_use]
+pub fn fill_headers(client: &[(String, String)], scheme: &str) -> HeaderList {
+    let mut sent: HeaderList = client
+        .iter()
+        .filter(|(n, _)| {
+            let name = n.to_ascii_lowercase();
+            !CLIENT_CONDITIONS.contains(&name.as_str()) && !UNKEYED_OVERRIDES.contains(&name.as_str())
+        })
+        .cloned()
+        .collect();
+    sent.push(("x-forwarded-proto".to_owned(), scheme.to_owned()));
+    sent
+}
+
 /// Headers meant for the edge only: read by edgecache, never passed to clients.
 pub const EDGE_ONLY: [&str; 4] = ["cache-tag", "surrogate-key", "surrogate-control", "cdn-cache-control"];
 

@@ -16,7 +16,7 @@ mod variants;
 pub use conditional::{not_modified, NOT_MODIFIED_HEADERS};
 pub use date::{format_http_date, parse_http_date};
 pub use directives::Directives;
-pub use headers::{end_to_end, header, set_header, HeaderList, EDGE_ONLY};
+pub use headers::{end_to_end, fill_headers, header, set_header, HeaderList, EDGE_ONLY};
 pub use key::{after_scheme, cache_key};
 pub use policy::{decide, Decision, EdgePolicy, Lifetime};
 pub use range::{select_range, RangeAnswer};
