@@ -1,8 +1,13 @@
 // The control endpoints and the failure paths, end to end in workerd.
 import { test, after, before } from "node:test";
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { Webhook } from "standardwebhooks";
 import { startOrigin, startWorker, cacheStatus, purge, SECRET, AUTHORITY } from "./harness.mjs";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
 let origin;
 let edge;
@@ -280,16 +285,52 @@ test("a failing KV never fails a request the origin can answer; a purge it canno
     // The authority keeps its replay set in its own storage; the stamps' KV mirror fails.
     assert.equal((await failed.json()).error, AUTHORITY ? "apply_failed" : "replay_guard_unavailable");
     flaky.setKv("fail-writes");
-    const failedWrite = await purge(flaky, { tags: ["articles"] });
+    // A sender retries the same message (same id) after a failure: the failed attempt is not
+    // remembered as applied, so the retry applies; a retry after that gets the first receipt.
+    const failedWrite = await purge(flaky, { tags: ["articles"] }, { id: "msg_retried" });
     assert.equal(failedWrite.status, 503);
     assert.equal((await failedWrite.json()).error, "apply_failed");
     const notStored = await flaky.fetch("/page");
     assert.equal(notStored.status, 200);
     await notStored.text();
     flaky.setKv("ok");
-    const retried = await purge(flaky, { tags: ["articles"] });
+    const retried = await purge(flaky, { tags: ["articles"] }, { id: "msg_retried" });
     assert.equal(retried.status, 200, "the same purge applies once KV is back");
+    const receipt = await retried.json();
+    assert.equal(receipt.replayed, undefined, "applied now, not a replay");
+    const again = await (await purge(flaky, { tags: ["articles"] }, { id: "msg_retried" })).json();
+    assert.equal(again.replayed, true);
+    assert.deepEqual({ ...again, replayed: undefined }, { ...receipt, replayed: undefined }, "the first receipt");
   } finally {
     await flaky.close();
+  }
+});
+
+test("purges signed by the npm and PyPI standardwebhooks libraries, delivered twice as a retrying sender does, apply once", async () => {
+  const python = process.env.EDGECACHE_PYTHON ?? path.join(root, ".venv/bin/python");
+  const body = JSON.stringify({ tags: ["article:1"] });
+  const ts = now();
+  const signers = {
+    npm: (id) => sign(id, ts, body),
+    PyPI: (id) => JSON.parse(execFileSync(python, [path.join(root, "tests/interop/standardwebhooks_py.py"), "sign"], {
+      input: JSON.stringify([{ secret: SECRET, id, timestamp: ts, body }]),
+    }).toString())[0],
+  };
+  for (const [library, signer] of Object.entries(signers)) {
+    const id = `msg_${library}_${Math.random().toString(16).slice(2)}`;
+    const headers = { "content-type": "application/json", "webhook-id": id, "webhook-timestamp": `${ts}`, "webhook-signature": signer(id) };
+    const logged = (await signedLog()).records.length;
+    const first = await edge.fetch("/_edgecache/purge", { method: "POST", headers, body });
+    assert.equal(first.status, 200, `${library}: ${await first.clone().text()}`);
+    const receipt = await first.json();
+    assert.equal(await stillCached(), false, `${library}: purged`);
+    assert.equal(await stillCached(), true, `${library}: refilled`);
+    const second = await edge.fetch("/_edgecache/purge", { method: "POST", headers, body });
+    assert.equal(second.status, 200, `${library}: a redelivery is a success, so the sender stops retrying`);
+    const replayed = await second.json();
+    assert.equal(replayed.replayed, true, library);
+    assert.deepEqual({ ...replayed, replayed: undefined }, { ...receipt, replayed: undefined }, `${library}: the first receipt`);
+    assert.equal(await stillCached(), true, `${library}: the redelivery purged nothing`);
+    assert.equal((await signedLog()).records.length, logged + 1, `${library}: logged once`);
   }
 });
