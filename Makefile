@@ -1,5 +1,5 @@
 # The two commands of the README, plus the checks CI adds.
-.PHONY: test run lint setup bench fuzz
+.PHONY: test run lint setup bench fuzz soak
 
 ## make test: install what the tests need (idempotent), then run every test
 test:
@@ -23,3 +23,7 @@ bench:
 ## make fuzz: every fuzz target (fuzz/) for FUZZ_SECONDS (default 30) each (not part of make test)
 fuzz:
 	@scripts/fuzz.sh
+
+## make soak: the worker under load, purges and faults for SOAK_SECONDS (default 600), judged by an oracle
+soak:
+	@scripts/soak.sh

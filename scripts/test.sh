@@ -61,6 +61,8 @@ say "node $(node --version) (from node_modules), $(wrangler --version 2>/dev/nul
 node_suite worker tests/worker/*.test.mjs
 say "worker end-to-end tests again in the KV-only mode (no purge authority bound)"
 EDGECACHE_AUTHORITY=off node_suite worker-kv-only tests/worker/*.test.mjs
+say "soak, 60 s: load with purges, origin faults and KV faults, every response judged by the oracle (make soak: 10 min)"
+SOAK_SECONDS=60 node tests/soak/soak.mjs
 
 say "wrangler deploy --dry-run"
 wrangler deploy --dry-run --outdir target/dry-run >target/dry-run.txt 2>&1 || { cat target/dry-run.txt; exit 1; }

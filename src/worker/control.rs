@@ -18,6 +18,16 @@ use crate::js_clock::JsClock;
 /// purge authority.
 pub(super) const READ_HEADER: &str = "edgecache-read";
 
+/// The size of this isolate's wasm linear memory (it only grows: its high-water mark).
+fn wasm_memory_bytes() -> u32 {
+    use wasm_bindgen::JsCast;
+    wasm_bindgen::memory()
+        .unchecked_into::<js_sys::WebAssembly::Memory>()
+        .buffer()
+        .unchecked_into::<js_sys::ArrayBuffer>()
+        .byte_length()
+}
+
 /// Answers a request under `/_edgecache/`.
 pub async fn handle(mut request: worker::Request, state: Rc<State>) -> worker::Result<Answer> {
     let url = PlatformUrl::of(request.inner())?;
@@ -34,6 +44,7 @@ pub async fn handle(mut request: worker::Request, state: Rc<State>) -> worker::R
                 &serde_json::json!({
                     "stats": stats,
                     "memory_bytes": state.cache.store().memory_bytes(),
+                    "wasm_memory_bytes": wasm_memory_bytes(),
                     "namespace": state.config.namespace,
                     "deploy_version": state.config.deploy_version,
                     "stamps": link.as_ref().map_or("kv", |l| l.stamps),

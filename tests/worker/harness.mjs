@@ -49,8 +49,10 @@ export const AUTHORITY = process.env.EDGECACHE_AUTHORITY !== "off";
  * `authority` binds the purge authority (default: AUTHORITY); `persist` keeps KV and Durable
  * Object storage in that folder across restarts. `twin` adds a second worker with the same
  * script and bindings (another isolate: `edge.twin.fetch`). `flakyAuthority` puts the
- * authority behind a wrapper the test switches (`edge.setAuthority("fail" | "hang" | "ok")`). */
-export async function startWorker(originUrl, vars = {}, { flakyKv = false, port, inspectorPort, authority = AUTHORITY, persist, twin = false, flakyAuthority = false } = {}) {
+ * authority behind a wrapper the test switches (`edge.setAuthority("fail" | "hang" | "ok")`).
+ * `flakyKv` also has `"slow"` (every operation 300 ms late). `onRuntimeOutput(text)` receives
+ * workerd's own stdout and stderr (console output, uncaught errors) instead of the terminal. */
+export async function startWorker(originUrl, vars = {}, { flakyKv = false, port, inspectorPort, authority = AUTHORITY, persist, twin = false, flakyAuthority = false, onRuntimeOutput } = {}) {
   const bindings = { ORIGIN_URL: originUrl, PURGE_SECRETS: SECRET, STAMP_MEMO_MS: "0", ...vars };
   for (const [k, v] of Object.entries(bindings)) if (v === undefined) delete bindings[k];
   let kvMode = "ok";
@@ -107,6 +109,7 @@ export async function startWorker(originUrl, vars = {}, { flakyKv = false, port,
         constructor(env) { this.inner = env.INNER; this.control = env.CONTROL; }
         async check(op) {
           const mode = await (await this.control.fetch("http://control/" + op)).text();
+          if (mode === "slow") await new Promise((resolve) => setTimeout(resolve, 300));
           if (mode === "fail-all" || (mode === "fail-writes" && (op === "put" || op === "delete")))
             throw new Error("KV unavailable (injected " + op + " failure)");
         }
@@ -124,6 +127,10 @@ export async function startWorker(originUrl, vars = {}, { flakyKv = false, port,
     ...(persist ? { kvPersist: path.join(persist, "kv"), durableObjectsPersist: path.join(persist, "do") } : {}),
     ...(port !== undefined ? { host: "127.0.0.1", port } : {}),
     ...(inspectorPort !== undefined ? { inspectorPort } : {}),
+    ...(onRuntimeOutput ? { handleRuntimeStdio: (stdout, stderr) => {
+      stdout.on("data", (chunk) => onRuntimeOutput(chunk.toString()));
+      stderr.on("data", (chunk) => onRuntimeOutput(chunk.toString()));
+    } } : {}),
   });
   const url = await mf.ready;
   const fetch = (p, init) => mf.dispatchFetch(`http://edge.test${p}`, init);

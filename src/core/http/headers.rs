@@ -79,7 +79,10 @@ pub fn fill_headers(client: &[(String, String)], scheme: &str) -> HeaderList {
 pub const EDGE_ONLY: [&str; 4] = ["cache-tag", "surrogate-key", "surrogate-control", "cdn-cache-control"];
 
 /// `headers` without hop-by-hop headers (including those named in `Connection`), edge-only
-/// headers, and `Age` (recomputed on the way out).
+/// headers, `Age` (recomputed on the way out), and fields that are not valid HTTP: a value with
+/// a control character other than tab (RFC 9110 §5.5; clients refuse the whole response), or a
+/// name that is not a token. An origin's malformed header is dropped, so it cannot turn a
+/// stored response into one no client can read for its whole lifetime.
 #[must_use]
 pub fn end_to_end(headers: &[(String, String)]) -> HeaderList {
     let listed: Vec<String> = headers
@@ -93,12 +96,46 @@ pub fn end_to_end(headers: &[(String, String)]) -> HeaderList {
             let n = n.to_ascii_lowercase();
             !HOP_BY_HOP.contains(&n.as_str()) && !EDGE_ONLY.contains(&n.as_str()) && n != "age" && !listed.contains(&n)
         })
+        .filter(|(n, v)| is_token(n) && !v.bytes().any(|b| (b < 0x20 && b != b'\t') || b == 0x7f))
         .cloned()
         .collect()
+}
+
+/// Whether `name` is an RFC 9110 token (what a field name must be).
+fn is_token(name: &str) -> bool {
+    !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
 /// Replaces (or adds) `name`.
 pub fn set_header(headers: &mut HeaderList, name: &str, value: impl Into<String>) {
     headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
     headers.push((name.to_ascii_lowercase(), value.into()));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn list(pairs: &[(&str, &str)]) -> HeaderList {
+        pairs.iter().map(|(n, v)| ((*n).to_owned(), (*v).to_owned())).collect()
+    }
+
+    #[test]
+    fn end_to_end_drops_hop_by_hop_edge_only_and_malformed_fields() {
+        let kept = end_to_end(&list(&[
+            ("content-type", "text/plain"),
+            ("connection", "x-hop"),
+            ("x-hop", "1"),
+            ("keep-alive", "5"),
+            ("cache-tag", "a"),
+            ("age", "3"),
+            ("x-bad", "a\u{1}b"),
+            ("x-nul", "a\0b"),
+            ("x-del", "a\u{7f}"),
+            ("bad name", "v"),
+            ("x-tab", "a\tb"),
+            ("x-utf8", "café"),
+        ]));
+        assert_eq!(kept, list(&[("content-type", "text/plain"), ("x-tab", "a\tb"), ("x-utf8", "café")]));
+    }
 }
