@@ -20,8 +20,12 @@ pub fn not_modified(request: &[(String, String)], stored: &[(String, String)]) -
         let Some(etag) = header(stored, "etag") else {
             return false;
         };
-        let opaque = |tag: &str| tag.trim().trim_start_matches("W/").to_owned();
-        return candidates.split(',').any(|c| c.trim() == "*" || opaque(c) == opaque(etag));
+        if candidates.trim() == "*" {
+            return true;
+        }
+        // Weak comparison: the opaque tags, whatever their `W/`.
+        let stored_tag = entity_tags(etag).into_iter().next();
+        return stored_tag.is_some_and(|(_, stored_tag)| entity_tags(candidates).iter().any(|(_, c)| *c == stored_tag));
     }
     match (
         header(request, if_modified_since).and_then(parse_http_date),
@@ -29,6 +33,38 @@ pub fn not_modified(request: &[(String, String)], stored: &[(String, String)]) -
     ) {
         (Some(since), Some(modified)) => modified <= since,
         _ => false,
+    }
+}
+
+/// The entity tags of a list (`If-None-Match`, or one `ETag`), each as (weak, opaque tag with its
+/// quotes): `W/"a", "b,c"` → `[(true, "\"a\""), (false, "\"b,c\"")]`. A tag holds any visible
+/// character but `"` (RFC 9110 §8.8.3), commas included, so the list is read tag by tag rather
+/// than split at commas; reading stops at the first member that is not an entity tag.
+///
+/// ```
+/// use edgecache::core::http::entity_tags;
+/// assert_eq!(entity_tags(r#"W/"a", "b,c""#), [(true, r#""a""#), (false, r#""b,c""#)]);
+/// assert_eq!(entity_tags(r#""a", junk, "b""#), [(false, r#""a""#)]);
+/// ```
+#[must_use]
+pub fn entity_tags(list: &str) -> Vec<(bool, &str)> {
+    let mut tags = Vec::new();
+    let mut rest = list;
+    loop {
+        rest = rest.trim_start_matches([' ', '\t', ',']);
+        if rest.is_empty() {
+            return tags;
+        }
+        let weak = rest.starts_with("W/");
+        let quoted = if weak { &rest[2..] } else { rest };
+        let Some(body) = quoted.strip_prefix('"') else { return tags };
+        let Some(end) = body.find('"') else { return tags };
+        tags.push((weak, &quoted[..end + 2]));
+        rest = &body[end + 1..];
+        let next = rest.trim_start_matches([' ', '\t']);
+        if !(next.is_empty() || next.starts_with(',')) {
+            return tags;
+        }
     }
 }
 

@@ -13,7 +13,7 @@ mod status;
 mod stored;
 mod variants;
 
-pub use conditional::{not_modified, NOT_MODIFIED_HEADERS};
+pub use conditional::{entity_tags, not_modified, NOT_MODIFIED_HEADERS};
 pub use date::{format_http_date, parse_http_date};
 pub use directives::Directives;
 pub use headers::{end_to_end, fill_headers, header, set_header, HeaderList, EDGE_ONLY};
