@@ -2,6 +2,7 @@
 import { test, after, before } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Webhook } from "standardwebhooks";
@@ -19,7 +20,7 @@ before(async () => {
       res.end(`page ${n}`);
     },
   });
-  edge = await startWorker(origin.url);
+  edge = await startWorker(origin.url, {}, { port: 0 });
 });
 
 after(async () => {
@@ -333,4 +334,42 @@ test("purges signed by the npm and PyPI standardwebhooks libraries, delivered tw
     assert.equal(await stillCached(), true, `${library}: the redelivery purged nothing`);
     assert.equal((await signedLog()).records.length, logged + 1, `${library}: logged once`);
   }
+});
+
+test("a purge body is read at most to its limit, whether or not it declares its length", async () => {
+  await stillCached();
+  const big = JSON.stringify({ tags: ["a"], pad: "x".repeat(70 * 1024) });
+  const ts = now();
+  const headers = { "content-type": "application/json", "webhook-id": "msg_big", "webhook-timestamp": `${ts}`, "webhook-signature": sign("msg_big", ts, big) };
+  const declared = await edge.fetch("/_edgecache/purge", { method: "POST", headers, body: big });
+  assert.equal(declared.status, 413);
+  // Streamed in chunks, no Content-Length (raw HTTP/1.1, chunked): 160 KiB gets a 413.
+  const { port } = new URL(edge.url);
+  const head = `POST /_edgecache/purge HTTP/1.1\r\nhost: 127.0.0.1\r\ntransfer-encoding: chunked\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join("")}\r\n`;
+  const chunk = `4000\r\n${"x".repeat(0x4000)}\r\n`;
+  /** Sends up to `count` chunks of 16 KiB; the answer's first bytes and the chunks sent. */
+  const chunked = (count) => new Promise((resolve) => {
+    let data = "";
+    let sent = 0;
+    const socket = net.connect(Number(port), "127.0.0.1", () => {
+      socket.write(head);
+      const more = () => {
+        while (!socket.destroyed && sent < count && socket.write(chunk)) sent++;
+        if (socket.destroyed) return;
+        if (sent < count) socket.once("drain", more); else socket.write("0\r\n\r\n");
+      };
+      more();
+    });
+    socket.on("data", (d) => { data += d; });
+    socket.on("error", () => {});
+    socket.on("close", () => resolve({ data, sent }));
+    socket.setTimeout(20_000, () => socket.destroy());
+  });
+  const small = await chunked(10);
+  assert.match(small.data, /^HTTP\/1\.1 413/, small.data.slice(0, 80));
+  // An endless one: the edge stops reading at the limit and closes (the client sees the 413 or,
+  // with unread bytes in flight, a reset) long before the 64 MiB it would send.
+  const endless = await chunked(4096);
+  assert.ok(endless.sent < 4096, `the edge read all ${endless.sent} chunks`);
+  assert.equal(await stillCached(), true, "nothing purged");
 });
