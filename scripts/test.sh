@@ -43,7 +43,11 @@ say "cargo tests passed: ${passed}"
 say "fuzz smoke: every cargo-fuzz target for 5 s (make fuzz runs them longer)"
 FUZZ_SECONDS=5 scripts/fuzz.sh
 
-say "Django example (examples/django): saves and deletes send purges signed by PyPI standardwebhooks"
+say "django-edgecache (integrations/django): its own tests against a stand-in edge"
+(cd integrations/django && ../../.venv/bin/python -m django test tests --settings=tests.settings -v 1) \
+  >target/django-edgecache-output.txt 2>&1 || { cat target/django-edgecache-output.txt; exit 1; }
+grep -E '^(Ran|OK|FAILED)' target/django-edgecache-output.txt || true
+say "Django example (examples/django), built on django-edgecache: saves and deletes send purges signed by PyPI standardwebhooks"
 cargo build --quiet --bin edgecache
 status=0
 (cd examples/django && EDGECACHE_BIN="$PWD/../../target/debug/edgecache" EDGECACHE_REQUIRE_BIN=1 \

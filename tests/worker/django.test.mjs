@@ -1,6 +1,6 @@
 // The Django example purging the running worker for real: Django serves the articles, the
-// worker caches them, and saving an article (through the model's post_save receiver, signed by
-// PyPI standardwebhooks) makes the next request a miss with the new content.
+// worker caches them, and saving an article (django-edgecache: its outbox, delivered after the
+// commit, signed by PyPI standardwebhooks) makes the next request a miss with the new content.
 import { test, after, before } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -23,6 +23,19 @@ after(async () => {
   await edge?.close();
   origin?.close();
 });
+
+/** Requests `p` until the edge answers it from its cache: a first fill is not stored while a tag
+ * it reports was purged less than the race skew (5 s) before it began (`raced-purge`), and an
+ * earlier test purged the author's tag. */
+async function cachedAtTheEdge(p) {
+  let last;
+  for (let i = 0; i < 50; i++) {
+    last = await page(p);
+    if (last.status.hit) return last;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  assert.fail(`${p} never became a hit: ${last.status.raw}`);
+}
 
 async function page(p) {
   const res = await fetch(`${edge.url}${p}`);
@@ -88,4 +101,34 @@ test("the README's curl line reads the log with headers from `edgecache sign --r
   const status = (h) => execFileSync("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", ...h, `${edge.url}/_edgecache/log?limit=10`]).toString();
   assert.equal(status(args), "200");
   assert.equal(status(args), "409");
+});
+
+test("a rolled-back save sends nothing: the edge keeps serving the cached page", async () => {
+  await cachedAtTheEdge("/articles/tag-purges");
+  const out = origin.manage("edit_article", "tag-purges", "--title", "Never committed", "--rollback");
+  assert.match(out, /rolled back/);
+  const after = await page("/articles/tag-purges");
+  assert.equal(after.status.hit, true, after.status.raw);
+  assert.doesNotMatch(after.body, /Never committed/);
+  assert.match(origin.manage("edgecache_deliver"), /0 purge\(s\) waiting/, "nothing was queued");
+});
+
+test("with the edge unreachable, saves succeed and purges wait in the outbox; edgecache_deliver brings every one", async () => {
+  for (const p of ["/articles/hello-edge", "/articles/fencing", "/"]) await cachedAtTheEdge(p);
+  const down = { ...origin.env, EDGECACHE_PURGE_URL: "http://127.0.0.1:9/_edgecache/purge", EDGECACHE_PURGE_TIMEOUT: "1" };
+  const manage = (...args) => execFileSync(origin.python, ["manage.py", ...args], { cwd: origin.dir, env: down }).toString();
+  manage("edit_article", "hello-edge", "--title", "Saved while the edge was away");
+  manage("edit_article", "fencing", "--title", "Also saved while away");
+  // Saved at the origin, not purged at the edge yet.
+  assert.match(await (await fetch(`${origin.url}/articles/hello-edge`)).text(), /Saved while the edge was away/);
+  assert.equal((await page("/articles/hello-edge")).status.hit, true, "not purged while unreachable");
+  assert.match(manage("edgecache_deliver"), /2 purge\(s\) waiting/);
+  // The edge is reachable again: one run delivers both (whatever their backoff).
+  const delivered = origin.manage("edgecache_deliver", "--all");
+  assert.match(delivered, /sent 1, retrying 0, failed 0; 0 purge\(s\) waiting/);
+  for (const [p, text] of [["/articles/hello-edge", /Saved while the edge was away/], ["/articles/fencing", /Also saved while away/], ["/", /Also saved while away/]]) {
+    const now = await page(p);
+    assert.equal(now.status.hit, false, `${p} was purged`);
+    assert.match(now.body, text, p);
+  }
 });

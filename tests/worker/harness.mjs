@@ -192,8 +192,8 @@ export async function startDjango(extraEnv = {}) {
   const env = { ...process.env, DEMO_DB: path.join(dir, "db.sqlite3"), DJANGO_DEBUG: "1", EDGECACHE_PURGE_SECRET: SECRET, ...extraEnv };
   const manage = (...args) => execFileSync(python, ["manage.py", ...args], { cwd: django, env }).toString();
   manage("migrate", "--noinput", "-v", "0");
-  // Seeding purges nothing: there is no edge yet.
-  execFileSync(python, ["manage.py", "seed_articles"], { cwd: django, env: { ...env, EDGECACHE_PURGE_SECRET: "" }, stdio: "ignore" });
+  // Seeding purges nothing (django_edgecache.suppressed): the edge holds none of it yet.
+  execFileSync(python, ["manage.py", "seed_articles"], { cwd: django, env, stdio: "ignore" });
   const port = await freePort();
   const server = spawn(python, ["manage.py", "runserver", `127.0.0.1:${port}`, "--noreload"], { cwd: django, env, stdio: "ignore" });
   const url = `http://127.0.0.1:${port}`;

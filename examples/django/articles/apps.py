@@ -6,4 +6,10 @@ class ArticlesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401  (connects the purge receivers)
+        import django_edgecache
+
+        from .models import Article
+
+        # A save or delete purges the article's pages and every listing, old slug and author
+        # included, after the transaction commits (through django-edgecache's outbox).
+        django_edgecache.register(Article, tags=Article.cache_tags)

@@ -7,27 +7,27 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from django.utils.html import escape
 
+from django_edgecache import add_tags, cache_tags
+
 from .models import Article
 
-
-def _cacheable(response, tags: list[str], edge_ttl: int = 3600):
-    # Browsers revalidate; the edge keeps it for an hour or until purged.
-    response["Cache-Control"] = "public, max-age=0, must-revalidate"
-    response["CDN-Cache-Control"] = f"max-age={edge_ttl}, stale-while-revalidate=60, stale-if-error=86400"
-    response["Cache-Tag"] = ",".join(sorted(set(tags)))
-    return response
+# Browsers revalidate; the edge keeps a page for an hour (EDGE_TTL) or until purged, and may
+# serve it stale for a minute while refreshing, or for a day when the origin is down.
+edge_cached = cache_tags(directives="stale-while-revalidate=60, stale-if-error=86400")
 
 
+@edge_cached
 def index(request):
     articles = Article.objects.select_related("author")
     items = "".join(
         f'<li><a href="/articles/{a.slug}">{escape(a.title)}</a> by {escape(a.author.name)}</li>' for a in articles
     )
     html = f"<!doctype html><title>Articles</title><h1>Articles</h1><ul>{items}</ul>"
-    tags = ["articles"] + [t for a in articles for t in a.page_tags()]
-    return _cacheable(HttpResponse(html), tags)
+    add_tags(request, "articles", *(t for a in articles for t in a.page_tags()))
+    return HttpResponse(html)
 
 
+@edge_cached
 def detail(request, slug: str):
     article = get_object_or_404(Article.objects.select_related("author"), slug=slug)
     html = (
@@ -35,7 +35,8 @@ def detail(request, slug: str):
         f"<p>by {escape(article.author.name)}</p><div>{escape(article.body)}</div>"
         f"<p><small>updated {article.updated_at.isoformat()}</small></p>"
     )
-    return _cacheable(HttpResponse(html), article.page_tags())
+    add_tags(request, *article.page_tags())
+    return HttpResponse(html)
 
 
 def _json(article: Article) -> dict:
@@ -49,15 +50,18 @@ def _json(article: Article) -> dict:
     }
 
 
+@edge_cached
 def api_list(request):
     articles = list(Article.objects.select_related("author"))
-    tags = ["articles"] + [t for a in articles for t in a.page_tags()]
-    return _cacheable(JsonResponse({"articles": [_json(a) for a in articles]}), tags)
+    add_tags(request, "articles", *(t for a in articles for t in a.page_tags()))
+    return JsonResponse({"articles": [_json(a) for a in articles]})
 
 
+@edge_cached
 def api_detail(request, slug: str):
     article = get_object_or_404(Article.objects.select_related("author"), slug=slug)
-    return _cacheable(JsonResponse(_json(article)), article.page_tags())
+    add_tags(request, *article.page_tags())
+    return JsonResponse(_json(article))
 
 
 @csrf_exempt

@@ -16,6 +16,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django_edgecache",
     "articles",
 ]
 
@@ -53,13 +54,18 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USE_TZ = True
 STATIC_URL = "static/"
 
-# Where and how to purge. The secret is the worker's PURGE_SECRETS (one whsec_ value).
-EDGECACHE_PURGE_URL = os.environ.get("EDGECACHE_PURGE_URL", "http://127.0.0.1:8787/_edgecache/purge")
-EDGECACHE_PURGE_SECRET = os.environ.get("EDGECACHE_PURGE_SECRET", "")
-EDGECACHE_PURGE_TIMEOUT = float(os.environ.get("EDGECACHE_PURGE_TIMEOUT", "5"))
+# Where to purge (django-edgecache). The secret, the worker's PURGE_SECRETS (one whsec_ value), is
+# read from the environment variable EDGECACHE_PURGE_SECRET.
+EDGECACHE = {
+    "PURGE_URL": os.environ.get("EDGECACHE_PURGE_URL", "http://127.0.0.1:8787/_edgecache/purge"),
+    "TIMEOUT": float(os.environ.get("EDGECACHE_PURGE_TIMEOUT", "5")),
+}
 
 LOGGING = {
     "version": 1,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"articles": {"handlers": ["console"], "level": "INFO"}},
+    "loggers": {
+        "articles": {"handlers": ["console"], "level": "INFO"},
+        "django_edgecache": {"handlers": ["console"], "level": "INFO"},
+    },
 }
