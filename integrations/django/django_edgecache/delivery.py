@@ -44,22 +44,31 @@ def suppressed():
         _local.suppressed = before
 
 
-def queue(tags, *, soft: bool | None = None, using: str | None = None) -> list[PendingPurge]:
-    """Queues a purge of `tags` (prefixed with TAG_PREFIX) in the current transaction; it is
-    delivered after the commit. `soft` defaults to the SOFT setting. (Rows of at most 100 tags,
-    the edge's list limit.)"""
+def queue(
+    tags=(), *, prefixes=(), everything: bool = False, soft: bool | None = None, using: str | None = None
+) -> list[PendingPurge]:
+    """Queues a purge of `tags` (prefixed with TAG_PREFIX), key `prefixes` (ending in "/" or
+    ":"), or `everything`, in the current transaction; it is delivered after the commit. `soft`
+    defaults to the SOFT setting. (Rows of at most 100 items a list, the edge's limit.)"""
     if getattr(_local, "suppressed", False):
         return []
     prefix = tag_prefix()
     wanted = sorted({f"{prefix}{t}" for t in tags if t})
+    wanted_prefixes = sorted({p for p in prefixes if p})
     if soft is None:
         soft = soft_by_default()
-    rows = [
-        PendingPurge.objects.using(using).create(
-            tags=wanted[i : i + MAX_LIST_ITEMS], soft=soft, next_attempt_at=dj_timezone.now()
-        )
-        for i in range(0, len(wanted), MAX_LIST_ITEMS)
-    ]
+    now = dj_timezone.now()
+    objects = PendingPurge.objects.using(using)
+    if everything:
+        rows = [objects.create(everything=True, soft=soft, next_attempt_at=now)]
+    else:
+        rows = [
+            objects.create(tags=wanted[i : i + MAX_LIST_ITEMS], soft=soft, next_attempt_at=now)
+            for i in range(0, len(wanted), MAX_LIST_ITEMS)
+        ] + [
+            objects.create(prefixes=wanted_prefixes[i : i + MAX_LIST_ITEMS], soft=soft, next_attempt_at=now)
+            for i in range(0, len(wanted_prefixes), MAX_LIST_ITEMS)
+        ]
     if rows:
         transaction.on_commit(lambda: _deliver_after_commit(using), using=using)
     return rows
@@ -86,27 +95,35 @@ class Report:
 
 
 def _batches(rows):
-    """Rows merged per mode into batches of at most MAX_LIST_ITEMS tags: (soft, tags, rows)."""
+    """Rows merged per mode into request bodies of at most MAX_LIST_ITEMS tags and prefixes:
+    (soft, body, rows). Rows purging everything become one request per mode."""
     out = []
     for soft in (False, True):
-        tags: list[str] = []
+        mode = [r for r in rows if r.soft == soft]
+        everything = [r for r in mode if r.everything]
+        if everything:
+            out.append((soft, {"everything": True}, everything))
+        body: dict = {}
         members: list[PendingPurge] = []
-        for row in (r for r in rows if r.soft == soft):
-            new = [t for t in row.tags if t not in tags]
-            if members and len(tags) + len(new) > MAX_LIST_ITEMS:
-                out.append((soft, tags, members))
-                tags, members = [], []
-            for tag in row.tags:
-                if tag not in tags:
-                    tags.append(tag)
+        for row in (r for r in mode if not r.everything):
+            lists = {"tags": row.tags, "prefixes": row.prefixes}
+            grows = any(len(set(body.get(k, [])) | set(v)) > MAX_LIST_ITEMS for k, v in lists.items())
+            if members and grows:
+                out.append((soft, body, members))
+                body, members = {}, []
+            for name, items in lists.items():
+                merged = body.setdefault(name, []) if items else body.get(name)
+                for item in items:
+                    if item not in merged:
+                        merged.append(item)
             members.append(row)
         if members:
-            out.append((soft, tags, members))
+            out.append((soft, body, members))
     return out
 
 
-def _message_id(tags, soft, rows) -> str:
-    basis = json.dumps([sorted(r.pk for r in rows), tags, soft])
+def _message_id(body, soft, rows) -> str:
+    basis = json.dumps([sorted(r.pk for r in rows), body, soft], sort_keys=True)
     return "msg_" + hashlib.sha256(basis.encode()).hexdigest()[:32]
 
 
@@ -148,11 +165,11 @@ def deliver(*, using: str | None = None, everything: bool = False, include_faile
     if not everything:
         rows = rows.filter(next_attempt_at__lte=now)
     rows = list(rows if include_failed else rows.filter(failed=False))
-    for soft, tags, members in _batches(rows):
-        message_id = _message_id(tags, soft, members)
-        body = {"tags": tags}
+    for soft, body, members in _batches(rows):
+        message_id = _message_id(body, soft, members)
+        tags = body.get("tags", [])
         if soft:
-            body["mode"] = "soft"
+            body = {**body, "mode": "soft"}
         payload = json.dumps(body, separators=(",", ":")).encode()
         status, answer = _send(cfg, message_id, payload)
         ids = [r.pk for r in members]
@@ -161,8 +178,8 @@ def deliver(*, using: str | None = None, everything: bool = False, include_faile
             receipt = _json(answer)
             report.sent += 1
             report.receipts.append(receipt)
-            log.info("edgecache purge sent: %s (%s) receipt %s", tags, message_id, answer[:300])
-            purge_sent.send(PendingPurge, tags=tags, mode="soft" if soft else "hard", message_id=message_id, receipt=receipt)
+            log.info("edgecache purge sent: %s (%s) receipt %s", body, message_id, answer[:300])
+            purge_sent.send(PendingPurge, tags=tags, body=body, mode="soft" if soft else "hard", message_id=message_id, receipt=receipt)
             continue
         error = f"HTTP {status}: {answer[:300]}" if status is not None else answer
         retryable = status is None or status >= 500 or status in (408, 429)
@@ -177,16 +194,16 @@ def deliver(*, using: str | None = None, everything: bool = False, include_faile
             row.save(using=using, update_fields=["attempts", "last_error", "failed", "next_attempt_at"])
         if retryable and all(not r.failed for r in members):
             report.retried += 1
-            log.warning("edgecache purge of %s will be retried: %s", tags, error)
+            log.warning("edgecache purge of %s will be retried: %s", body, error)
             purge_retry.send(
-                PendingPurge, tags=tags, mode="soft" if soft else "hard", message_id=message_id, error=error,
+                PendingPurge, tags=tags, body=body, mode="soft" if soft else "hard", message_id=message_id, error=error,
                 attempt=max((r.attempts for r in members), default=0),
                 next_attempt_at=min((r.next_attempt_at for r in members), default=now),
             )
         else:
             report.failed += 1
-            log.error("edgecache purge of %s failed: %s", tags, error)
-            purge_failed.send(PendingPurge, tags=tags, mode="soft" if soft else "hard", message_id=message_id, error=error)
+            log.error("edgecache purge of %s failed: %s", body, error)
+            purge_failed.send(PendingPurge, tags=tags, body=body, mode="soft" if soft else "hard", message_id=message_id, error=error)
     return report
 
 

@@ -4,10 +4,13 @@ from django.db import models
 
 
 class PendingPurge(models.Model):
-    """Tags (already prefixed) to purge, in one mode; deleted once the edge accepts them."""
+    """What to purge (tags already prefixed; key prefixes; or everything), in one mode; deleted
+    once the edge accepts it."""
 
     created_at = models.DateTimeField(auto_now_add=True)
-    tags = models.JSONField()
+    tags = models.JSONField(default=list, blank=True)
+    prefixes = models.JSONField(default=list, blank=True)
+    everything = models.BooleanField(default=False)
     soft = models.BooleanField(default=False)
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(db_index=True)
@@ -18,4 +21,5 @@ class PendingPurge(models.Model):
         ordering = ["id"]
 
     def __str__(self) -> str:
-        return f"purge {self.tags} ({'soft' if self.soft else 'hard'}, {self.attempts} attempts)"
+        what = "everything" if self.everything else ", ".join([*self.tags, *self.prefixes])
+        return f"purge {what} ({'soft' if self.soft else 'hard'}, {self.attempts} attempts)"

@@ -1,4 +1,5 @@
-"""Signals about deliveries, each with `tags`, `mode` and `message_id`:
+"""Signals about deliveries, each with `body` (the purge request: `tags`, `prefixes` or
+`everything`), `tags` (its tags), `mode` and `message_id`:
 
 - `purge_sent`: the edge accepted it; `receipt` is its JSON receipt.
 - `purge_retry`: an attempt failed (network error, 5xx, 429); `error`, `attempt`, `next_attempt_at`.

@@ -227,6 +227,42 @@ class Purges(Base):
         self.assertLessEqual(backoff(30, 300), 360)
 
 
+class ByHand(Base):
+    def test_prefixes_and_everything_by_hand_and_through_the_command(self):
+        with self.captureOnCommitCallbacks(execute=True):
+            django_edgecache.purge(prefixes=["/blog/", "article:"], soft=True)
+        self.assertEqual(self.edge.received[-1]["body"], {"prefixes": ["/blog/", "article:"], "mode": "soft"})
+        out = StringIO()
+        call_command("edgecache_purge", "--tag", "articles", "--prefix", "/docs/", stdout=out)
+        self.assertIn("purged", out.getvalue())
+        self.assertEqual(self.edge.received[-1]["body"], {"tags": ["articles"], "prefixes": ["/docs/"]})
+        call_command("edgecache_purge", "--everything", stdout=StringIO())
+        self.assertEqual(self.edge.received[-1]["body"], {"everything": True})
+        from django.core.management.base import CommandError
+
+        with self.assertRaisesMessage(CommandError, "end in / or :"):
+            call_command("edgecache_purge", "--prefix", "/docs", stdout=StringIO())
+        self.edge.status = 503
+        with self.assertRaisesMessage(CommandError, "waits in the outbox"):
+            call_command("edgecache_purge", "--tag", "later", stdout=StringIO())
+        self.assertEqual(PendingPurge.objects.count(), 1)
+
+    def test_the_admin_lists_the_outbox_and_sends_it(self):
+        from django.contrib.auth.models import User
+
+        self.edge.status = 503
+        with self.captureOnCommitCallbacks(execute=True):
+            Post.objects.create(slug="waiting", author="ann")
+        self.client.force_login(User.objects.create_superuser("admin", "a@example.com", "pw"))
+        page = self.client.get("/admin/django_edgecache/pendingpurge/")
+        self.assertContains(page, "post:waiting")
+        self.assertContains(page, "HTTP 503")
+        self.edge.status = 200
+        ids = list(PendingPurge.objects.values_list("pk", flat=True))
+        self.client.post("/admin/django_edgecache/pendingpurge/", {"action": "send_now", "_selected_action": ids})
+        self.assertEqual(PendingPurge.objects.count(), 0)
+
+
 class Tagging(Base):
     def test_the_decorator_the_template_tag_and_the_mixin(self):
         response = self.client.get("/posts/hello")

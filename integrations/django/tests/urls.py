@@ -1,3 +1,4 @@
+from django.contrib import admin
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import path
@@ -25,6 +26,7 @@ class Listing(django_edgecache.CacheTagsMixin, TemplateView):
 
 
 urlpatterns = [
+    path("admin/", admin.site.urls),
     path("posts/<slug:slug>", post),
     path("private", private),
     path("listing", Listing.as_view()),
