@@ -37,7 +37,7 @@ else
   say "Python packages up to date ($(.venv/bin/python --version))"
 fi
 # django-edgecache (integrations/django), installed into the venv whenever its files change.
-django_pkg=$(find integrations/django -type f \( -name '*.py' -o -name '*.toml' -o -name '*.html' \) -not -path '*/tests/*' -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
+django_pkg=$(find integrations/django -type f \( -name '*.py' -o -name '*.toml' -o -name '*.html' \) -not -path '*/tests/*' -not -path '*/build/*' -not -path '*.egg-info/*' -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
 if [ "$(cat .venv/.django-edgecache.sha 2>/dev/null)" != "$django_pkg" ]; then
   say "installing django-edgecache (integrations/django) into the venv"
   .venv/bin/pip install --quiet --disable-pip-version-check --force-reinstall --no-deps ./integrations/django
