@@ -2,12 +2,8 @@
 
 use std::rc::Rc;
 
-use bytes::Bytes;
-use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
-
 use super::feed::AuthorityLink;
-use super::http::{header_list, page_of, raw_method, respond_error, respond_json, Answer, PlatformUrl};
+use super::http::{header_list, page_of, raw_method, read_at_most, respond_error, respond_json, Answer, PlatformUrl};
 use super::purge::purge_answer;
 use super::state::State;
 use super::store::EdgeStore;
@@ -28,32 +24,6 @@ fn wasm_memory_bytes() -> u32 {
         .buffer()
         .unchecked_into::<js_sys::ArrayBuffer>()
         .byte_length()
-}
-
-// A request body read in chunks, at most `max` bytes held: the whole body, or `null` once it
-// runs past `max` (the rest is not read).
-#[wasm_bindgen(inline_js = r#"
-export async function readAtMost(request, max) {
-  if (!request.body) return new Uint8Array(0);
-  const reader = request.body.getReader();
-  const chunks = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.length;
-    if (size > max) { reader.cancel(); return null; }
-    chunks.push(value);
-  }
-  const whole = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) { whole.set(chunk, at); at += chunk.length; }
-  return whole;
-}
-"#)]
-extern "C" {
-    #[wasm_bindgen(js_name = readAtMost)]
-    fn read_at_most(request: &web_sys::Request, max: f64) -> js_sys::Promise;
 }
 
 /// Answers a request under `/_edgecache/`.
@@ -99,8 +69,7 @@ async fn purge(request: &mut worker::Request, state: &State) -> worker::Result<A
         return respond_error(413, "body_too_large", &format!("body of {len} bytes exceeds {limit}"));
     }
     // Read at most the limit, whatever the body declares (a chunked body declares nothing).
-    let read = JsFuture::from(read_at_most(request.inner(), limit as f64)).await.unwrap_or(JsValue::UNDEFINED);
-    let Some(body) = read.dyn_ref::<js_sys::Uint8Array>().map(|bytes| Bytes::from(bytes.to_vec())) else {
+    let Ok(Ok(body)) = read_at_most(request.inner(), limit, false).await else {
         return respond_error(413, "body_too_large", &format!("body exceeds {limit} bytes"));
     };
     if let Some(link) = &state.authority {

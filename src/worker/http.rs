@@ -1,6 +1,7 @@
 //! Moving requests and responses between the platform and the core's plain data.
 
 use bytes::Bytes;
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use worker::Headers;
 
@@ -152,4 +153,57 @@ pub fn page_of(url: &PlatformUrl) -> Result<(usize, Option<String>), worker::Res
         },
     };
     Ok((limit, url.param("cursor")))
+}
+
+// A body read in chunks, at most `max` bytes held: the whole body, or once it runs past `max`,
+// with `keepRest` a Response streaming what was read and then the rest, else null (the rest is
+// never read).
+#[wasm_bindgen(inline_js = r#"
+export async function readAtMost(owner, max, keepRest) {
+  if (!owner.body) return new Uint8Array(0);
+  const reader = owner.body.getReader();
+  const chunks = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    size += value.length;
+    if (size <= max) continue;
+    if (!keepRest) { reader.cancel(); return null; }
+    const rest = new ReadableStream({
+      start(controller) { for (const chunk of chunks) controller.enqueue(chunk); chunks.length = 0; },
+      async pull(controller) {
+        const { done, value } = await reader.read();
+        if (done) controller.close(); else controller.enqueue(value);
+      },
+      cancel(reason) { return reader.cancel(reason); },
+    });
+    return new Response(rest, { status: owner.status, statusText: owner.statusText, headers: owner.headers });
+  }
+  const whole = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) { whole.set(chunk, at); at += chunk.length; }
+  return whole;
+}
+"#)]
+extern "C" {
+    #[wasm_bindgen(js_name = readAtMost)]
+    fn read_at_most_js(owner: &JsValue, max: f64, keep_rest: bool) -> js_sys::Promise;
+}
+
+/// The body of a request or response (`owner`), read at most `max` bytes far: `Ok(bytes)` when it
+/// fits, else `Err` — with `keep_rest`, `Some` response streaming what was read and the rest
+/// (for a client, never held whole); without, `None` and the rest unread. `Err` outside when the
+/// body fails.
+pub async fn read_at_most(
+    owner: &JsValue,
+    max: usize,
+    keep_rest: bool,
+) -> Result<Result<Bytes, Option<web_sys::Response>>, JsValue> {
+    let read = wasm_bindgen_futures::JsFuture::from(read_at_most_js(owner, max as f64, keep_rest)).await?;
+    Ok(match read.dyn_into::<js_sys::Uint8Array>() {
+        Ok(bytes) => Ok(Bytes::from(bytes.to_vec())),
+        Err(other) => Err(other.dyn_into::<web_sys::Response>().ok()),
+    })
 }

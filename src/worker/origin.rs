@@ -7,12 +7,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::future::{select, Either};
-use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
 use worker::{Delay, Fetch, Response};
 
-use super::http::{header_list, origin_request, respond_error, Answer};
+use super::http::{header_list, origin_request, read_at_most, respond_error, Answer};
 use super::state::State;
 use crate::core::http::{
     decide, end_to_end, fill_headers, header, set_header, Decision, HeaderList, StoredResponse, EDGE_ONLY,
@@ -92,13 +89,13 @@ pub async fn origin_fill(
     }
     // Read up to the limit: a body without a declared length that runs past it streams to this
     // client as it comes (only the part read so far was held), never read whole into memory.
-    let read = JsFuture::from(read_capped(&web_sys::Response::from(response), state.config.max_body_bytes as f64))
+    let read = read_at_most(&web_sys::Response::from(response), state.config.max_body_bytes, true)
         .await
         .map_err(|e| LoadError::of(LoadErrorKind::Unreachable, format!("origin body failed: {e:?}")))?;
-    let body = match read.dyn_into::<js_sys::Uint8Array>() {
-        Ok(bytes) => Bytes::from(bytes.to_vec()),
+    let body = match read {
+        Ok(bytes) => bytes,
         Err(streaming) => {
-            outcome.borrow_mut().passthrough = Some(Response::from(streaming.unchecked_into::<web_sys::Response>()));
+            outcome.borrow_mut().passthrough = streaming.map(Response::from);
             return Ok(Loaded::uncacheable(Bytes::new()));
         }
     };
@@ -175,43 +172,6 @@ pub async fn fetch_with_timeout(request: worker::Request, timeout: Duration) -> 
         }
     };
     outcome
-}
-
-// A body read in chunks, at most `max` bytes held: the whole body, or past `max` a Response
-// that streams what was read and then the rest.
-#[wasm_bindgen(inline_js = r#"
-export async function readCapped(response, max) {
-  if (!response.body) return new Uint8Array(0);
-  const reader = response.body.getReader();
-  const chunks = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) {
-      const whole = new Uint8Array(size);
-      let at = 0;
-      for (const chunk of chunks) { whole.set(chunk, at); at += chunk.length; }
-      return whole;
-    }
-    chunks.push(value);
-    size += value.length;
-    if (size > max) {
-      const rest = new ReadableStream({
-        start(controller) { for (const chunk of chunks) controller.enqueue(chunk); chunks.length = 0; },
-        async pull(controller) {
-          const { done, value } = await reader.read();
-          if (done) controller.close(); else controller.enqueue(value);
-        },
-        cancel(reason) { return reader.cancel(reason); },
-      });
-      return new Response(rest, { status: response.status, statusText: response.statusText, headers: response.headers });
-    }
-  }
-}
-"#)]
-extern "C" {
-    #[wasm_bindgen(js_name = readCapped)]
-    fn read_capped(response: &web_sys::Response, max: f64) -> js_sys::Promise;
 }
 
 /// The answer when the origin could not answer, by the kind of failure: 504 for a timeout, else
