@@ -1,61 +1,29 @@
 """Saving and deleting articles sends signed, well-shaped purges.
 
-The endpoint here is a local stand-in that records what it receives; each recorded request is
+The endpoint here is django-edgecache's stand-in edge, which records what it receives; each request is
 checked with the PyPI `standardwebhooks` verifier and, when EDGECACHE_BIN names the edgecache
 CLI (the README's test command sets it), with edgecache's own verifier too.
 """
-import json
 import os
 import subprocess
 import tempfile
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from django.db import transaction
 from django.test import TestCase, override_settings
 from standardwebhooks.webhooks import Webhook
 
 from django_edgecache.models import PendingPurge
+from django_edgecache.testing import StandInEdge
 
 from .models import Article, Author
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
 
-class StandIn:
-    """A purge endpoint on loopback that records every request."""
-
-    def __init__(self, status: int = 200):
-        self.received: list[dict] = []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("content-length", 0)))
-                outer.received.append({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body})
-                answer = json.dumps({"ok": status == 200}).encode()
-                self.send_response(status)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/_edgecache/purge"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
 class PurgeOnSaveTests(TestCase):
     def setUp(self):
-        self.endpoint = StandIn()
+        self.endpoint = StandInEdge(SECRET)
         self.addCleanup(self.endpoint.close)
         os.environ["EDGECACHE_PURGE_SECRET"] = SECRET
         override = override_settings(EDGECACHE={"PURGE_URL": self.endpoint.url, "TIMEOUT": 2})
@@ -138,7 +106,7 @@ class PurgeOnSaveTests(TestCase):
             self.create(slug="offline")
         self.assertTrue(Article.objects.filter(slug="offline").exists())
         self.assertEqual(PendingPurge.objects.count(), 1, "the purge waits in the outbox")
-        refusing = StandIn(status=401)
+        refusing = StandInEdge(SECRET, status=401)
         self.addCleanup(refusing.close)
         with override_settings(EDGECACHE={"PURGE_URL": refusing.url}):
             self.create(slug="refused")

@@ -1,11 +1,7 @@
 """django-edgecache against a stand-in edge on loopback that verifies every request with the
 PyPI standardwebhooks library and answers as told (the end-to-end tests against the real worker
 are in tests/worker/django.test.mjs)."""
-import json
 import os
-import threading
-from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import StringIO
 
 from django.core import checks
@@ -14,12 +10,12 @@ from django.core.management import call_command
 from django.db import transaction
 from django.test import TestCase, override_settings
 from django.utils import timezone
-from standardwebhooks.webhooks import Webhook
 
 import django_edgecache
 from django_edgecache.conf import config
 from django_edgecache.models import PendingPurge
 from django_edgecache.signals import purge_failed, purge_retry, purge_sent
+from django_edgecache.testing import StandInEdge
 
 from .models import Post, Topic
 
@@ -28,49 +24,17 @@ os.environ["EDGECACHE_PURGE_SECRET"] = SECRET
 django_edgecache.register(Post, tags=Post.edge_tags)
 
 
-class StandIn:
-    """A purge endpoint that verifies signatures and answers `status` (or drops the connection)."""
-
-    def __init__(self):
-        self.status = 200
-        self.received: list[dict] = []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["content-length"]))
-                headers = {k.lower(): v for k, v in self.headers.items()}
-                Webhook(SECRET).verify(body, headers)  # raises on a bad signature
-                outer.received.append({"id": headers["webhook-id"], "body": json.loads(body)})
-                answer = json.dumps({"id": headers["webhook-id"], "purged": json.loads(body)}).encode()
-                self.send_response(outer.status)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/_edgecache/purge"
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
 class Base(TestCase):
     def setUp(self):
-        self.edge = StandIn()
+        self.edge = StandInEdge(SECRET)
         self.settings_override = override_settings(EDGECACHE={"PURGE_URL": self.edge.url, "TIMEOUT": 2})
         self.settings_override.enable()
         self.addCleanup(self.settings_override.disable)
         self.addCleanup(self.edge.close)
 
     def tags_sent(self):
-        return [sorted(r["body"]["tags"]) for r in self.edge.received]
+        self.assertTrue(all(r["verified"] for r in self.edge.received))
+        return [sorted(r["json"]["tags"]) for r in self.edge.received]
 
 
 class Settings(TestCase):
@@ -142,10 +106,10 @@ class Purges(Base):
                 for i in range(3):
                     Post.objects.create(slug=f"p{i}", author="ann")
         self.assertEqual(len(self.edge.received), 1, "three saves in one transaction: one signed request")
-        self.assertEqual(len(self.edge.received[0]["body"]["tags"]), 5)
+        self.assertEqual(len(self.edge.received[0]["json"]["tags"]), 5)
         with self.captureOnCommitCallbacks(execute=True):
             django_edgecache.purge([f"t{i}" for i in range(250)])
-        sizes = [len(r["body"]["tags"]) for r in self.edge.received[1:]]
+        sizes = [len(r["json"]["tags"]) for r in self.edge.received[1:]]
         self.assertEqual(sorted(sizes), [50, 100, 100])
 
     def test_with_the_edge_down_saves_succeed_and_purges_wait_then_all_arrive(self):
@@ -178,7 +142,7 @@ class Purges(Base):
         self.assertIn("0 purge(s) waiting", out.getvalue())
         delivered = self.edge.received[before:]
         self.assertEqual(len(delivered), 1, "both waiting purges in one request")
-        self.assertEqual(sorted(delivered[0]["body"]["tags"]), ["author:ann", "author:bob", "post:a", "post:b", "posts"])
+        self.assertEqual(sorted(delivered[0]["json"]["tags"]), ["author:ann", "author:bob", "post:a", "post:b", "posts"])
         self.assertEqual(seen["sent"][-1]["receipt"]["id"], delivered[0]["id"])
 
     def test_a_retried_batch_keeps_its_message_id_so_the_edge_sees_a_replay(self):
@@ -231,13 +195,13 @@ class ByHand(Base):
     def test_prefixes_and_everything_by_hand_and_through_the_command(self):
         with self.captureOnCommitCallbacks(execute=True):
             django_edgecache.purge(prefixes=["/blog/", "article:"], soft=True)
-        self.assertEqual(self.edge.received[-1]["body"], {"prefixes": ["/blog/", "article:"], "mode": "soft"})
+        self.assertEqual(self.edge.received[-1]["json"], {"prefixes": ["/blog/", "article:"], "mode": "soft"})
         out = StringIO()
         call_command("edgecache_purge", "--tag", "articles", "--prefix", "/docs/", stdout=out)
         self.assertIn("purged", out.getvalue())
-        self.assertEqual(self.edge.received[-1]["body"], {"tags": ["articles"], "prefixes": ["/docs/"]})
+        self.assertEqual(self.edge.received[-1]["json"], {"tags": ["articles"], "prefixes": ["/docs/"]})
         call_command("edgecache_purge", "--everything", stdout=StringIO())
-        self.assertEqual(self.edge.received[-1]["body"], {"everything": True})
+        self.assertEqual(self.edge.received[-1]["json"], {"everything": True})
         from django.core.management.base import CommandError
 
         with self.assertRaisesMessage(CommandError, "end in / or :"):
