@@ -118,6 +118,8 @@ function judge(p, startedAt, status, text, cs, auth, soft) {
 }
 
 // ---- load ----
+/** A long series shown as one value a minute (every 12th 5-s sample) and the last. */
+const perMinute = (series) => series.filter((_, i) => i % 12 === 0 || i === series.length - 1).join(" ");
 const latencies = [];
 let requests = 0;
 const statuses = {};
@@ -302,8 +304,8 @@ row("origin faults injected", JSON.stringify(faults));
 row("KV fault windows (1.5 s each)", JSON.stringify(kvWindows));
 row("requests without an HTTP answer", JSON.stringify(clientErrors));
 row("latency p50 / p99", `${q(0.5)} ms / ${q(0.99)} ms`);
-row("edge isolate wasm memory", `peak ${wasmPeak} MB (bound ${WASM_MEMORY_BOUND_MB} MB: MEMORY_BUDGET ${MEMORY_BUDGET_MB} MB + 16); every 5 s: ${wasmMemory.join(" ")}`);
-row("workerd resident memory (informative)", `peak ${peakMb} MB, every 5 s: ${memory.join(" ")}; a do-nothing JS worker under the same clients grows ${plainPerKilo.toFixed(1)} MB per 1,000 requests in this local workerd (measured after), ${(((peakMb - memory[0]) / (requests / 1000))).toFixed(1)} here`);
+row("edge isolate wasm memory", `peak ${wasmPeak} MB (bound ${WASM_MEMORY_BOUND_MB} MB: MEMORY_BUDGET ${MEMORY_BUDGET_MB} MB + 16); each minute: ${perMinute(wasmMemory)}`);
+row("workerd resident memory (informative)", `peak ${peakMb} MB, each minute: ${perMinute(memory)}; a do-nothing JS worker under the same clients grows ${plainPerKilo.toFixed(1)} MB per 1,000 requests in this local workerd (measured after), ${(((peakMb - memory[0]) / (requests / 1000))).toFixed(1)} here`);
 row("violations", `${total} ${JSON.stringify(violations)}`);
 for (const example of examples) console.log(`  ${example}`);
 process.exit(total === 0 && purgeCounts.unfinished === 0 && requests > 0 ? 0 : 1);
