@@ -7,13 +7,13 @@
 //!
 //! ## Features
 //!
-//! | feature | what it adds | status |
-//! |---|---|---|
-//! | *(none)* | [`core`]: the cache engine over any [`core::KvStore`], the in-memory store, signed purges ([`core::purge`]) | ready |
-//! | `testing` | `core::SimulatedKv`: an eventually consistent, failure-injecting store for tests | ready |
-//! | `cli` (default) | the `edgecache` purge/sign/verify CLI (native only) | ready |
-//! | `worker` | `edgecache::worker`: the Cloudflare Worker front (caching reverse proxy over Workers KV) | ready |
-//! | `js` | `edgecache::js`: the npm package front (`EdgeCache`, JS stores, `followEdge`, `signPurge`) | ready |
+//! | feature | what it adds |
+//! |---|---|
+//! | *(none)* | [`core`]: the cache engine over any [`core::KvStore`], the in-memory store, signed purges ([`core::purge`]) |
+//! | `testing` | `core::SimulatedKv`: an eventually consistent, failure-injecting store for tests |
+//! | `cli` (default) | the `edgecache` purge/sign/verify CLI (native only) |
+//! | `worker` | `edgecache::worker`: the Cloudflare Worker front (caching reverse proxy over Workers KV) |
+//! | `js` | `edgecache::js`: the npm package front (`EdgeCache`, JS stores, `followEdge`, `signPurge`) |
 //!
 //! ## Example
 //!

@@ -1,6 +1,6 @@
 //! Whether a stored entry may be served, decided from its own timestamps and `now`. The HTTP
-//! header parsing (Cache-Control, CDN-Cache-Control, Surrogate-Control, Expires, Age) that
-//! produces those timestamps arrives with the worker front.
+//! fields that produce those timestamps (Cache-Control, CDN-Cache-Control, Surrogate-Control,
+//! Expires, Age) are read by `core::http::policy`.
 
 use crate::core::clock::Millis;
 use crate::core::entry::EntryMeta;

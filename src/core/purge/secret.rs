@@ -70,7 +70,8 @@ impl std::fmt::Debug for Secret {
 /// ```
 /// use edgecache::core::purge::Secrets;
 /// let secrets = Secrets::parse("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD").unwrap();
-/// assert_eq!(secrets.len(), 2);
+/// assert_eq!(secrets.primary().expose(), "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+/// assert!(Secrets::parse("").is_err(), "at least one");
 /// ```
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct Secrets(Vec<Secret>);
@@ -89,18 +90,6 @@ impl Secrets {
             1..=8 => Ok(Self(secrets)),
             n => Err(SecretError::TooMany(n)),
         }
-    }
-
-    /// How many.
-    #[must_use]
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    /// Never true: a `Secrets` holds at least one.
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
     }
 
     /// The first secret: the one to sign with.

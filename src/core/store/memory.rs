@@ -1,4 +1,4 @@
-//! The embedded default store: an ordered map in memory with exact TTL expiry against the
+//! The embedded default store: a hash-based LRU in memory with exact TTL expiry against the
 //! injected clock.
 
 use std::cmp::Reverse;

@@ -187,12 +187,6 @@ pub enum StoreError {
     /// The store refused the request as malformed (key too long, TTL too short, value too big).
     #[error("store rejected the request: {0}")]
     Rejected(String),
-    /// Workers KV allows one write a second to a key.
-    #[error("store rate-limited the write to {key}")]
-    RateLimited {
-        /// The key written too often.
-        key: String,
-    },
 }
 
 /// An async key-value store shaped like Workers KV.
