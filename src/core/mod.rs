@@ -7,14 +7,11 @@ mod codec;
 mod entry;
 mod error;
 mod freshness;
+mod hash_map;
 pub mod http;
 mod keys;
-
-/// The core's hash maps hash with the memory store's hasher (foldhash): one hasher in the wasm,
-/// and faster than SipHash on the short keys they hold. Their keys are bounded in number
-/// (in-flight loads, memoised stamps, recent purge ids), so flooding one costs its owner little.
-pub(crate) type HashMap<K, V> = std::collections::HashMap<K, V, lru::DefaultHasher>;
 pub mod purge;
+mod random;
 mod stamp;
 mod store;
 
@@ -27,7 +24,7 @@ pub use entry::{DecodeError, EntryMeta};
 pub use error::{CacheError, LoadError, LoadErrorKind};
 pub use freshness::{judge, Freshness, StaleReason, StaleUse};
 pub use keys::{escape, segment_prefixes, KeySpace, Scope, MAX_PREFIX_DEPTH, SEGMENT_SEPARATORS};
-pub use stamp::SplitMix64;
+pub use random::SplitMix64;
 /// For stores outside the core (the npm front's JS `Map` store) that page a sorted listing.
 #[cfg(feature = "js")]
 pub(crate) use store::page_of;

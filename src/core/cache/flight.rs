@@ -5,7 +5,7 @@
 //! anyone. A flight started before an invalidation made through this instance is not joined:
 //! its value may predate the invalidation.
 
-use crate::core::HashMap;
+use crate::core::hash_map::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
 use futures_channel::oneshot;

@@ -3,8 +3,8 @@
 //! hit checks its recorded stamps without building a KV key or copying a stamp.
 
 use crate::core::clock::Millis;
+use crate::core::hash_map::HashMap;
 use crate::core::keys::Scope;
-use crate::core::HashMap;
 
 /// Memoised stamps beyond this many are dropped wholesale (a hard bound on memory).
 const CAPACITY: usize = 16_384;

@@ -38,7 +38,7 @@ use crate::core::entry::{Captured, EntryMeta, Envelope};
 use crate::core::error::CacheError;
 use crate::core::freshness::{judge, Freshness};
 use crate::core::keys::{segment_prefixes, KeySpace, Scope};
-use crate::core::stamp::SplitMix64;
+use crate::core::random::SplitMix64;
 use crate::core::store::{KvStore, KvTtl, PutOptions, StoreError};
 
 /// A cache over a [`KvStore`].

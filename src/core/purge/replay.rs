@@ -1,7 +1,7 @@
 //! Replay protection: an id already applied inside the tolerance window is not applied twice;
 //! the guard keeps the receipt it was answered with, so a replay gets the same answer.
 
-use crate::core::HashMap;
+use crate::core::hash_map::HashMap;
 use std::sync::Mutex;
 
 use bytes::Bytes;

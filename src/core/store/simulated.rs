@@ -11,7 +11,7 @@ use bytes::Bytes;
 
 use super::{page_of, validate_key, validate_put, KvStore, ListOptions, ListPage, ListedKey, PutOptions, StoreError};
 use crate::core::clock::{Clock, Millis};
-use crate::core::stamp::SplitMix64;
+use crate::core::random::SplitMix64;
 
 /// The operations of a [`KvStore`], for counting and failure injection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

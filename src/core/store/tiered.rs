@@ -8,7 +8,7 @@ use bytes::Bytes;
 
 use super::{KvStore, ListOptions, ListPage, PutOptions, StoreError};
 use crate::core::clock::{Clock, Millis};
-use crate::core::HashMap;
+use crate::core::hash_map::HashMap;
 
 struct Slot {
     value: Bytes,
