@@ -27,7 +27,7 @@ printf 'PURGE_SECRETS=%s\n' "$SECRET" > .dev.vars
 say "preparing the Django demo origin (migrate, sample articles, admin user admin / edgecache-demo)"
 export EDGECACHE_PURGE_SECRET="$SECRET" EDGECACHE_PURGE_URL="http://127.0.0.1:${EDGE_PORT}/_edgecache/purge"
 (cd examples/django && ../../.venv/bin/python manage.py migrate --noinput -v 0 \
-  && EDGECACHE_PURGE_SECRET= ../../.venv/bin/python manage.py seed_articles \
+  && ../../.venv/bin/python manage.py seed_articles \
   && DJANGO_SUPERUSER_PASSWORD=edgecache-demo ../../.venv/bin/python manage.py createsuperuser --noinput --username admin --email admin@example.invalid >/dev/null 2>&1 || true)
 
 pids=()
