@@ -12,6 +12,8 @@ use super::headers::header;
 /// let stored = h(&[("etag", "W/\"v1\"")]);
 /// assert!(not_modified(&h(&[("if-none-match", "\"v0\", \"v1\"")]), &stored));
 /// assert!(!not_modified(&h(&[("if-none-match", "\"v2\"")]), &stored));
+/// // An entity tag may hold a comma: the list is read tag by tag.
+/// assert!(not_modified(&h(&[("if-none-match", "\"x\", \"a,b\"")]), &h(&[("etag", "\"a,b\"")])));
 /// ```
 #[must_use]
 pub fn not_modified(request: &[(String, String)], stored: &[(String, String)]) -> bool {
