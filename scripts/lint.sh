@@ -6,4 +6,5 @@ scripts/setup.sh
 echo "[lint] cargo fmt --check"; cargo fmt --check
 echo "[lint] cargo clippy --all-targets --all-features -- -D warnings"; cargo clippy --all-targets --all-features --quiet -- -D warnings
 echo "[lint] cargo check --target wasm32-unknown-unknown (core, no features)"; cargo check --lib --target wasm32-unknown-unknown --quiet
+echo "[lint] cargo doc --no-deps --all-features (warnings as errors)"; RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --all-features --quiet
 echo "[lint] clean"

@@ -19,7 +19,8 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use edgecache::core::{CacheBuilder, Invalidation, Loaded, ManualClock, MemoryStore, SetOptions, Source};
+//! use edgecache::core::{Loaded, ManualClock, Source};
+//! use edgecache::{CacheBuilder, Invalidation, MemoryStore, SetOptions};
 //! # futures::executor::block_on(async {
 //! let clock = ManualClock::new(0);
 //! let cache = CacheBuilder::new(MemoryStore::new(clock.clone()), clock.clone()).build().unwrap();
@@ -38,6 +39,9 @@
 #![warn(missing_docs)]
 
 pub mod core;
+// The types most programs use, at the root (as moka and quick-cache export theirs); the rest
+// stays under `core` and its modules.
+pub use core::{Cache, CacheBuilder, Invalidation, KvStore, Lookup, MemoryStore, SetOptions};
 #[cfg(feature = "js")]
 pub mod js;
 #[cfg(any(feature = "worker", feature = "js"))]

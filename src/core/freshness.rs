@@ -29,7 +29,7 @@ pub enum StaleUse {
 
 /// The decision for one entry at one instant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Freshness {
+pub(crate) enum Freshness {
     /// Serve it.
     Fresh,
     /// Past freshness but inside a stale window.
@@ -41,18 +41,8 @@ pub enum Freshness {
 /// Judges `meta` at `now`. Freshness ends at `fresh_until` exactly (or at once, when a soft
 /// invalidation covers the entry); the stale windows always end where the entry's own times put
 /// them, so a soft purge never lengthens an entry's life.
-///
-/// ```
-/// use edgecache::core::{judge, EntryMeta, Freshness, StaleReason, StaleUse};
-/// let mut meta = EntryMeta::default();
-/// meta.fresh_until = 1_000;
-/// meta.stale_while_revalidate_ms = 500;
-/// assert_eq!(judge(&meta, 999, false), Freshness::Fresh);
-/// assert_eq!(judge(&meta, 1_000, false), Freshness::Stale(StaleReason::Expired, StaleUse::WhileRevalidating));
-/// assert_eq!(judge(&meta, 1_500, false), Freshness::Unusable);
-/// ```
 #[must_use]
-pub fn judge(meta: &EntryMeta, now: Millis, soft_invalidated: bool) -> Freshness {
+pub(crate) fn judge(meta: &EntryMeta, now: Millis, soft_invalidated: bool) -> Freshness {
     if !soft_invalidated && now < meta.fresh_until {
         return Freshness::Fresh;
     }
@@ -70,6 +60,14 @@ pub fn judge(meta: &EntryMeta, now: Millis, soft_invalidated: bool) -> Freshness
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stale_windows_follow_freshness() {
+        let meta = EntryMeta { fresh_until: 1_000, stale_while_revalidate_ms: 500, ..EntryMeta::default() };
+        assert_eq!(judge(&meta, 999, false), Freshness::Fresh);
+        assert_eq!(judge(&meta, 1_000, false), Freshness::Stale(StaleReason::Expired, StaleUse::WhileRevalidating));
+        assert_eq!(judge(&meta, 1_500, false), Freshness::Unusable);
+    }
 
     fn meta(swr: u64, sie: u64) -> EntryMeta {
         EntryMeta {

@@ -77,16 +77,16 @@ impl std::fmt::Display for Scope {
 }
 
 /// Characters that end a key segment; prefix purges must end on one.
-pub const SEGMENT_SEPARATORS: [char; 2] = ['/', ':'];
+pub(crate) const SEGMENT_SEPARATORS: [char; 2] = ['/', ':'];
 /// How many leading segments of a key get a prefix scope.
-pub const MAX_PREFIX_DEPTH: usize = 8;
+pub(crate) const MAX_PREFIX_DEPTH: usize = 8;
 
 /// The prefixes of `key` that a prefix purge can name: each ends just after a separator
 /// (`a/b/c` → `a/`, `a/b/`), at most [`MAX_PREFIX_DEPTH`]. A key that ends with a separator is
 /// one of its own prefixes (`/blog/` → `/`, `/blog/`): purging the prefix `/blog/` reaches the
 /// page `/blog/` too, as it reaches every key starting with it.
 #[must_use]
-pub fn segment_prefixes(key: &str) -> Vec<&str> {
+pub(crate) fn segment_prefixes(key: &str) -> Vec<&str> {
     key.match_indices(SEGMENT_SEPARATORS).map(|(i, sep)| &key[..i + sep.len()]).take(MAX_PREFIX_DEPTH).collect()
 }
 

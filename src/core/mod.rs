@@ -22,8 +22,8 @@ pub use cache::{
 pub use clock::{duration_ms, Clock, ManualClock, Millis};
 pub use entry::{DecodeError, EntryMeta};
 pub use error::{CacheError, LoadError, LoadErrorKind};
-pub use freshness::{judge, Freshness, StaleReason, StaleUse};
-pub use keys::{escape, segment_prefixes, KeySpace, Scope, MAX_PREFIX_DEPTH, SEGMENT_SEPARATORS};
+pub use freshness::{StaleReason, StaleUse};
+pub use keys::{escape, KeySpace, Scope};
 pub use random::SplitMix64;
 /// For stores outside the core (the npm front's JS `Map` store) that page a sorted listing.
 #[cfg(feature = "js")]

@@ -39,7 +39,7 @@ struct Inner {
     turn: Mutex<()>,
 }
 
-/// The purge authority (see the [module docs](self)).
+/// The purge authority: one Durable Object that orders every purge (the module docs say how).
 #[wasm_bindgen]
 pub struct PurgeAuthority {
     state: worker::State,

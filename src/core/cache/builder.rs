@@ -114,7 +114,7 @@ impl Settings {
 ///     .unwrap();
 /// assert_eq!(cache.namespace(), "blog");
 /// ```
-#[must_use]
+#[must_use = "a CacheBuilder does nothing until `build()`"]
 pub struct CacheBuilder<S> {
     store: S,
     clock: Arc<dyn Clock + Send + Sync>,

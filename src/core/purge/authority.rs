@@ -89,7 +89,7 @@ impl Membership {
     }
 }
 
-/// Orders purges and reports their changes. See the [module docs](self).
+/// Orders purges and reports their changes (the module docs say how).
 ///
 /// ```
 /// use std::time::Duration;

@@ -34,7 +34,7 @@ pub const MAX_KEY_BYTES: usize = 512;
 /// Workers KV's largest metadata, in bytes of serialised JSON.
 pub const MAX_METADATA_BYTES: usize = 1024;
 
-/// An expiration TTL that Workers KV accepts: whole seconds, from [`MIN_TTL_SECS`] to [`MAX_TTL_SECS`].
+/// An expiration TTL that Workers KV accepts: whole seconds, from 60 to 2^31 - 1.
 ///
 /// ```
 /// use edgecache::core::KvTtl;
