@@ -5,6 +5,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use clap::{Parser, Subcommand};
 use edgecache::core::purge::{read_content, sign, verify, PurgeRequest, Secret, Secrets, SignedHeaders, VerifyLimits};
+use edgecache::core::Clock as _;
+use edgecache::native::SystemClock;
 
 const SECRET_VAR: &str = "EDGECACHE_PURGE_SECRET";
 
@@ -100,12 +102,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Purge { endpoint, tags, keys, urls, prefixes, everything, soft, timeout } => {
             let request = PurgeRequest { keys, urls, tags, prefixes, everything, ..PurgeRequest::default() };
             let request = if soft { request.soft() } else { request };
-            if request.keys.is_empty()
-                && request.urls.is_empty()
-                && request.tags.is_empty()
-                && request.prefixes.is_empty()
-                && !request.everything
-            {
+            if request.is_empty() {
                 return Err((2, "nothing to purge: give --tag, --key, --url, --prefix or --everything".into()));
             }
             purge(&endpoint, &request, Duration::from_secs(timeout))
@@ -205,5 +202,5 @@ fn new_id() -> String {
 }
 
 fn now_secs() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or_default()
+    SystemClock.now_ms() / 1000
 }

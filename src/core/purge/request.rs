@@ -138,7 +138,7 @@ impl PurgeRequest {
                 _ => return Err(PurgeError::UnknownField(field)),
             }
         }
-        if request.scope_count() == 0 {
+        if request.is_empty() {
             return Err(PurgeError::EmptyRequest);
         }
         Ok(request)
@@ -155,6 +155,12 @@ impl PurgeRequest {
 
     fn scope_count(&self) -> usize {
         self.keys.len() + self.urls.len() + self.tags.len() + self.prefixes.len() + usize::from(self.everything)
+    }
+
+    /// Whether it names nothing to purge (the endpoint refuses it: `empty_request`).
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.scope_count() == 0
     }
 
     /// The scopes to invalidate; `url_key` maps a URL to its cache key.
