@@ -3,7 +3,7 @@
 use std::rc::Rc;
 
 use super::feed::AuthorityLink;
-use super::http::{header_list, page_of, raw_method, read_at_most, respond_error, respond_json, Answer, PlatformUrl};
+use super::http::{body_at_most, header_list, page_of, raw_method, respond_error, respond_json, Answer, PlatformUrl};
 use super::purge::purge_answer;
 use super::state::State;
 use super::store::EdgeStore;
@@ -69,7 +69,7 @@ async fn purge(request: &mut worker::Request, state: &State) -> worker::Result<A
         return respond_error(413, "body_too_large", &format!("body of {len} bytes exceeds {limit}"));
     }
     // Read at most the limit, whatever the body declares (a chunked body declares nothing).
-    let Ok(Ok(body)) = read_at_most(request.inner(), limit, false).await else {
+    let Ok(Some(body)) = body_at_most(request.inner(), limit).await else {
         return respond_error(413, "body_too_large", &format!("body exceeds {limit} bytes"));
     };
     if let Some(link) = &state.authority {

@@ -192,18 +192,21 @@ extern "C" {
     fn read_at_most_js(owner: &JsValue, max: f64, keep_rest: bool) -> js_sys::Promise;
 }
 
-/// The body of a request or response (`owner`), read at most `max` bytes far: `Ok(bytes)` when it
-/// fits, else `Err` — with `keep_rest`, `Some` response streaming what was read and the rest
-/// (for a client, never held whole); without, `None` and the rest unread. `Err` outside when the
-/// body fails.
-pub async fn read_at_most(
-    owner: &JsValue,
+/// A request's body, read at most `max` bytes far: `None` once it runs past (the rest unread).
+pub async fn body_at_most(request: &web_sys::Request, max: usize) -> Result<Option<Bytes>, JsValue> {
+    let read = wasm_bindgen_futures::JsFuture::from(read_at_most_js(request, max as f64, false)).await?;
+    Ok(read.dyn_into::<js_sys::Uint8Array>().ok().map(|bytes| Bytes::from(bytes.to_vec())))
+}
+
+/// A response's body, read at most `max` bytes far: `Ok(bytes)` when it fits, else `Err` with a
+/// response that streams what was read and then the rest (for a client: never held whole).
+pub async fn body_or_stream(
+    response: &web_sys::Response,
     max: usize,
-    keep_rest: bool,
-) -> Result<Result<Bytes, Option<web_sys::Response>>, JsValue> {
-    let read = wasm_bindgen_futures::JsFuture::from(read_at_most_js(owner, max as f64, keep_rest)).await?;
+) -> Result<Result<Bytes, web_sys::Response>, JsValue> {
+    let read = wasm_bindgen_futures::JsFuture::from(read_at_most_js(response, max as f64, true)).await?;
     Ok(match read.dyn_into::<js_sys::Uint8Array>() {
         Ok(bytes) => Ok(Bytes::from(bytes.to_vec())),
-        Err(other) => Err(other.dyn_into::<web_sys::Response>().ok()),
+        Err(streaming) => Err(streaming.unchecked_into()),
     })
 }

@@ -9,7 +9,7 @@ use bytes::Bytes;
 use futures_util::future::{select, Either};
 use worker::{Delay, Fetch, Response};
 
-use super::http::{header_list, origin_request, read_at_most, respond_error, Answer};
+use super::http::{body_or_stream, header_list, origin_request, respond_error, Answer};
 use super::state::State;
 use crate::core::http::{
     decide, end_to_end, fill_headers, header, set_header, Decision, HeaderList, StoredResponse, EDGE_ONLY,
@@ -89,13 +89,13 @@ pub async fn origin_fill(
     }
     // Read up to the limit: a body without a declared length that runs past it streams to this
     // client as it comes (only the part read so far was held), never read whole into memory.
-    let read = read_at_most(&web_sys::Response::from(response), state.config.max_body_bytes, true)
+    let read = body_or_stream(&web_sys::Response::from(response), state.config.max_body_bytes)
         .await
         .map_err(|e| LoadError::of(LoadErrorKind::Unreachable, format!("origin body failed: {e:?}")))?;
     let body = match read {
         Ok(bytes) => bytes,
         Err(streaming) => {
-            outcome.borrow_mut().passthrough = streaming.map(Response::from);
+            outcome.borrow_mut().passthrough = Some(Response::from(streaming));
             return Ok(Loaded::uncacheable(Bytes::new()));
         }
     };
@@ -107,10 +107,6 @@ pub async fn origin_fill(
         must_revalidate: false,
         body,
     };
-    if stored.body.len() > state.config.max_body_bytes {
-        outcome.borrow_mut().detail = Some("too-large".into());
-        return Ok(Loaded::uncacheable(encoded(&stored)?));
-    }
     store_as(state, client, status, &response_headers, stored, now, outcome)
 }
 

@@ -31,6 +31,7 @@ pub async fn cached(
     // Judged on KV stamps because the authority could not be reached: said in Cache-Status.
     let fallback = state.authority.as_ref().and_then(|link| link.fallback()).map(|_| "authority-unreachable");
     let key = cache_key(&url).unwrap_or_else(|| "/".to_owned());
+    let scheme = scheme_of(&url);
     let raw_headers = worker::Headers(request.headers());
     // An entry found but not servable comes back too: its validators make the fetch a
     // revalidation, and the fill fences its tags.
@@ -83,7 +84,7 @@ pub async fn cached(
                     state.clone(),
                     key.clone(),
                     version,
-                    scheme_of(&url),
+                    scheme,
                     client.clone(),
                     stored.clone(),
                     hit.meta.clone(),
@@ -114,7 +115,7 @@ pub async fn cached(
     let result = state
         .cache
         .load(&key, SetOptions::new().version(version), found_meta.as_ref(), || {
-            origin_fill(&state, &key, scheme_of(&url), &client, revalidate, &outcome)
+            origin_fill(&state, &key, scheme, &client, revalidate, &outcome)
         })
         .await;
     let mut outcome = outcome.into_inner();

@@ -65,10 +65,7 @@ const UNKEYED_OVERRIDES: [&str; 13] = [
 pub fn fill_headers(client: &[(String, String)], scheme: &str) -> HeaderList {
     let mut sent: HeaderList = client
         .iter()
-        .filter(|(n, _)| {
-            let name = n.to_ascii_lowercase();
-            !CLIENT_CONDITIONS.contains(&name.as_str()) && !UNKEYED_OVERRIDES.contains(&name.as_str())
-        })
+        .filter(|(n, _)| !CLIENT_CONDITIONS.iter().chain(&UNKEYED_OVERRIDES).any(|h| n.eq_ignore_ascii_case(h)))
         .cloned()
         .collect();
     sent.push(("x-forwarded-proto".to_owned(), scheme.to_owned()));
