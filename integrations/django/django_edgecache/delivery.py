@@ -112,7 +112,9 @@ def _batches(rows):
                 out.append((soft, body, members))
                 body, members = {}, []
             for name, items in lists.items():
-                merged = body.setdefault(name, []) if items else body.get(name)
+                if not items:
+                    continue
+                merged = body.setdefault(name, [])
                 for item in items:
                     if item not in merged:
                         merged.append(item)
@@ -167,9 +169,10 @@ def deliver(*, using: str | None = None, everything: bool = False, include_faile
     rows = list(rows if include_failed else rows.filter(failed=False))
     for soft, body, members in _batches(rows):
         message_id = _message_id(body, soft, members)
-        tags = body.get("tags", [])
         if soft:
             body = {**body, "mode": "soft"}
+        # What every signal about this request carries.
+        about = {"tags": body.get("tags", []), "body": body, "mode": "soft" if soft else "hard", "message_id": message_id}
         payload = json.dumps(body, separators=(",", ":")).encode()
         status, answer = _send(cfg, message_id, payload)
         ids = [r.pk for r in members]
@@ -179,7 +182,7 @@ def deliver(*, using: str | None = None, everything: bool = False, include_faile
             report.sent += 1
             report.receipts.append(receipt)
             log.info("edgecache purge sent: %s (%s) receipt %s", body, message_id, answer[:300])
-            purge_sent.send(PendingPurge, tags=tags, body=body, mode="soft" if soft else "hard", message_id=message_id, receipt=receipt)
+            purge_sent.send(PendingPurge, receipt=receipt, **about)
             continue
         error = f"HTTP {status}: {answer[:300]}" if status is not None else answer
         retryable = status is None or status >= 500 or status in (408, 429)
@@ -196,14 +199,16 @@ def deliver(*, using: str | None = None, everything: bool = False, include_faile
             report.retried += 1
             log.warning("edgecache purge of %s will be retried: %s", body, error)
             purge_retry.send(
-                PendingPurge, tags=tags, body=body, mode="soft" if soft else "hard", message_id=message_id, error=error,
-                attempt=max((r.attempts for r in members), default=0),
-                next_attempt_at=min((r.next_attempt_at for r in members), default=now),
+                PendingPurge,
+                error=error,
+                attempt=max(r.attempts for r in members),
+                next_attempt_at=min(r.next_attempt_at for r in members),
+                **about,
             )
         else:
             report.failed += 1
             log.error("edgecache purge of %s failed: %s", body, error)
-            purge_failed.send(PendingPurge, tags=tags, body=body, mode="soft" if soft else "hard", message_id=message_id, error=error)
+            purge_failed.send(PendingPurge, error=error, **about)
     return report
 
 
