@@ -44,11 +44,6 @@ pub mod core;
 pub use core::{Cache, CacheBuilder, Invalidation, KvStore, Lookup, MemoryStore, SetOptions};
 #[cfg(feature = "js")]
 pub mod js;
-#[cfg(any(feature = "worker", feature = "js"))]
-pub mod js_clock;
-#[cfg(any(feature = "worker", feature = "js"))]
-mod js_promise;
-#[cfg(not(target_arch = "wasm32"))]
-pub mod native;
+pub mod platform;
 #[cfg(feature = "worker")]
 pub mod worker;

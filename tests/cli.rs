@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use edgecache::core::purge::{verify, MemoryReplayGuard, PurgeEndpoint, Secrets, SignedHeaders, VerifyLimits};
 use edgecache::core::{Cache, CacheBuilder, Clock, Lookup, MemoryStore, SetOptions};
-use edgecache::native::SystemClock;
+use edgecache::platform::SystemClock;
 use futures::executor::block_on;
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";

@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use edgecache::core::{CacheBuilder, Invalidation, Loaded, Lookup, MemoryStore, SetOptions, Source};
 use edgecache::js::EdgeCache;
-use edgecache::js_clock::JsClock;
+use edgecache::platform::JsClock;
 use js_sys::{Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;

@@ -14,7 +14,7 @@ use wasm_bindgen_futures::JsFuture;
 use super::error::error;
 use super::types::FollowOptions;
 
-use super::sleep;
+use crate::platform::timer::sleep;
 
 /// What following needs of a cache.
 pub(crate) trait Invalidate {
@@ -91,7 +91,7 @@ pub(crate) fn start(
     let progress = Rc::new(Progress::default());
     let running = progress.clone();
     // On the calls' own task type: a second one (spawn_local's) would cost wasm size.
-    let _ = crate::js_promise::settled_or_spawned(async move {
+    let _ = crate::platform::promise::settled_or_spawned(async move {
         while !running.stopped.get() {
             match poll(&endpoint).await {
                 Ok(stamps) => {

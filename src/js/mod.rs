@@ -22,9 +22,10 @@ use crate::core::{
     Cache, CacheBuilder, CacheError, Fetched, Hit, Invalidation, LoadError, Loaded, Lookup, Mode, SetOptions, Source,
     StaleReason, StaleUse, StampSource,
 };
-use crate::js_clock::{random_seed, JsClock};
 // Every call's Promise: settled at once when the call finished synchronously.
-use crate::js_promise::settled_or_spawned as promise;
+use crate::platform::promise::settled_or_spawned as promise;
+use crate::platform::timer::sleep;
+use crate::platform::{random_seed, JsClock};
 use error::{cache_error, error};
 use near::{entry_object, Near, Origin, Shown};
 use options::{loader_context, shown, Fields, Options};
@@ -611,17 +612,4 @@ fn describe(e: &JsValue) -> String {
     e.as_string()
         .or_else(|| Reflect::get(e, &"message".into()).ok().and_then(|m| m.as_string()))
         .unwrap_or_else(|| "the loader threw".into())
-}
-
-/// Resolves after `ms` milliseconds (setTimeout, in browsers, Node and workers alike).
-pub(crate) fn sleep(ms: u64) -> JsFuture {
-    let promise = Promise::new(&mut |resolve, _| {
-        let global = js_sys::global();
-        if let Ok(set_timeout) = Reflect::get(&global, &"setTimeout".into()).and_then(|f| f.dyn_into::<Function>()) {
-            let _ = set_timeout.call2(&global, &resolve, &JsValue::from_f64(ms as f64));
-        } else {
-            let _ = resolve.call0(&JsValue::NULL);
-        }
-    });
-    JsFuture::from(promise)
 }

@@ -34,7 +34,7 @@ pub fn sign_purge(
     let secrets = secrets(secrets_text)?;
     let body = body_bytes(&body)?;
     let id = options.id.unwrap_or_else(|| {
-        format!("msg_{:016x}{:08x}", crate::js_clock::random_seed(), (js_sys::Math::random() * 4e9) as u32)
+        format!("msg_{:016x}{:08x}", crate::platform::random_seed(), (js_sys::Math::random() * 4e9) as u32)
     });
     let timestamp = match options.timestamp {
         None => (js_sys::Date::now() / 1000.0) as u64,

@@ -7,7 +7,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 use crate::core::{page_of, KvStore, ListOptions, ListPage, ListedKey, MemoryStore, PutOptions, StoreError};
-use crate::js_clock::JsClock;
+use crate::platform::JsClock;
 
 /// The store behind an `EdgeCache`.
 pub enum AnyStore {

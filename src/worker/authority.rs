@@ -19,7 +19,7 @@ use worker::{Env, Request};
 
 use super::config::Config;
 use super::control::{log_answer, tagged_answer, READ_HEADER};
-use super::http::{header_list, raw_method, respond, respond_error, respond_json, Answer, PlatformUrl};
+use super::convert::{header_list, raw_method, respond, respond_error, respond_json, Answer, PlatformUrl};
 use super::kv::WorkerKv;
 use super::purge::{purge_answer, url_key};
 use super::sql_store::SqlStore;
@@ -27,7 +27,7 @@ use super::store::EdgeStore;
 use crate::core::http::header;
 use crate::core::purge::{Apply, Authority, KvReplayGuard, Membership, PurgeEndpoint, SignedHeaders};
 use crate::core::{duration_ms, CacheBuilder, Clock, Invalidation, Mirrored};
-use crate::js_clock::{random_seed, JsClock};
+use crate::platform::{random_seed, JsClock};
 
 /// The authority's state, built on its first request.
 struct Inner {
@@ -58,7 +58,7 @@ impl PurgeAuthority {
     /// Answers an isolate's request (never fails: errors become clean responses).
     pub fn fetch(&self, request: web_sys::Request) -> js_sys::Promise {
         let inner = self.inner();
-        crate::js_promise::settled_or_spawned(async move {
+        crate::platform::promise::settled_or_spawned(async move {
             let answer = match inner {
                 Ok(inner) => route(&inner, Request::from(request)).await,
                 Err(e) => respond_error(500, "config", &e),

@@ -2,15 +2,17 @@
 
 use std::rc::Rc;
 
+use super::convert::{
+    body_at_most, header_list, page_of, raw_method, respond_error, respond_json, Answer, PlatformUrl,
+};
 use super::feed::AuthorityLink;
-use super::http::{body_at_most, header_list, page_of, raw_method, respond_error, respond_json, Answer, PlatformUrl};
 use super::purge::purge_answer;
 use super::state::State;
 use super::store::EdgeStore;
 use crate::core::http::{header, HeaderList};
 use crate::core::purge::{SignedHeaders, VerifyLimits};
 use crate::core::{Cache, Clock};
-use crate::js_clock::JsClock;
+use crate::platform::JsClock;
 
 /// The header carrying a signed read's target (what its signature signs) from an isolate to the
 /// purge authority.

@@ -16,12 +16,12 @@ use futures_util::future::{select, Either};
 use worker::{Delay, ObjectNamespace, Request, Response};
 
 use super::config::{AUTHORITY_NAME, AUTHORITY_TIMEOUT};
-use super::http::origin_request;
+use super::convert::origin_request;
 use super::store::EdgeStore;
 use crate::core::http::HeaderList;
 use crate::core::purge::Membership;
 use crate::core::{duration_ms, Cache, Clock, EntryMeta, FeedPage, Millis};
-use crate::js_clock::JsClock;
+use crate::platform::JsClock;
 
 /// Feed pages read at most per feed read (each up to 200 purges).
 const MAX_PAGES: usize = 10;

@@ -6,8 +6,8 @@
 mod authority;
 mod config;
 mod control;
+mod convert;
 mod feed;
-mod http;
 mod kv;
 mod origin;
 mod pass;
@@ -26,7 +26,7 @@ pub use kv::WorkerKv;
 use wasm_bindgen::prelude::*;
 use worker::{Context, Env, Request};
 
-use http::Answer;
+use convert::Answer;
 
 /// The worker's entry point, exported as `fetch` for worker-build's shim. Never fails: every
 /// error becomes a clean response. It takes the platform request as it is (`worker::Request`
@@ -38,10 +38,10 @@ use http::Answer;
 pub fn fetch_entry(request: web_sys::Request, env: Env, ctx: worker::worker_sys::Context) -> js_sys::Promise {
     console_error_panic_hook::set_once();
     let ctx = Context::new(ctx);
-    crate::js_promise::settled_or_spawned(async move {
+    crate::platform::promise::settled_or_spawned(async move {
         let answer = match route(request, env, &ctx).await {
             Ok(response) => Ok(response),
-            Err(e) => http::respond_error(502, "edge_error", &e.to_string()),
+            Err(e) => convert::respond_error(502, "edge_error", &e.to_string()),
         };
         answer.map(JsValue::from).map_err(JsValue::from)
     })
@@ -53,10 +53,10 @@ async fn route(request: web_sys::Request, env: Env, ctx: &Context) -> worker::Re
         Err(e) => return config_error(&e),
     };
     let url = request.url();
-    if http::path_of(&url).starts_with("/_edgecache/") {
+    if convert::path_of(&url).starts_with("/_edgecache/") {
         return control::handle(Request::from(request), state).await;
     }
-    match http::raw_method(&request).as_str() {
+    match convert::raw_method(&request).as_str() {
         "GET" => proxy::cached(request, url, state, ctx, false).await,
         "HEAD" => proxy::cached(request, url, state, ctx, true).await,
         _ => pass::pass_through(Request::from(request), state, "").await,
@@ -65,7 +65,7 @@ async fn route(request: web_sys::Request, env: Env, ctx: &Context) -> worker::Re
 
 fn config_error(error: &ConfigError) -> worker::Result<Answer> {
     worker::console_error!("edgecache misconfigured: {error}");
-    http::respond_json(
+    convert::respond_json(
         500,
         &serde_json::json!({ "error": "config", "setting": error.setting, "message": error.to_string() }),
     )

@@ -9,13 +9,13 @@ use bytes::Bytes;
 use futures_util::future::{select, Either};
 use worker::{Delay, Fetch, Response};
 
-use super::http::{body_or_stream, header_list, origin_request, respond_error, Answer};
+use super::convert::{body_or_stream, header_list, origin_request, respond_error, Answer};
 use super::state::State;
 use crate::core::http::{
     decide, end_to_end, fill_headers, header, set_header, Decision, HeaderList, StoredResponse, EDGE_ONLY,
 };
 use crate::core::{Clock, LoadError, LoadErrorKind, Loaded, SetOptions};
-use crate::js_clock::JsClock;
+use crate::platform::JsClock;
 
 /// What the origin fetch learnt, for `Cache-Status`.
 #[derive(Default)]

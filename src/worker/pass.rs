@@ -5,7 +5,7 @@ use std::rc::Rc;
 
 use worker::{Response, ResponseBuilder};
 
-use super::http::{header_list, origin_request, path_of, platform_headers, respond_error, Answer, PlatformUrl};
+use super::convert::{header_list, origin_request, path_of, platform_headers, respond_error, Answer, PlatformUrl};
 use super::origin::{fetch_with_timeout, origin_failed};
 use super::state::State;
 use crate::core::http::{cache_key, end_to_end, header, CacheStatus};
@@ -14,7 +14,7 @@ use crate::core::Invalidation;
 /// Proxies any request without the cache. Unsafe methods that succeed invalidate the URL and
 /// the `Location` / `Content-Location` they name on this host.
 pub async fn pass_through(request: worker::Request, state: Rc<State>, detail: &str) -> worker::Result<Answer> {
-    let method = super::http::raw_method(request.inner());
+    let method = super::convert::raw_method(request.inner());
     let url = request.inner().url();
     let client = header_list(request.headers());
     let path = cache_key(&url).unwrap_or_else(|| "/".into());

@@ -13,7 +13,7 @@ use bytes::Bytes;
 use lru::LruCache;
 use wasm_bindgen::prelude::*;
 
-use super::http::{header_pairs, Answer};
+use super::convert::{header_pairs, Answer};
 use crate::core::http::StoredResponse;
 
 /// Prepared responses kept (least recently used dropped first).

@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use worker::Context;
 
-use super::http::{header_list, respond_error, Answer};
+use super::convert::{header_list, respond_error, Answer};
 use super::origin::{origin_failed, origin_fill, Outcome, Revalidate};
 use super::pass::{forward, pass_through};
 use super::prepared::Prepared;

@@ -1,7 +1,7 @@
 //! Signed purges as the worker answers them, in the isolates (KV-only mode) and in the purge
 //! authority: which cache key a purged URL names, and the receipt or refusal as a response.
 
-use super::http::{respond_error, respond_json, Answer};
+use super::convert::{respond_error, respond_json, Answer};
 use crate::core::http::cache_key;
 use crate::core::purge::{PurgeError, Receipt};
 

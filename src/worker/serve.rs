@@ -1,12 +1,12 @@
 //! Answers from a stored response: `Age`, `Cache-Status`, a 304 for a matching conditional
 //! request, a 206 or 416 for a byte range, no body for HEAD.
 
-use super::http::{respond, Answer};
+use super::convert::{respond, Answer};
 use crate::core::http::{
     not_modified, select_range, set_header, CacheStatus, HeaderList, RangeAnswer, StoredResponse, NOT_MODIFIED_HEADERS,
 };
 use crate::core::{Clock, EntryMeta};
-use crate::js_clock::JsClock;
+use crate::platform::JsClock;
 
 /// The `Age` of a stored response now: its age when it arrived plus the time since.
 pub(super) fn age_secs(stored: &StoredResponse, meta: &EntryMeta) -> u64 {

@@ -6,7 +6,7 @@ use bytes::Bytes;
 use worker::{SqlStorage, SqlStorageValue};
 
 use crate::core::{Clock, KvStore, ListOptions, ListPage, ListedKey, PutOptions, StoreError};
-use crate::js_clock::JsClock;
+use crate::platform::JsClock;
 
 /// A Durable Object's SQL storage as a [`KvStore`] (values expire like Workers KV's).
 #[derive(Debug, Clone)]

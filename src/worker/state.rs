@@ -18,7 +18,7 @@ use super::store::EdgeStore;
 use crate::core::http::EdgePolicy;
 use crate::core::purge::{KvReplayGuard, PurgeEndpoint};
 use crate::core::{duration_ms, Cache, CacheBuilder, Invalidation, StampSource, Tiered};
-use crate::js_clock::{random_seed, JsClock};
+use crate::platform::{random_seed, JsClock};
 
 /// Isolate-wide state.
 pub struct State {

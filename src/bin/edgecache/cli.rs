@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use clap::{Parser, Subcommand};
 use edgecache::core::purge::{read_content, sign, verify, PurgeRequest, Secret, Secrets, SignedHeaders, VerifyLimits};
 use edgecache::core::Clock as _;
-use edgecache::native::SystemClock;
+use edgecache::platform::SystemClock;
 
 const SECRET_VAR: &str = "EDGECACHE_PURGE_SECRET";
 

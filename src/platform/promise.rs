@@ -82,6 +82,6 @@ impl Future for Relayed {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
         this.relay.set(cx.waker());
-        crate::js_clock::in_slice(|| this.call.as_mut().poll(&mut Context::from_waker(&this.waker)))
+        super::js_clock::in_slice(|| this.call.as_mut().poll(&mut Context::from_waker(&this.waker)))
     }
 }

@@ -1,4 +1,4 @@
-//! Native-only helpers (not compiled for wasm32, where the fronts supply their own).
+//! The system clock of native builds (the wasm fronts use `JsClock`).
 
 use crate::core::{Clock, Millis};
 
@@ -6,7 +6,7 @@ use crate::core::{Clock, Millis};
 ///
 /// ```
 /// use edgecache::core::Clock;
-/// use edgecache::native::SystemClock;
+/// use edgecache::platform::SystemClock;
 /// assert!(SystemClock.now_ms() > 1_600_000_000_000);
 /// ```
 #[derive(Debug, Clone, Copy, Default)]
