@@ -48,6 +48,16 @@ const UNKEYED_OVERRIDES: [&str; 13] = [
     "x-method-override",
 ];
 
+/// `value` whitespace-normalised, as `Vary`'s selecting values are compared and stored (RFC 9111
+/// §4.1): runs of spaces and tabs become one space, none kept around commas or at the ends.
+pub(super) fn normalized(value: &str) -> String {
+    value
+        .split(',')
+        .map(|item| item.split([' ', '\t']).filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" "))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// The headers of a cache fill for a client request that came with `scheme` ("https"): the
 /// client's, minus its conditions and ranges and the headers that override its host, URL,
 /// scheme or method (`x-forwarded-host`, `x-original-url`, `forwarded`, …), plus

@@ -5,8 +5,7 @@ use super::conditional::CONDITIONAL_HEADERS;
 use super::range::RANGE_HEADERS;
 use bytes::Bytes;
 
-use super::headers::{header, HeaderList};
-use super::variants::normalized;
+use super::headers::{header, normalized, HeaderList};
 
 /// A stored response.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -10,20 +10,11 @@
 //! Selecting values are compared whitespace-normalised (RFC 9111 §4.1 allows it): runs of
 //! spaces and tabs become one space, and none is kept around commas or at the ends.
 
-use super::headers::header;
+use super::headers::{header, normalized};
 use super::stored::StoredResponse;
 
 /// Variants kept per URL besides the one at version 0.
 const MAX_VARIANTS: u64 = 8;
-
-/// `value` as selecting values are compared and stored.
-pub(super) fn normalized(value: &str) -> String {
-    value
-        .split(',')
-        .map(|item| item.split([' ', '\t']).filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" "))
-        .collect::<Vec<_>>()
-        .join(",")
-}
 
 impl StoredResponse {
     /// The version under which the variant `request` selects is kept, when this response

@@ -272,6 +272,7 @@ mod tests {
     use futures::executor::block_on;
 
     use super::*;
+    use crate::core::cache::{Lookup, SetOptions, StampSource};
     use crate::core::{Clock, ManualClock, MemoryStore, Mirrored, SimulatedKv, StoreOp};
 
     const WINDOW: Duration = Duration::from_secs(60);
@@ -374,5 +375,34 @@ mod tests {
         let keys = a.cache().key_space().stamps(&Scope::Tag("a".into()));
         let mirrored = block_on(kv.get_many(keys.as_ref())).unwrap();
         assert!(mirrored.iter().all(Option::is_some));
+    }
+
+    #[test]
+    fn a_follower_sees_purges_at_its_next_page_and_falls_back_to_the_store() {
+        let clock = ManualClock::new(1_700_000_000_000);
+        // A store that shows writes only after a minute: the follower must not depend on it.
+        let kv = SimulatedKv::new(clock.clone(), 60_000, 3);
+        let own = Mirrored::new(MemoryStore::new(clock.clone()), kv.clone());
+        let authority = Authority::new(CacheBuilder::new(own, clock.clone()), Duration::from_secs(60)).unwrap();
+        let edge = CacheBuilder::new(MemoryStore::new(clock.clone()), clock.clone())
+            .stamp_source(StampSource::Feed)
+            .build()
+            .unwrap();
+        assert_eq!(edge.feed_position(), None);
+        assert!(edge.follow(block_on(authority.feed(None)).unwrap()));
+        block_on(edge.set("k", "v1", SetOptions::new().tag("t"))).unwrap();
+        block_on(authority.apply(Invalidation::tag("t"))).unwrap();
+        assert!(matches!(block_on(edge.get("k")).unwrap(), Lookup::Fresh(_)), "not read yet");
+        // A late answer to an earlier read changes nothing.
+        let stale = FeedPage { since: Some(7), head: 9, latest: 9, changes: Vec::new(), complete: true };
+        assert!(edge.follow(stale));
+        assert_eq!(edge.feed_position(), Some(0));
+        assert!(edge.follow(block_on(authority.feed(edge.feed_position())).unwrap()));
+        assert!(matches!(block_on(edge.get("k")).unwrap(), Lookup::Miss(_)), "the purge, from the feed");
+        // Unfollowed, the stamp from the feed is kept for the memo interval, then the store is
+        // asked again (which does not show the purge yet: the KV-only bound).
+        edge.unfollow();
+        assert_eq!(edge.feed_position(), None);
+        assert!(matches!(block_on(edge.get("k")).unwrap(), Lookup::Miss(_)));
     }
 }

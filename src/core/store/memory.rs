@@ -257,7 +257,8 @@ impl KvStore for MemoryStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::{KvTtl, ManualClock};
+    use crate::core::clock::ManualClock;
+    use crate::core::store::KvTtl;
     use futures::executor::block_on;
 
     fn ttl(secs: u64) -> PutOptions {

@@ -271,7 +271,8 @@ impl KvStore for SimulatedKv {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::{KvTtl, ManualClock};
+    use crate::core::clock::ManualClock;
+    use crate::core::store::KvTtl;
     use futures::executor::block_on;
 
     fn opts() -> PutOptions {

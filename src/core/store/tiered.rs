@@ -139,7 +139,8 @@ impl<S: KvStore> KvStore for Tiered<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::{KvTtl, ManualClock, MemoryStore, SimulatedKv, StoreOp};
+    use crate::core::clock::ManualClock;
+    use crate::core::store::{KvTtl, MemoryStore, SimulatedKv, StoreOp};
     use futures::executor::block_on;
 
     fn opts() -> PutOptions {
