@@ -95,15 +95,24 @@ pub(crate) struct Reader<'a> {
 impl<'a> Reader<'a> {
     /// Checks the magic and the format; the reader then stands on the first field.
     pub fn open(bytes: &'a [u8], magic: &[u8; 2], format: u8) -> Result<Self, DecodeError> {
+        Self::open_any(bytes, magic, format..=format).map(|(reader, _)| reader)
+    }
+
+    /// [`open`](Self::open) for a record whose older formats are still read: the format found.
+    pub fn open_any(
+        bytes: &'a [u8],
+        magic: &[u8; 2],
+        formats: std::ops::RangeInclusive<u8>,
+    ) -> Result<(Self, u8), DecodeError> {
         let mut reader = Self { bytes, at: 0 };
         if reader.take(2).map_err(|_| DecodeError::Foreign)? != magic {
             return Err(DecodeError::Foreign);
         }
         let found = reader.byte()?;
-        if found != format {
+        if !formats.contains(&found) {
             return Err(DecodeError::UnknownFormat(found));
         }
-        Ok(reader)
+        Ok((reader, found))
     }
 
     pub fn take(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {

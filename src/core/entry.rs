@@ -2,10 +2,15 @@
 //! binary encoding. Decoding never panics; anything truncated, corrupt or foreign is an error,
 //! which the cache treats as a miss.
 //!
-//! Layout (format 1): `"EC" 0x01`, then LEB128 integers and length-prefixed UTF-8 strings:
+//! Layout (format 2): `"EC" 0x02`, then LEB128 integers and length-prefixed UTF-8 strings:
 //! key, version, stored_at, fresh_until, stale-while-revalidate ms, stale-if-error ms,
-//! etag?, last_modified?, content_type?, captured scopes (count, then kind byte, text, hard
-//! stamp, any stamp each), value length and value bytes, and nothing after.
+//! captured scopes (count, then kind byte, text, hard stamp, any stamp each), value length and
+//! value bytes, and nothing after.
+//!
+//! Format 1 had three optional strings after stale-if-error ms (an ETag, a Last-Modified date
+//! and a media type) that nothing ever read: the worker takes validators from the stored
+//! response itself. Entries stored in format 1 are still read (the three skipped), so a
+//! deployment keeps its cache across the upgrade; they are rewritten in format 2 when refilled.
 
 use bytes::Bytes;
 
@@ -15,7 +20,9 @@ use crate::core::codec::{string_len, uint_len, Reader, Writer};
 use crate::core::keys::Scope;
 
 const MAGIC: &[u8; 2] = b"EC";
-const FORMAT: u8 = 1;
+const FORMAT: u8 = 2;
+/// The oldest format still read.
+const OLDEST_FORMAT: u8 = 1;
 const MAX_SCOPES: u64 = 256;
 
 /// What the cache knows about a stored value.
@@ -36,12 +43,6 @@ pub struct EntryMeta {
     pub stale_if_error_ms: u64,
     /// Its tags.
     pub tags: Vec<String>,
-    /// A validator for conditional requests.
-    pub etag: Option<String>,
-    /// A validator for conditional requests (an HTTP date, kept as given).
-    pub last_modified: Option<String>,
-    /// The media type of the value.
-    pub content_type: Option<String>,
 }
 
 impl EntryMeta {
@@ -76,9 +77,6 @@ impl Envelope {
         for n in [m.version, m.stored_at, m.fresh_until, m.stale_while_revalidate_ms, m.stale_if_error_ms] {
             len += uint_len(n);
         }
-        for text in [&m.etag, &m.last_modified, &m.content_type] {
-            len += 1 + text.as_deref().map_or(0, string_len);
-        }
         for c in &self.captured {
             len += 1 + string_len(c.scope.text().unwrap_or_default()) + string_len(&c.hard) + string_len(&c.any);
         }
@@ -92,9 +90,6 @@ impl Envelope {
         for n in [m.version, m.stored_at, m.fresh_until, m.stale_while_revalidate_ms, m.stale_if_error_ms] {
             w.uint(n);
         }
-        for text in [&m.etag, &m.last_modified, &m.content_type] {
-            w.optional_string(text.as_deref());
-        }
         w.uint(self.captured.len() as u64);
         for c in &self.captured {
             w.scope(&c.scope);
@@ -107,16 +102,18 @@ impl Envelope {
     }
 
     pub(crate) fn decode(bytes: &Bytes) -> Result<Self, DecodeError> {
-        let mut r = Reader::open(bytes, MAGIC, FORMAT)?;
+        let (mut r, format) = Reader::open_any(bytes, MAGIC, OLDEST_FORMAT..=FORMAT)?;
         let mut meta = EntryMeta { key: r.string()?, ..EntryMeta::default() };
         meta.version = r.uint()?;
         meta.stored_at = r.uint()?;
         meta.fresh_until = r.uint()?;
         meta.stale_while_revalidate_ms = r.uint()?;
         meta.stale_if_error_ms = r.uint()?;
-        meta.etag = r.optional_string()?;
-        meta.last_modified = r.optional_string()?;
-        meta.content_type = r.optional_string()?;
+        if format == 1 {
+            for _etag_last_modified_content_type in 0..3 {
+                r.optional_string()?;
+            }
+        }
         let count = r.uint()?;
         if count > MAX_SCOPES {
             return Err(DecodeError::Corrupt);
@@ -152,9 +149,6 @@ mod tests {
                 stale_while_revalidate_ms: 30_000,
                 stale_if_error_ms: 86_400_000,
                 tags: vec!["articles".into()],
-                etag: Some("\"abc\"".into()),
-                last_modified: None,
-                content_type: Some("text/html".into()),
             },
             captured: vec![
                 Captured { scope: Scope::Everything, hard: "h0".into(), any: "a0".into() },
@@ -170,6 +164,46 @@ mod tests {
         let bytes = e.encode();
         assert_eq!(bytes.len(), 3 + e.encoded_len());
         assert_eq!(Envelope::decode(&bytes).unwrap(), e);
+    }
+
+    /// An entry as format 1 stored it: the three unread fields after stale-if-error ms.
+    fn format_1(e: &Envelope, etag: Option<&str>, last_modified: Option<&str>, media: Option<&str>) -> Bytes {
+        let m = &e.meta;
+        let mut w = Writer::new(MAGIC, 1, 0);
+        w.string(&m.key);
+        for n in [m.version, m.stored_at, m.fresh_until, m.stale_while_revalidate_ms, m.stale_if_error_ms] {
+            w.uint(n);
+        }
+        for text in [etag, last_modified, media] {
+            w.optional_string(text);
+        }
+        w.uint(e.captured.len() as u64);
+        for c in &e.captured {
+            w.scope(&c.scope);
+            w.string(&c.hard);
+            w.string(&c.any);
+        }
+        w.uint(e.value.len() as u64);
+        w.out.extend_from_slice(&e.value);
+        w.out.into()
+    }
+
+    #[test]
+    fn format_1_entries_are_still_read_and_rewritten_as_format_2() {
+        let e = sample();
+        for old in [
+            format_1(&e, Some("\"abc\""), None, Some("text/html")),
+            format_1(&e, None, Some("Tue, 01 Dec 2026 10:00:00 GMT"), None),
+            format_1(&e, None, None, None),
+        ] {
+            assert_eq!(Envelope::decode(&old), Ok(e.clone()));
+            for n in 0..old.len() {
+                assert!(Envelope::decode(&old.slice(..n)).is_err(), "format 1 cut at {n} decoded");
+            }
+        }
+        let new = e.encode();
+        assert_eq!(new[2], FORMAT);
+        assert!(new.len() < format_1(&e, None, None, None).len(), "format 2 drops the three fields");
     }
 
     #[test]

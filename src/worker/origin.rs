@@ -124,20 +124,11 @@ fn store_as(
         Decision::Store(life) => {
             stored.age_ms = life.age_ms;
             stored.must_revalidate = life.must_revalidate;
-            let mut options = SetOptions::new()
+            let options = SetOptions::new()
                 .ttl(Duration::from_millis(life.fresh_ms))
                 .stale_while_revalidate(Duration::from_millis(life.swr_ms))
                 .stale_if_error(Duration::from_millis(life.sie_ms))
                 .tags(life.tags);
-            if let Some(etag) = header(&stored.headers, "etag") {
-                options = options.etag(etag);
-            }
-            if let Some(modified) = header(&stored.headers, "last-modified") {
-                options = options.last_modified(modified);
-            }
-            if let Some(media) = header(&stored.headers, "content-type") {
-                options = options.content_type(media);
-            }
             Loaded::new(encoded(&stored)?).with(options)
         }
         Decision::Bypass(reason) => {

@@ -270,9 +270,6 @@ impl<S: KvStore> Cache<S> {
             stale_while_revalidate_ms: options.swr_ms.unwrap_or(s.default_swr_ms),
             stale_if_error_ms: options.sie_ms.unwrap_or(s.default_sie_ms),
             tags: options.tags,
-            etag: options.etag,
-            last_modified: options.last_modified,
-            content_type: options.content_type,
         }
     }
 }

@@ -29,9 +29,6 @@ pub struct SetOptions {
     pub(crate) sie_ms: Option<u64>,
     pub(crate) tags: Vec<String>,
     pub(crate) version: u64,
-    pub(crate) etag: Option<String>,
-    pub(crate) last_modified: Option<String>,
-    pub(crate) content_type: Option<String>,
 }
 
 impl SetOptions {
@@ -71,21 +68,6 @@ impl SetOptions {
         self.version = version;
         self
     }
-    /// The ETag validator.
-    pub fn etag(mut self, etag: impl Into<String>) -> Self {
-        self.etag = Some(etag.into());
-        self
-    }
-    /// The Last-Modified validator.
-    pub fn last_modified(mut self, date: impl Into<String>) -> Self {
-        self.last_modified = Some(date.into());
-        self
-    }
-    /// The media type.
-    pub fn content_type(mut self, media_type: impl Into<String>) -> Self {
-        self.content_type = Some(media_type.into());
-        self
-    }
     /// The tags given so far.
     #[must_use]
     pub fn tag_list(&self) -> &[String] {
@@ -97,16 +79,12 @@ impl SetOptions {
         self.ttl_ms = later.ttl_ms.or(self.ttl_ms);
         self.swr_ms = later.swr_ms.or(self.swr_ms);
         self.sie_ms = later.sie_ms.or(self.sie_ms);
-        self = self.tags(later.tags);
-        self.etag = later.etag.or(self.etag);
-        self.last_modified = later.last_modified.or(self.last_modified);
-        self.content_type = later.content_type.or(self.content_type);
-        self
+        self.tags(later.tags)
     }
 }
 
 /// What a loader produced: the value, and anything only the load could tell (an HTTP origin's
-/// lifetime, `Cache-Tag`s and validators). Tags named here but not in the call's options are
+/// lifetime and `Cache-Tag`s). Tags named here but not in the call's options are
 /// checked for invalidations that raced the load.
 ///
 /// ```
