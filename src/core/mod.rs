@@ -29,8 +29,8 @@ pub use random::SplitMix64;
 #[cfg(feature = "js")]
 pub(crate) use store::page_of;
 pub use store::{
-    KvStore, KvTtl, ListOptions, ListPage, ListedKey, MemoryStore, Mirrored, PutOptions, StoreError, Tiered,
-    MAX_KEY_BYTES, MAX_LIST_LIMIT, MAX_METADATA_BYTES, MIN_TTL_SECS,
+    KvStore, KvTtl, ListOptions, ListPage, MemoryStore, Mirrored, PutOptions, StoreError, Tiered, MAX_KEY_BYTES,
+    MAX_LIST_LIMIT, MIN_TTL_SECS,
 };
 #[cfg(any(test, feature = "testing"))]
 pub use store::{SimulatedKv, StoreOp};

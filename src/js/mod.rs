@@ -58,9 +58,9 @@ const TYPES: &'static str = r#"
  * make room could bring purged values back. */
 export type StoreOption = "memory" | Map<string, unknown> | {
   get(key: string, options?: { type: "arrayBuffer" }): Promise<ArrayBuffer | Uint8Array | string | null> | ArrayBuffer | Uint8Array | string | null;
-  put(key: string, value: Uint8Array, options: { expirationTtl: number; metadata?: unknown }): Promise<void> | void;
+  put(key: string, value: Uint8Array, options: { expirationTtl: number }): Promise<void> | void;
   delete(key: string): Promise<void> | void;
-  list(options: { prefix: string; cursor?: string; limit: number }): Promise<{ keys: { name: string; expiration?: number; metadata?: unknown }[]; list_complete: boolean; cursor?: string }>;
+  list(options: { prefix: string; cursor?: string; limit: number }): Promise<{ keys: { name: string }[]; list_complete: boolean; cursor?: string }>;
 };
 /** A duration: a number of milliseconds, or a number and a unit: "250ms", "30s", "5m", "1.5h", "7d". */
 export type Duration = number | `${number}${"ms" | "s" | "m" | "h" | "d"}`;

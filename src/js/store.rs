@@ -6,7 +6,7 @@ use js_sys::{Array, Map, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-use crate::core::{page_of, KvStore, ListOptions, ListPage, ListedKey, MemoryStore, PutOptions, StoreError};
+use crate::core::{page_of, KvStore, ListOptions, ListPage, MemoryStore, PutOptions, StoreError};
 use crate::platform::JsClock;
 
 /// The store behind an `EdgeCache`.
@@ -79,10 +79,6 @@ impl KvStore for AnyStore {
             Self::Kv(kv) => {
                 let init = Object::new();
                 Reflect::set(&init, &"expirationTtl".into(), &f64::from(options.ttl.secs()).into()).map_err(failed)?;
-                if let Some(meta) = &options.metadata {
-                    let parsed = js_sys::JSON::parse(meta).map_err(failed)?;
-                    Reflect::set(&init, &"metadata".into(), &parsed).map_err(failed)?;
-                }
                 call(kv, "put", &[key.into(), Uint8Array::from(&value[..]).into(), init.into()]).await.map(|_| ())
             }
             Self::Map(map) => {
@@ -119,22 +115,7 @@ impl KvStore for AnyStore {
                     .map_err(failed)?
                     .dyn_into()
                     .map_err(|_| StoreError::Rejected("list() returned no keys array".into()))?;
-                let keys = keys
-                    .iter()
-                    .filter_map(|k| {
-                        let name = Reflect::get(&k, &"name".into()).ok()?.as_string()?;
-                        let expires_at = Reflect::get(&k, &"expiration".into())
-                            .ok()
-                            .and_then(|e| e.as_f64())
-                            .map(|s| (s * 1000.0) as u64);
-                        let metadata = Reflect::get(&k, &"metadata".into())
-                            .ok()
-                            .filter(|m| !m.is_undefined() && !m.is_null())
-                            .and_then(|m| js_sys::JSON::stringify(&m).ok())
-                            .and_then(|s| s.as_string());
-                        Some(ListedKey { name, expires_at, metadata })
-                    })
-                    .collect();
+                let keys = keys.iter().filter_map(|k| Reflect::get(&k, &"name".into()).ok()?.as_string()).collect();
                 let complete =
                     Reflect::get(&page, &"list_complete".into()).ok().and_then(|c| c.as_bool()).unwrap_or(true);
                 let cursor =
@@ -152,10 +133,7 @@ impl KvStore for AnyStore {
                     .collect();
                 names.sort_unstable();
                 let from = options.start_in(&names);
-                let ordered = names[from..].iter().map(|name| (&**name, ()));
-                Ok(page_of(ordered, &options, |name, ()| {
-                    Some(ListedKey { name: name.to_owned(), expires_at: None, metadata: None })
-                }))
+                Ok(page_of(names[from..].iter().map(|name| &**name), &options))
             }
         }
     }

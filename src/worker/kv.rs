@@ -2,7 +2,7 @@
 
 use bytes::Bytes;
 
-use crate::core::{KvStore, ListOptions, ListPage, ListedKey, PutOptions, StoreError};
+use crate::core::{KvStore, ListOptions, ListPage, PutOptions, StoreError};
 
 /// A Workers KV namespace as a [`KvStore`].
 #[derive(Debug)]
@@ -39,12 +39,7 @@ impl KvStore for WorkerKv {
     }
 
     async fn put(&self, key: &str, value: Bytes, options: PutOptions) -> Result<(), StoreError> {
-        let mut put = self.0.put_bytes(key, &value).map_err(unavailable)?.expiration_ttl(u64::from(options.ttl.secs()));
-        if let Some(meta) = options.metadata {
-            let json: serde_json::Value =
-                serde_json::from_str(&meta).map_err(|e| StoreError::Rejected(e.to_string()))?;
-            put = put.metadata(json).map_err(unavailable)?;
-        }
+        let put = self.0.put_bytes(key, &value).map_err(unavailable)?.expiration_ttl(u64::from(options.ttl.secs()));
         put.execute().await.map_err(unavailable)
     }
 
@@ -58,15 +53,7 @@ impl KvStore for WorkerKv {
             list = list.cursor(cursor);
         }
         let page = list.execute().await.map_err(unavailable)?;
-        let keys = page
-            .keys
-            .into_iter()
-            .map(|k| ListedKey {
-                name: k.name,
-                expires_at: k.expiration.map(|s| s * 1000),
-                metadata: k.metadata.map(|m| m.to_string()),
-            })
-            .collect();
+        let keys = page.keys.into_iter().map(|k| k.name).collect();
         Ok(ListPage { keys, cursor: if page.list_complete { None } else { page.cursor } })
     }
 }

@@ -5,7 +5,7 @@
 use bytes::Bytes;
 use worker::{SqlStorage, SqlStorageValue};
 
-use crate::core::{Clock, KvStore, ListOptions, ListPage, ListedKey, PutOptions, StoreError};
+use crate::core::{Clock, KvStore, ListOptions, ListPage, PutOptions, StoreError};
 use crate::platform::JsClock;
 
 /// A Durable Object's SQL storage as a [`KvStore`] (values expire like Workers KV's).
@@ -78,7 +78,7 @@ impl KvStore for SqlStore {
             None => (">=", options.prefix.clone()),
         };
         let query = format!(
-            "SELECT key, expires FROM kv WHERE key {op} ? AND substr(key, 1, ?) = ? AND expires > ? ORDER BY key LIMIT ?"
+            "SELECT key FROM kv WHERE key {op} ? AND substr(key, 1, ?) = ? AND expires > ? ORDER BY key LIMIT ?"
         );
         let bindings = vec![
             from.into(),
@@ -87,22 +87,17 @@ impl KvStore for SqlStore {
             int(JsClock.now_ms()),
             int(limit as u64 + 1),
         ];
-        let mut keys: Vec<ListedKey> = self
+        let mut keys: Vec<String> = self
             .rows(&query, bindings)?
             .into_iter()
-            .filter_map(|row| {
-                let mut row = row.into_iter();
-                match (row.next(), row.next()) {
-                    (Some(SqlStorageValue::String(name)), Some(SqlStorageValue::Integer(expires))) => {
-                        Some(ListedKey { name, expires_at: Some(expires as u64), metadata: None })
-                    }
-                    _ => None,
-                }
+            .filter_map(|row| match row.into_iter().next() {
+                Some(SqlStorageValue::String(name)) => Some(name),
+                _ => None,
             })
             .collect();
         let more = keys.len() > limit;
         keys.truncate(limit);
-        let cursor = if more { keys.last().map(|k| k.name.clone()) } else { None };
+        let cursor = if more { keys.last().cloned() } else { None };
         Ok(ListPage { keys, cursor })
     }
 }

@@ -182,7 +182,7 @@ impl<S: KvStore> Cache<S> {
     /// The log, newest first, a page at a time (`limit` at most 1000; 0 for the maximum).
     pub async fn log(&self, limit: usize, cursor: Option<String>) -> Result<LogPage, CacheError> {
         let page = self.store.list(ListOptions::prefix(self.keys.log_records()).cursor(cursor).limit(limit)).await?;
-        let names: Vec<String> = page.keys.into_iter().map(|k| k.name).collect();
+        let names = page.keys;
         let values = self.store.get_many(&names).await?;
         let records = values.into_iter().flatten().filter_map(|bytes| LogRecord::decode(&bytes).ok()).collect();
         Ok(LogPage { records, cursor: page.cursor })
@@ -195,7 +195,7 @@ impl<S: KvStore> Cache<S> {
     pub async fn tagged(&self, tag: &str, limit: usize, cursor: Option<String>) -> Result<TaggedPage, CacheError> {
         self.check_tags(std::slice::from_ref(&tag.to_owned()))?;
         let page = self.store.list(ListOptions::prefix(self.keys.index_of(tag)).cursor(cursor).limit(limit)).await?;
-        let keys = page.keys.iter().filter_map(|k| self.keys.member_of_index(tag, &k.name)).collect();
+        let keys = page.keys.iter().filter_map(|k| self.keys.member_of_index(tag, k)).collect();
         Ok(TaggedPage { keys, cursor: page.cursor })
     }
 
@@ -216,11 +216,11 @@ impl<S: KvStore> Cache<S> {
         let mut progress = SweepProgress { examined: page.keys.len(), cursor: page.cursor, ..SweepProgress::default() };
         for listed in page.keys {
             let (entry_key, index_key) = match scope {
-                Scope::Tag(tag) if self.settings.tag_index => match self.keys.entry_of_index(tag, &listed.name) {
-                    Some(entry) => (entry, Some(listed.name)),
+                Scope::Tag(tag) if self.settings.tag_index => match self.keys.entry_of_index(tag, &listed) {
+                    Some(entry) => (entry, Some(listed)),
                     None => continue,
                 },
-                _ => (listed.name, None),
+                _ => (listed, None),
             };
             let keep = match self.store.get(&entry_key).await? {
                 Some(bytes) => self.still_servable(&bytes).await?,

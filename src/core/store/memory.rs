@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use bytes::Bytes;
 use lru::LruCache;
 
-use super::{page_of, validate_key, validate_put, KvStore, ListOptions, ListPage, ListedKey, PutOptions, StoreError};
+use super::{page_of, validate_key, KvStore, ListOptions, ListPage, PutOptions, StoreError};
 use crate::core::clock::{Clock, Millis};
 
 /// Keys are shared by the map, the expiry queue and the listing order.
@@ -17,14 +17,13 @@ type Key = Arc<str>;
 struct Item {
     value: Bytes,
     expires_at: Millis,
-    metadata: Option<String>,
     /// Kept until it expires, never evicted to make room.
     pinned: bool,
 }
 
 impl Item {
     fn size(&self, key: &str) -> usize {
-        key.len() + self.value.len() + self.metadata.as_ref().map_or(0, String::len)
+        key.len() + self.value.len()
     }
 }
 
@@ -192,12 +191,12 @@ impl KvStore for MemoryStore {
     }
 
     async fn put(&self, key: &str, value: Bytes, options: PutOptions) -> Result<(), StoreError> {
-        validate_put(key, &options)?;
+        validate_key(key)?;
         let now = self.clock.now_ms();
         let expires_at = now.saturating_add(options.ttl.millis());
         let mut state = self.lock();
         state.reap(now);
-        let item = Item { value, expires_at, metadata: options.metadata, pinned: options.pinned };
+        let item = Item { value, expires_at, pinned: options.pinned };
         let size = item.size(key);
         if !item.pinned && self.max_bytes.is_some_and(|max| size > max) {
             state.remove(key);
@@ -242,15 +241,8 @@ impl KvStore for MemoryStore {
             keys.sort_unstable();
             keys
         });
-        let live =
-            ordered[options.start_in(ordered)..].iter().filter_map(|k| items.peek(&**k).map(|item| (&**k, item)));
-        Ok(page_of(live, &options, |name, item| {
-            Some(ListedKey {
-                name: name.to_owned(),
-                expires_at: Some(item.expires_at),
-                metadata: item.metadata.clone(),
-            })
-        }))
+        let live = ordered[options.start_in(ordered)..].iter().filter(|k| items.peek(&***k).is_some());
+        Ok(page_of(live.map(|k| &**k), &options))
     }
 }
 
@@ -305,7 +297,7 @@ mod tests {
             let page = block_on(store.list(ListOptions::prefix("p/").cursor(cursor))).unwrap();
             assert!(page.keys.len() <= 1000);
             pages += 1;
-            seen.extend(page.keys.into_iter().map(|k| k.name));
+            seen.extend(page.keys);
             cursor = page.cursor;
             if cursor.is_none() {
                 break;
@@ -323,7 +315,7 @@ mod tests {
         for name in ["p/0", "p/1", "p/2", "p/3"] {
             block_on(store.put(name, Bytes::new(), ttl(60))).unwrap();
         }
-        let names = |page: ListPage| page.keys.into_iter().map(|k| k.name).collect::<Vec<_>>();
+        let names = |page: ListPage| page.keys;
         let first = block_on(store.list(ListOptions::prefix("p/").limit(2))).unwrap();
         let cursor = first.cursor.clone();
         assert_eq!(names(first), ["p/0", "p/1"]);
@@ -336,18 +328,14 @@ mod tests {
     }
 
     #[test]
-    fn list_returns_metadata_and_expiry_and_skips_expired() {
+    fn list_skips_expired() {
         let clock = ManualClock::new(0);
         let store = MemoryStore::new(clock.clone());
-        block_on(store.put("a", Bytes::new(), ttl(60).metadata("{\"x\":1}"))).unwrap();
+        block_on(store.put("a", Bytes::new(), ttl(60))).unwrap();
         block_on(store.put("b", Bytes::new(), ttl(120))).unwrap();
         clock.advance(60_000);
         let page = block_on(store.list(ListOptions::prefix(""))).unwrap();
-        assert_eq!(page.keys.len(), 1);
-        assert_eq!(page.keys[0].name, "b");
-        assert_eq!(page.keys[0].expires_at, Some(120_000));
-        let page = block_on(store.list(ListOptions::prefix("b"))).unwrap();
-        assert_eq!(page.keys[0].metadata, None);
+        assert_eq!(page.keys, ["b"]);
     }
 
     #[test]
@@ -371,8 +359,6 @@ mod tests {
         let long = "k".repeat(513);
         assert!(matches!(block_on(store.put(&long, Bytes::new(), ttl(60))), Err(StoreError::Rejected(_))));
         assert!(matches!(block_on(store.get("")), Err(StoreError::Rejected(_))));
-        let big_meta = PutOptions::new(KvTtl::covering_ms(0)).metadata("x".repeat(1025));
-        assert!(matches!(block_on(store.put("k", Bytes::new(), big_meta)), Err(StoreError::Rejected(_))));
         assert!(block_on(store.delete("absent")).is_ok());
     }
 }

@@ -31,8 +31,6 @@ pub const MAX_TTL_SECS: u32 = i32::MAX as u32;
 pub const MAX_LIST_LIMIT: usize = 1000;
 /// Workers KV's longest key, in bytes.
 pub const MAX_KEY_BYTES: usize = 512;
-/// Workers KV's largest metadata, in bytes of serialised JSON.
-pub const MAX_METADATA_BYTES: usize = 1024;
 
 /// An expiration TTL that Workers KV accepts: whole seconds, from 60 to 2^31 - 1.
 ///
@@ -74,8 +72,6 @@ impl KvTtl {
 pub struct PutOptions {
     /// How long the value lives.
     pub ttl: KvTtl,
-    /// Small JSON metadata stored beside the value and returned by `list`.
-    pub metadata: Option<String>,
     /// The value must be kept until its TTL: a store that drops values early to make room (a
     /// bounded [`MemoryStore`]) must drop others instead. The cache pins its stamps, whose early
     /// loss could make invalidated entries valid again.
@@ -85,18 +81,12 @@ pub struct PutOptions {
 impl PutOptions {
     /// A write that expires after `ttl`.
     pub fn new(ttl: KvTtl) -> Self {
-        Self { ttl, metadata: None, pinned: false }
+        Self { ttl, pinned: false }
     }
 
     /// Marks the write as one that must be kept until its TTL (see [`pinned`](Self::pinned)).
     pub fn pinned(mut self) -> Self {
         self.pinned = true;
-        self
-    }
-
-    /// Attaches metadata (at most [`MAX_METADATA_BYTES`]).
-    pub fn metadata(mut self, json: impl Into<String>) -> Self {
-        self.metadata = Some(json.into());
         self
     }
 }
@@ -157,22 +147,11 @@ impl ListOptions {
     }
 }
 
-/// One key of a list page.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ListedKey {
-    /// The key.
-    pub name: String,
-    /// When it expires, in milliseconds since the epoch.
-    pub expires_at: Option<Millis>,
-    /// Its metadata, if written with any.
-    pub metadata: Option<String>,
-}
-
 /// A page of keys, in ascending byte order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ListPage {
     /// The keys of this page.
-    pub keys: Vec<ListedKey>,
+    pub keys: Vec<String>,
     /// Pass to the next call to continue; `None` when this was the last page.
     pub cursor: Option<String>,
 }
@@ -244,43 +223,27 @@ impl<S: KvStore + ?Sized> KvStore for std::sync::Arc<S> {
     }
 }
 
-/// One list page from keys in ascending order, starting at [`ListOptions::start`]: keys with the
-/// prefix, after the cursor, at most the limit; `listed` turns a live value into a listed key
-/// (`None` skips it: expired, deleted).
-pub(crate) fn page_of<'a, V>(
-    ordered: impl Iterator<Item = (&'a str, V)>,
-    options: &ListOptions,
-    listed: impl Fn(&str, V) -> Option<ListedKey>,
-) -> ListPage {
+/// One list page from the live keys in ascending order, starting at [`ListOptions::start`]:
+/// keys with the prefix, after the cursor, at most the limit.
+pub(crate) fn page_of<'a>(ordered: impl Iterator<Item = &'a str>, options: &ListOptions) -> ListPage {
     let limit = options.effective_limit();
     let mut keys = Vec::new();
     let mut more = false;
-    for (name, value) in ordered {
+    for name in ordered {
         if !name.starts_with(&options.prefix) {
             break;
         }
-        let Some(key) = listed(name, value) else { continue };
         if keys.len() == limit {
             more = true;
             break;
         }
-        keys.push(key);
+        keys.push(name.to_owned());
     }
-    let cursor = if more { keys.last().map(|k| k.name.clone()) } else { None };
+    let cursor = if more { keys.last().cloned() } else { None };
     ListPage { keys, cursor }
 }
 
-/// Checks what Workers KV would refuse, so every store rejects the same requests.
-pub(crate) fn validate_put(key: &str, options: &PutOptions) -> Result<(), StoreError> {
-    validate_key(key)?;
-    if let Some(meta) = &options.metadata {
-        if meta.len() > MAX_METADATA_BYTES {
-            return Err(StoreError::Rejected(format!("metadata of {} bytes exceeds {MAX_METADATA_BYTES}", meta.len())));
-        }
-    }
-    Ok(())
-}
-
+/// Checks a key as Workers KV would, so every store rejects the same keys.
 pub(crate) fn validate_key(key: &str) -> Result<(), StoreError> {
     if key.is_empty() || key.len() > MAX_KEY_BYTES || key == "." || key == ".." {
         return Err(StoreError::Rejected(format!("invalid key of {} bytes", key.len())));

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytes::Bytes;
 
-use super::{page_of, validate_key, validate_put, KvStore, ListOptions, ListPage, ListedKey, PutOptions, StoreError};
+use super::{page_of, validate_key, KvStore, ListOptions, ListPage, PutOptions, StoreError};
 use crate::core::clock::{Clock, Millis};
 use crate::core::random::SplitMix64;
 
@@ -70,7 +70,7 @@ impl FailurePlan {
 #[derive(Clone)]
 struct Version {
     // None is a delete (a tombstone that still takes part in last-write-wins).
-    item: Option<(Bytes, Millis, Option<String>)>,
+    item: Option<(Bytes, Millis)>,
     written: (Millis, u64),
 }
 
@@ -116,12 +116,12 @@ impl State {
 
     fn read(&self, key: &str, now: Millis) -> Option<Bytes> {
         match &self.visible.get(key)?.item {
-            Some((value, expires_at, _)) if *expires_at > now => Some(value.clone()),
+            Some((value, expires_at)) if *expires_at > now => Some(value.clone()),
             _ => None,
         }
     }
 
-    fn write(&mut self, key: &str, item: Option<(Bytes, Millis, Option<String>)>, now: Millis) {
+    fn write(&mut self, key: &str, item: Option<(Bytes, Millis)>, now: Millis) {
         self.seq += 1;
         let delay = if self.max_delay == 0 { 0 } else { self.rng.next_u64() % (self.max_delay + 1) };
         let version = Version { item, written: (now, self.seq) };
@@ -239,9 +239,9 @@ impl KvStore for SimulatedKv {
         let now = self.clock.now_ms();
         let mut state = self.lock();
         state.begin(StoreOp::Put, now)?;
-        validate_put(key, &options)?;
+        validate_key(key)?;
         let expires_at = now + options.ttl.millis();
-        state.write(key, Some((value, expires_at, options.metadata)), now);
+        state.write(key, Some((value, expires_at)), now);
         Ok(())
     }
 
@@ -258,13 +258,12 @@ impl KvStore for SimulatedKv {
         let now = self.clock.now_ms();
         let mut state = self.lock();
         state.begin(StoreOp::List, now)?;
-        let ordered = state.visible.range::<str, _>((options.start(), Bound::Unbounded)).map(|(k, v)| (k.as_str(), v));
-        Ok(page_of(ordered, &options, |name, version| match &version.item {
-            Some((_, expires_at, metadata)) if *expires_at > now => {
-                Some(ListedKey { name: name.to_owned(), expires_at: Some(*expires_at), metadata: metadata.clone() })
-            }
-            _ => None,
-        }))
+        let live = state
+            .visible
+            .range::<str, _>((options.start(), Bound::Unbounded))
+            .filter(|(_, version)| version.item.as_ref().is_some_and(|(_, expires_at)| *expires_at > now))
+            .map(|(k, _)| k.as_str());
+        Ok(page_of(live, &options))
     }
 }
 
