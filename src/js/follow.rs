@@ -2,8 +2,6 @@
 //! invalidate locally every tag whose purge stamp changed since the last poll.
 
 use std::cell::{Cell, RefCell};
-use std::future::Future;
-use std::pin::Pin;
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -12,14 +10,10 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 use super::error::error;
+use super::inner::Inner;
 use super::types::FollowOptions;
 
 use crate::platform::timer::sleep;
-
-/// What following needs of a cache.
-pub(crate) trait Invalidate {
-    fn invalidate_tags<'a>(&'a self, tags: Vec<String>) -> Pin<Box<dyn Future<Output = bool> + 'a>>;
-}
 
 #[derive(Default)]
 struct Progress {
@@ -65,11 +59,7 @@ const DEFAULT_INTERVAL: Duration = Duration::from_secs(5);
 /// The shortest interval accepted.
 const MIN_INTERVAL: Duration = Duration::from_millis(50);
 
-pub(crate) fn start(
-    cache: Rc<dyn Invalidate>,
-    url: String,
-    options: Option<js_sys::Object>,
-) -> Result<FollowHandle, JsValue> {
+pub(crate) fn start(cache: Rc<Inner>, url: String, options: Option<js_sys::Object>) -> Result<FollowHandle, JsValue> {
     let options = FollowOptions::read(options)?;
     let tags = options.tags;
     if tags.is_empty() || tags.len() > 100 {

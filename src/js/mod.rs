@@ -3,6 +3,7 @@
 
 mod error;
 mod follow;
+mod inner;
 mod near;
 mod options;
 mod purge;
@@ -19,7 +20,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::core::{
-    Cache, CacheBuilder, CacheError, Fetched, Hit, Invalidation, LoadError, Loaded, Lookup, Mode, SetOptions, Source,
+    CacheBuilder, CacheError, Fetched, Hit, Invalidation, LoadError, Loaded, Lookup, Mode, SetOptions, Source,
     StaleReason, StaleUse, StampSource,
 };
 // Every call's Promise: settled at once when the call finished synchronously.
@@ -27,6 +28,7 @@ use crate::platform::promise::settled_or_spawned as promise;
 use crate::platform::timer::sleep;
 use crate::platform::{random_seed, JsClock};
 use error::{cache_error, error};
+use inner::Inner;
 use near::{entry_object, Near, Origin, Shown};
 use options::{loader_context, shown, Fields, Options};
 use store::AnyStore;
@@ -129,43 +131,6 @@ fn set_options(value: Option<Object>, what: &'static str) -> Result<SetOptions, 
         options = options.stale_if_error(w);
     }
     Ok(options)
-}
-
-struct Inner {
-    cache: Cache<AnyStore>,
-    /// The hot memo, over the in-memory store only (a shared store changes behind our back).
-    near: Option<Near>,
-}
-
-impl Inner {
-    /// Drops what a write to `key` may change in the memo.
-    fn forget(&self, key: &str) {
-        if self.near.is_some() {
-            self.forget_value(&key.into());
-        }
-    }
-
-    /// [`forget`](Self::forget) for the key as JS gave it (no string crosses the boundary).
-    fn forget_value(&self, key: &JsValue) {
-        if let Some(near) = &self.near {
-            near.forget(key);
-        }
-    }
-
-    /// Forgets `key`, or everything.
-    fn forget_scope(&self, key: Option<&str>) {
-        match key {
-            Some(key) => self.forget(key),
-            None => self.forget_all(),
-        }
-    }
-
-    /// Empties the memo.
-    fn forget_all(&self) {
-        if let Some(near) = &self.near {
-            near.clear();
-        }
-    }
 }
 
 /// A cache with TTLs, tags, versions and fenced single-flight loads, over a pluggable store.
@@ -479,7 +444,7 @@ impl EdgeCache {
         url: String,
         #[wasm_bindgen(unchecked_param_type = "FollowOptions")] options: Option<Object>,
     ) -> Result<FollowHandle, JsValue> {
-        follow::start(self.inner_cache(), url, options)
+        follow::start(self.inner.clone(), url, options)
     }
 }
 
@@ -516,28 +481,6 @@ impl EdgeCache {
                 Lookup::Stale(hit, ..) => value::decode(&hit.value)?,
                 Lookup::Miss(_) => JsValue::UNDEFINED,
             })
-        })
-    }
-
-    fn inner_cache(&self) -> Rc<dyn follow::Invalidate> {
-        self.inner.clone()
-    }
-}
-
-impl follow::Invalidate for Inner {
-    fn invalidate_tags<'a>(
-        &'a self,
-        tags: Vec<String>,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = bool> + 'a>> {
-        Box::pin(async move {
-            let mut request = Invalidation::of([]).by("followEdge");
-            for tag in tags {
-                request = request.and_tag(tag);
-            }
-            self.forget_all();
-            let applied = self.cache.invalidate(request).await.is_ok();
-            self.forget_all();
-            applied
         })
     }
 }
