@@ -96,7 +96,7 @@ impl<S: KvStore> Cache<S> {
         self.check_tags(&options.tags)?;
         let version = options.version;
         let location = self.keys.entry(key, version);
-        let mut loader = Some(loader);
+        // Every path that runs the loader returns; only a cancelled wait goes round again.
         loop {
             // What the lookup found there: a stale value (to stand in if loading fails), and the
             // tags of the entry there (for the fill to fence). A caller that looked already says
@@ -122,10 +122,6 @@ impl<S: KvStore> Cache<S> {
                     Err(_) => (None, Vec::new()),
                 }
             };
-            let Some(load) = loader.take() else {
-                // Unreachable: the loader is only taken by a return path. Kept total.
-                return Err(CacheError::Load(LoadError::new("loader already consumed")));
-            };
             match self.flights.join(&location, self.epoch.load(Ordering::SeqCst)) {
                 Role::Waiter(result) => {
                     self.counters.bump(Counter::Coalesced);
@@ -134,14 +130,14 @@ impl<S: KvStore> Cache<S> {
                         // The leader's value was not for sharing, or it took too long: load our
                         // own, fenced.
                         Waited::Done(Err(CacheError::Uncacheable)) | Waited::TooLong => {
-                            return self.fill(key, &location, options, load, previous).await
+                            return self.fill(key, &location, options, loader, previous).await
                         }
                         Waited::Done(Err(e)) => return self.stale_or(stale, e),
-                        Waited::Cancelled => loader = Some(load),
+                        Waited::Cancelled => {}
                     }
                 }
                 Role::Leader(leader) => {
-                    let result = self.fill(key, &location, options.clone(), load, previous).await;
+                    let result = self.fill(key, &location, options.clone(), loader, previous).await;
                     let shared = match &result {
                         Ok(Fetched {
                             source: Source::Loaded { not_stored: Some(CacheError::Uncacheable) }, ..
