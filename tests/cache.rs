@@ -193,6 +193,11 @@ fn limits_are_typed_errors() {
     assert_eq!(set("123456789", "v", SetOptions::new()).unwrap_err(), CacheError::KeyLength { len: 9, max: 8 });
     assert_eq!(set("", "v", SetOptions::new()).unwrap_err(), CacheError::KeyLength { len: 0, max: 8 });
     assert!(cache.store().is_empty(), "a rejected set wrote nothing");
+    // A loaded value over the limit is answered, not stored.
+    let big = block_on(cache.get_or_set("k", SetOptions::new(), || async { Ok(Loaded::new("01234567890")) })).unwrap();
+    assert_eq!(big.hit.value, "01234567890");
+    assert_eq!(big.source, Source::Loaded { not_stored: Some(CacheError::ValueTooLarge { len: 11, max: 10 }) });
+    assert!(matches!(block_on(cache.get("k")).unwrap(), Lookup::Miss(_)));
     let bad =
         CacheBuilder::new(MemoryStore::new(ManualClock::new(0)), ManualClock::new(0)).namespace("no spaces").build();
     assert!(matches!(bad, Err(CacheError::Config(_))));

@@ -214,7 +214,7 @@ impl<S: KvStore> Cache<S> {
             return Ok(Fetched { hit, source: Source::Loaded { not_stored: Some(CacheError::Uncacheable) } });
         }
         let options = options.overlaid(loaded.options);
-        let not_stored = match captured {
+        let not_stored = match captured.and_then(|captured| self.check_value(&loaded.value).map(|()| captured)) {
             Err(e) => Some(e),
             Ok(mut captured) => match self.capture_late_tags(key, &options, started, &mut captured).await {
                 Err(e) => Some(e),

@@ -35,6 +35,10 @@ impl<S: KvStore> Cache<S> {
 
     pub(super) fn check_entry(&self, key: &str, value: &Bytes, options: &SetOptions) -> Result<(), CacheError> {
         self.check_entry_options(key, options)?;
+        self.check_value(value)
+    }
+
+    pub(super) fn check_value(&self, value: &Bytes) -> Result<(), CacheError> {
         let max = self.settings.limits.max_value_bytes;
         if value.len() > max {
             return Err(CacheError::ValueTooLarge { len: value.len(), max });

@@ -218,6 +218,7 @@ impl<S: KvStore> Cache<S> {
         self.store_entry(key, &location, value, options, captured, captured_at).await.map(|hit| hit.meta)
     }
 
+    /// Stores an entry whose key, tags and value size were checked.
     async fn store_entry(
         &self,
         key: &str,
@@ -227,9 +228,6 @@ impl<S: KvStore> Cache<S> {
         captured: Vec<Captured>,
         captured_at: Millis,
     ) -> Result<Hit, CacheError> {
-        if value.len() > self.settings.limits.max_value_bytes {
-            return Err(CacheError::ValueTooLarge { len: value.len(), max: self.settings.limits.max_value_bytes });
-        }
         let now = self.clock.now_ms();
         // An absent stamp is recorded as such: the entry must be gone before a stamp written
         // after its capture can expire, or it would look valid again (see `capture`).
