@@ -214,7 +214,7 @@ impl<G: ReplayGuard> PurgeEndpoint<G> {
             id: verified.id,
             applied_at: applied.record.at,
             mode: request.mode,
-            purged: serde_json::from_str(&request.to_json()).unwrap_or_default(),
+            purged: request.to_value(),
             stamp_writes: applied.writes,
             logged: applied.logged,
             staleness_bound_ms: self.staleness_bound_ms,

@@ -97,6 +97,11 @@ impl PurgeRequest {
     /// The canonical JSON body (empty lists and defaults left out).
     #[must_use]
     pub fn to_json(&self) -> String {
+        self.to_value().to_string()
+    }
+
+    /// [`to_json`](Self::to_json) as a JSON value (a receipt's `purged`).
+    pub(crate) fn to_value(&self) -> Value {
         let mut object = Map::new();
         for (name, list) in LISTS.iter().zip([&self.keys, &self.urls, &self.tags, &self.prefixes]) {
             if !list.is_empty() {
@@ -109,7 +114,7 @@ impl PurgeRequest {
         if self.mode == Mode::Soft {
             object.insert("mode".into(), Value::from("soft"));
         }
-        Value::Object(object).to_string()
+        Value::Object(object)
     }
 
     /// Parses and checks a body (already verified: parsing never happens before the signature
