@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use edgecache::core::{
-    Cache, CacheBuilder, CacheError, Clock, Invalidation, KvStore, KvTtl, Limits, ListOptions, LoadError, Loaded,
-    Lookup, ManualClock, MemoryStore, MissReason, Mode, PutOptions, Scope, SetOptions, SimulatedKv, Source,
+    BuildError, Cache, CacheBuilder, CacheError, Clock, Invalidation, KvStore, KvTtl, Limits, ListOptions, LoadError,
+    Loaded, Lookup, ManualClock, MemoryStore, MissReason, Mode, PutOptions, Scope, SetOptions, SimulatedKv, Source,
     StaleReason, StaleUse, StoreOp,
 };
 use futures::channel::oneshot;
@@ -200,7 +200,7 @@ fn limits_are_typed_errors() {
     assert!(matches!(block_on(cache.get("k")).unwrap(), Lookup::Miss(_)));
     let bad =
         CacheBuilder::new(MemoryStore::new(ManualClock::new(0)), ManualClock::new(0)).namespace("no spaces").build();
-    assert!(matches!(bad, Err(CacheError::Config(_))));
+    assert_eq!(bad.err(), Some(BuildError::Namespace { max: 32 }));
 }
 
 #[test]

@@ -1,4 +1,5 @@
-//! The core's one error type.
+//! The core's error types: [`CacheError`] for what a call may fail with, [`BuildError`] for a
+//! cache that cannot be built, [`LoadError`] for a loader's failure.
 
 use std::sync::Arc;
 
@@ -133,7 +134,47 @@ pub enum CacheError {
     /// [`Loaded::uncacheable`]: crate::core::Loaded::uncacheable
     #[error("the loaded value is not cacheable")]
     Uncacheable,
-    /// A builder setting is invalid.
-    #[error("invalid configuration: {0}")]
-    Config(String),
+}
+
+/// A [`CacheBuilder`](crate::core::CacheBuilder) setting out of its bounds: which one, and the
+/// bound.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// The namespace is not 1–`max` characters of `[A-Za-z0-9_-]`.
+    #[error("namespace must be 1-{max} characters of [A-Za-z0-9_-]")]
+    Namespace {
+        /// Its longest length.
+        max: usize,
+    },
+    /// The generation is not 1–`max` characters of `[A-Za-z0-9_-]`.
+    #[error("generation must be 1-{max} characters of [A-Za-z0-9_-]")]
+    Generation {
+        /// Its longest length.
+        max: usize,
+    },
+    /// `max_value_bytes` is over what Workers KV can store.
+    #[error("max_value_bytes exceeds {max}")]
+    ValueLimit {
+        /// The largest accepted.
+        max: usize,
+    },
+    /// A key or tag length limit is 0, or the tag limit is over its bound.
+    #[error("key and tag limits must be 1 or more (tags at most {max_tag_bytes})")]
+    KeyOrTagLimit {
+        /// The largest tag limit accepted.
+        max_tag_bytes: usize,
+    },
+    /// `max_tags` is over its bound.
+    #[error("max_tags must be at most {max}")]
+    TagCountLimit {
+        /// The largest accepted.
+        max: usize,
+    },
+    /// The stamp TTL is too short to outlive the entries that recorded a stamp's absence.
+    #[error("stamp_ttl must be at least {min_ms} ms")]
+    StampTtl {
+        /// The shortest accepted.
+        min_ms: u64,
+    },
 }

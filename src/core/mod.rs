@@ -16,12 +16,13 @@ mod stamp;
 mod store;
 
 pub use cache::{
-    Applied, Cache, CacheBuilder, Change, FeedPage, Fetched, Hit, Invalidation, Limits, Loaded, LogPage, LogRecord,
-    Lookup, MissReason, Mode, SetOptions, Source, StampSource, Stats, SweepProgress, TaggedPage,
+    check_generation, check_namespace, defaults, Applied, Cache, CacheBuilder, Change, FeedPage, Fetched, Hit,
+    Invalidation, Limits, Loaded, LogPage, LogRecord, Lookup, MissReason, Mode, SetOptions, Source, StampSource, Stats,
+    SweepProgress, TaggedPage,
 };
 pub use clock::{duration_ms, Clock, ManualClock, Millis};
 pub use entry::{DecodeError, EntryMeta};
-pub use error::{CacheError, LoadError, LoadErrorKind};
+pub use error::{BuildError, CacheError, LoadError, LoadErrorKind};
 pub use freshness::{StaleReason, StaleUse};
 pub use keys::{escape, KeySpace, Scope};
 pub use random::SplitMix64;

@@ -45,7 +45,6 @@ pub fn cache_error(e: &CacheError) -> JsValue {
         CacheError::ValueTooLarge { .. } => "value_too_large",
         CacheError::InvalidPrefix(_) => "invalid_prefix",
         CacheError::EmptyInvalidation => "empty_invalidation",
-        CacheError::Config(_) => "invalid_option",
         _ => "cache_error",
     };
     error(code, e)

@@ -19,6 +19,7 @@ use js_sys::{Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
+use crate::core::defaults::POLL_INTERVAL;
 use crate::core::{
     CacheBuilder, CacheError, Fetched, Hit, Invalidation, LoadError, Loaded, Lookup, Mode, SetOptions, Source,
     StaleReason, StaleUse, StampSource,
@@ -174,7 +175,7 @@ impl EdgeCache {
                         let _ = sleep(ms).await;
                     })
                 },
-                Duration::from_millis(5),
+                POLL_INTERVAL,
                 Duration::from_secs(30),
             );
         if let Some(ns) = options.namespace {
@@ -197,7 +198,7 @@ impl EdgeCache {
             // nobody else writes it: every stamp is one this cache wrote and keeps.
             builder = builder.tag_index(false).stamp_source(StampSource::SoleWriter);
         }
-        let cache = builder.build().map_err(|e| cache_error(&e))?;
+        let cache = builder.build().map_err(|e| error("invalid_option", e))?;
         let near = in_memory.then(|| near::for_memory_store(max_bytes));
         Ok(EdgeCache { inner: Rc::new(Inner { cache, near }) })
     }

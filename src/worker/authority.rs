@@ -17,7 +17,7 @@ use futures_util::lock::Mutex;
 use wasm_bindgen::prelude::*;
 use worker::{Env, Request};
 
-use super::config::Config;
+use super::config::{Config, ConfigError};
 use super::control::{log_answer, tagged_answer, READ_HEADER};
 use super::convert::{header_list, raw_method, respond, respond_error, respond_json, Answer, PlatformUrl};
 use super::kv::WorkerKv;
@@ -81,7 +81,7 @@ impl PurgeAuthority {
             .namespace(config.namespace.clone())
             .generation(config.deploy_version.clone())
             .seed(random_seed());
-        let authority = Authority::new(builder, config.kv_propagation).map_err(|e| e.to_string())?;
+        let authority = Authority::new(builder, config.kv_propagation).map_err(|e| ConfigError::from(e).to_string())?;
         let guard = KvReplayGuard::new(mirrored(), authority.cache().key_space().clone());
         let endpoint = PurgeEndpoint::new(config.secrets.clone(), guard)
             .staleness_bound_ms(duration_ms(config.staleness_bound(true)))

@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use worker::Env;
 
+use crate::core::defaults::{DEFAULT_GENERATION, DEFAULT_NAMESPACE, DEFAULT_STAMP_MEMO};
 use crate::core::purge::Secrets;
+use crate::core::{check_generation, check_namespace, duration_ms, BuildError};
 
 /// A setting that is missing or invalid.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -76,14 +78,10 @@ impl Config {
             .ok_or_else(|| missing("PURGE_SECRETS"))?;
         let secrets = Secrets::parse(&secrets_text)
             .map_err(|e| ConfigError { setting: "PURGE_SECRETS", reason: e.to_string() })?;
-        let word = |name: &'static str, default: &str, max: usize| -> Result<String, ConfigError> {
+        // Checked by the core's own rule, so the error names the setting.
+        let word = |name: &'static str, default: &str, check: fn(&str) -> Result<(), BuildError>| {
             let value = var(name).unwrap_or_else(|| default.to_owned());
-            let ok = value.len() <= max && value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-            if ok {
-                Ok(value)
-            } else {
-                Err(ConfigError { setting: name, reason: format!("must be 1-{max} characters of [A-Za-z0-9_-]") })
-            }
+            check(&value).map(|()| value).map_err(|e| ConfigError { setting: name, reason: e.to_string() })
         };
         let number = |name: &'static str, default: u64, max: u64| -> Result<u64, ConfigError> {
             match var(name) {
@@ -103,11 +101,11 @@ impl Config {
         Ok(Self {
             origin,
             secrets,
-            namespace: word("EDGECACHE_NAMESPACE", "edgecache", 32)?,
-            deploy_version: word("DEPLOY_VERSION", "0", 16)?,
+            namespace: word("EDGECACHE_NAMESPACE", DEFAULT_NAMESPACE, check_namespace)?,
+            deploy_version: word("DEPLOY_VERSION", DEFAULT_GENERATION, check_generation)?,
             default_ttl: Duration::from_secs(number("DEFAULT_TTL", 0, 365 * 86_400)?),
             memory_budget: number("MEMORY_BUDGET", 8 << 20, 64 << 20)? as usize,
-            stamp_memo: Duration::from_millis(number("STAMP_MEMO_MS", 1_000, 60_000)?),
+            stamp_memo: Duration::from_millis(number("STAMP_MEMO_MS", duration_ms(DEFAULT_STAMP_MEMO), 60_000)?),
             max_body_bytes: number("MAX_BODY_BYTES", 1 << 20, 24 << 20)? as usize,
             origin_timeout: Duration::from_millis(number("ORIGIN_TIMEOUT_MS", 30_000, 300_000)?.max(1)),
             tags_endpoint: switch("TAGS_ENDPOINT", true)?,
@@ -126,6 +124,20 @@ impl Config {
         } else {
             self.kv_propagation + self.stamp_memo
         }
+    }
+}
+
+/// A cache that could not be built, named by the setting behind it. `from_env` checks the
+/// namespace and the generation by the core's rules, and the worker's other builder settings are
+/// fixed, so only those two can reach here from a deployment's configuration.
+impl From<BuildError> for ConfigError {
+    fn from(e: BuildError) -> Self {
+        let setting = match e {
+            BuildError::Namespace { .. } => "EDGECACHE_NAMESPACE",
+            BuildError::Generation { .. } => "DEPLOY_VERSION",
+            _ => "the worker's built-in cache settings",
+        };
+        ConfigError { setting, reason: e.to_string() }
     }
 }
 

@@ -15,6 +15,7 @@ use super::kv::WorkerKv;
 use super::prepared::PreparedHits;
 use super::purge::url_key;
 use super::store::EdgeStore;
+use crate::core::defaults::POLL_INTERVAL;
 use crate::core::http::EdgePolicy;
 use crate::core::purge::{KvReplayGuard, PurgeEndpoint};
 use crate::core::{duration_ms, Cache, CacheBuilder, Invalidation, StampSource, Tiered};
@@ -90,12 +91,10 @@ pub fn state(env: &Env) -> Result<Rc<State>, ConfigError> {
         // this request's own timer instead, and fetch for itself after the origin timeout.
         .wait_by_polling(
             |ms| Box::pin(worker::Delay::from(Duration::from_millis(ms))),
-            Duration::from_millis(5),
+            POLL_INTERVAL,
             config.origin_timeout,
         )
-        .default_ttl(Duration::from_secs(300))
-        .build()
-        .map_err(|e| ConfigError { setting: "EDGECACHE_NAMESPACE", reason: e.to_string() })?;
+        .build()?;
     let guard = KvReplayGuard::new(EdgeStore::Kv(WorkerKv(kv)), cache.key_space().clone());
     let purge = PurgeEndpoint::new(config.secrets.clone(), guard)
         .staleness_bound_ms(duration_ms(config.staleness_bound(false)))

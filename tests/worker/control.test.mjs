@@ -254,6 +254,8 @@ test("a missing or invalid setting fails every request with a 500 naming it", as
     [{ DEFAULT_TTL: "ten" }, "DEFAULT_TTL"],
     [{ TAGS_ENDPOINT: "maybe" }, "TAGS_ENDPOINT"],
     [{ TAG_INDEX: "yes" }, "TAG_INDEX"],
+    [{ EDGECACHE_NAMESPACE: "no spaces" }, "EDGECACHE_NAMESPACE"],
+    [{ DEPLOY_VERSION: "v".repeat(17) }, "DEPLOY_VERSION"],
   ]) {
     const broken = await startWorker(origin.url, vars);
     try {

@@ -5,33 +5,17 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::defaults::{
+    DEFAULT_GENERATION, DEFAULT_LOG_TTL, DEFAULT_NAMESPACE, DEFAULT_RACE_SKEW, DEFAULT_STAMP_MEMO, DEFAULT_STAMP_TTL,
+    DEFAULT_TTL, MAX_GENERATION_LEN, MAX_NAMESPACE_LEN, MAX_TAGS_LIMIT, MAX_TAG_BYTES_LIMIT, MAX_VALUE_LIMIT,
+    STAMP_MARGIN_MS,
+};
+use super::limits::Limits;
 use super::Cache;
 use crate::core::clock::{duration_ms as ms, Clock};
-use crate::core::error::CacheError;
+use crate::core::error::BuildError;
 use crate::core::keys::KeySpace;
 use crate::core::store::KvStore;
-
-/// Size limits; exceeding one is a typed error, never a truncation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Limits {
-    /// Longest key, in bytes (keys over KV's 512 bytes are hashed, so this may be larger).
-    pub max_key_bytes: usize,
-    /// Most tags on one entry.
-    pub max_tags: usize,
-    /// Longest tag, in bytes.
-    pub max_tag_bytes: usize,
-    /// Largest value, in bytes (Workers KV stores at most 25 MiB including the envelope).
-    pub max_value_bytes: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Self { max_key_bytes: 2048, max_tags: 64, max_tag_bytes: 128, max_value_bytes: 1 << 20 }
-    }
-}
-
-pub(crate) const MAX_VALUE_LIMIT: usize = 25 * (1 << 20) - (1 << 16);
 
 /// A pause of the given milliseconds on the caller's own timer.
 pub type Pause = dyn Fn(u64) -> Pin<Box<dyn Future<Output = ()>>> + Send + Sync;
@@ -87,10 +71,6 @@ pub enum StampSource {
     Feed,
 }
 
-/// How much longer a stamp outlives the longest-kept entry (covers store propagation and clock
-/// skew between locations).
-pub(crate) const STAMP_MARGIN_MS: u64 = 3_600_000;
-
 impl Settings {
     /// How long after its stamps were recorded an entry may be kept: a stamp written after that
     /// must outlive it (an entry that recorded the stamp's absence would otherwise look valid
@@ -130,33 +110,35 @@ impl<S: KvStore> CacheBuilder<S> {
         Self {
             store,
             clock: Arc::new(clock),
-            namespace: "edgecache".into(),
-            generation: "0".into(),
+            namespace: DEFAULT_NAMESPACE.into(),
+            generation: DEFAULT_GENERATION.into(),
             seed: 0x5EED,
             settings: Settings {
                 polling: None,
-                default_ttl_ms: 300_000,
+                default_ttl_ms: ms(DEFAULT_TTL),
                 default_swr_ms: 0,
                 default_sie_ms: 0,
                 limits: Limits::default(),
-                stamp_memo_ms: 1_000,
+                stamp_memo_ms: ms(DEFAULT_STAMP_MEMO),
                 source: StampSource::Store,
-                stamp_ttl_ms: 30 * 86_400_000,
-                log_ttl_ms: 7 * 86_400_000,
-                race_skew_ms: 5_000,
+                stamp_ttl_ms: ms(DEFAULT_STAMP_TTL),
+                log_ttl_ms: ms(DEFAULT_LOG_TTL),
+                race_skew_ms: ms(DEFAULT_RACE_SKEW),
                 tag_index: true,
             },
         }
     }
 
-    /// The namespace: 1–32 of `[A-Za-z0-9_-]`. Caches with different namespaces share nothing.
+    /// The namespace: 1–32 of `[A-Za-z0-9_-]` ([`check_namespace`]). Caches with different
+    /// namespaces share nothing. Defaults to: [`DEFAULT_NAMESPACE`].
     pub fn namespace(mut self, namespace: impl Into<String>) -> Self {
         self.namespace = namespace.into();
         self
     }
 
     /// The key-space generation (a deploy version, say): 1–16 of `[A-Za-z0-9_-]`. Changing it
-    /// starts from an empty cache; the old generation's keys expire by their TTLs.
+    /// starts from an empty cache; the old generation's keys expire by their TTLs. Defaults to:
+    /// [`DEFAULT_GENERATION`].
     pub fn generation(mut self, generation: impl Into<String>) -> Self {
         self.generation = generation.into();
         self
@@ -169,33 +151,33 @@ impl<S: KvStore> CacheBuilder<S> {
         self
     }
 
-    /// TTL of values stored without one (default 5 minutes).
+    /// TTL of values stored without one. Defaults to: [`DEFAULT_TTL`] (5 minutes).
     pub fn default_ttl(mut self, ttl: Duration) -> Self {
         self.settings.default_ttl_ms = ms(ttl);
         self
     }
 
-    /// Stale-while-revalidate window of values stored without one (default none).
+    /// Stale-while-revalidate window of values stored without one. Defaults to: none.
     pub fn default_stale_while_revalidate(mut self, window: Duration) -> Self {
         self.settings.default_swr_ms = ms(window);
         self
     }
 
-    /// Stale-if-error window of values stored without one (default none).
+    /// Stale-if-error window of values stored without one. Defaults to: none.
     pub fn default_stale_if_error(mut self, window: Duration) -> Self {
         self.settings.default_sie_ms = ms(window);
         self
     }
 
-    /// Size limits.
+    /// Size limits. Defaults to: [`Limits::default`].
     pub fn limits(mut self, limits: Limits) -> Self {
         self.settings.limits = limits;
         self
     }
 
-    /// How long stamps read from the store are reused (default 1 s). Invalidations made through
-    /// this instance update it at once; others are seen within this interval plus the store's
-    /// propagation delay — the documented staleness bound.
+    /// How long stamps read from the store are reused. Invalidations made through this instance
+    /// update it at once; others are seen within this interval plus the store's propagation
+    /// delay — the documented staleness bound. Defaults to: [`DEFAULT_STAMP_MEMO`] (1 s).
     pub fn stamp_memo(mut self, interval: Duration) -> Self {
         self.settings.stamp_memo_ms = ms(interval);
         self
@@ -207,7 +189,7 @@ impl<S: KvStore> CacheBuilder<S> {
         self
     }
 
-    /// Whether a set also writes one membership-index key per tag (default on). The index lets
+    /// Whether a set also writes one membership-index key per tag. Defaults to: on. The index lets
     /// [`Cache::sweep`] of a tag find its entries without listing every entry; off, a set costs
     /// one write per tag less, and a tag sweep examines every entry instead. Worth turning off
     /// where sweeps are rare and writes are not free — an in-memory store, whose LRU reclaims
@@ -228,22 +210,23 @@ impl<S: KvStore> CacheBuilder<S> {
         self
     }
 
-    /// TTL of stamps, renewed by each invalidation (default 30 days, at least 2 hours). Entries
-    /// are kept at most this less an hour, however long they stay fresh: a stamp must outlive
-    /// every entry that recorded its absence.
+    /// TTL of stamps, renewed by each invalidation (at least 2 hours). Entries are kept at most
+    /// this less an hour, however long they stay fresh: a stamp must outlive every entry that
+    /// recorded its absence. Defaults to: [`DEFAULT_STAMP_TTL`] (30 days).
     pub fn stamp_ttl(mut self, ttl: Duration) -> Self {
         self.settings.stamp_ttl_ms = ms(ttl);
         self
     }
 
-    /// How long invalidation-log records are kept (default 7 days).
+    /// How long invalidation-log records are kept. Defaults to: [`DEFAULT_LOG_TTL`] (7 days).
     pub fn log_ttl(mut self, ttl: Duration) -> Self {
         self.settings.log_ttl_ms = ms(ttl);
         self
     }
 
     /// Clock skew allowed between locations when deciding whether an invalidation of a tag
-    /// learnt from a load raced it (default 5 s). Larger is safer and caches less after purges.
+    /// learnt from a load raced it. Larger is safer and caches less after purges. Defaults to:
+    /// [`DEFAULT_RACE_SKEW`] (5 s).
     pub fn race_skew(mut self, skew: Duration) -> Self {
         self.settings.race_skew_ms = ms(skew);
         self
@@ -252,7 +235,7 @@ impl<S: KvStore> CacheBuilder<S> {
     /// Makes callers waiting on another call's load check for its result every `interval`
     /// using `pause` (a timer of the caller's own), and load for themselves after `bound`.
     /// For platforms where one request must not wake another (Cloudflare Workers cancels such
-    /// continuations); elsewhere waiters are simply woken.
+    /// continuations). Defaults to: waiters are simply woken.
     pub fn wait_by_polling(
         mut self,
         pause: impl Fn(u64) -> Pin<Box<dyn Future<Output = ()>>> + Send + Sync + 'static,
@@ -264,22 +247,22 @@ impl<S: KvStore> CacheBuilder<S> {
         self
     }
 
-    /// The cache, or [`CacheError::Config`] naming the bad setting.
-    pub fn build(self) -> Result<Cache<S>, CacheError> {
-        check_word("namespace", &self.namespace, 32)?;
-        check_word("generation", &self.generation, 16)?;
+    /// The cache, or the [`BuildError`] of the first setting out of bounds.
+    pub fn build(self) -> Result<Cache<S>, BuildError> {
+        check_namespace(&self.namespace)?;
+        check_generation(&self.generation)?;
         let limits = self.settings.limits;
         if limits.max_value_bytes > MAX_VALUE_LIMIT {
-            return Err(CacheError::Config(format!("max_value_bytes exceeds {MAX_VALUE_LIMIT}")));
+            return Err(BuildError::ValueLimit { max: MAX_VALUE_LIMIT });
         }
-        if limits.max_key_bytes == 0 || limits.max_tag_bytes == 0 || limits.max_tag_bytes > 512 {
-            return Err(CacheError::Config("key and tag limits must be 1 or more (tags at most 512)".into()));
+        if limits.max_key_bytes == 0 || limits.max_tag_bytes == 0 || limits.max_tag_bytes > MAX_TAG_BYTES_LIMIT {
+            return Err(BuildError::KeyOrTagLimit { max_tag_bytes: MAX_TAG_BYTES_LIMIT });
+        }
+        if limits.max_tags > MAX_TAGS_LIMIT {
+            return Err(BuildError::TagCountLimit { max: MAX_TAGS_LIMIT });
         }
         if self.settings.stamp_ttl_ms < 2 * STAMP_MARGIN_MS {
-            return Err(CacheError::Config("stamp_ttl must be at least 2 hours".into()));
-        }
-        if limits.max_tags > 200 {
-            return Err(CacheError::Config("max_tags must be at most 200".into()));
+            return Err(BuildError::StampTtl { min_ms: 2 * STAMP_MARGIN_MS });
         }
         Ok(Cache::from_parts(
             self.store,
@@ -292,13 +275,25 @@ impl<S: KvStore> CacheBuilder<S> {
     }
 }
 
-fn check_word(name: &str, value: &str, max: usize) -> Result<(), CacheError> {
-    let ok = !value.is_empty()
+/// Checks a namespace as [`CacheBuilder::build`] does, for fronts that read it from their own
+/// configuration and name the setting in their error.
+///
+/// ```
+/// use edgecache::core::{check_namespace, BuildError};
+/// assert!(check_namespace("blog-2").is_ok());
+/// assert_eq!(check_namespace("no spaces"), Err(BuildError::Namespace { max: 32 }));
+/// ```
+pub fn check_namespace(namespace: &str) -> Result<(), BuildError> {
+    is_word(namespace, MAX_NAMESPACE_LEN).then_some(()).ok_or(BuildError::Namespace { max: MAX_NAMESPACE_LEN })
+}
+
+/// Checks a generation as [`CacheBuilder::build`] does (see [`check_namespace`]).
+pub fn check_generation(generation: &str) -> Result<(), BuildError> {
+    is_word(generation, MAX_GENERATION_LEN).then_some(()).ok_or(BuildError::Generation { max: MAX_GENERATION_LEN })
+}
+
+fn is_word(value: &str, max: usize) -> bool {
+    !value.is_empty()
         && value.len() <= max
-        && value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-    if ok {
-        Ok(())
-    } else {
-        Err(CacheError::Config(format!("{name} must be 1-{max} characters of [A-Za-z0-9_-]")))
-    }
+        && value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }

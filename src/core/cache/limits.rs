@@ -2,9 +2,40 @@
 
 use bytes::Bytes;
 
+use super::defaults::{DEFAULT_MAX_KEY_BYTES, DEFAULT_MAX_TAGS, DEFAULT_MAX_TAG_BYTES, DEFAULT_MAX_VALUE_BYTES};
 use super::{Cache, SetOptions};
 use crate::core::error::CacheError;
 use crate::core::store::KvStore;
+
+/// Size limits; exceeding one is a typed error, never a truncation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Limits {
+    /// Longest key, in bytes (keys over KV's 512 bytes are hashed, so this may be larger).
+    /// Defaults to: [`DEFAULT_MAX_KEY_BYTES`].
+    pub max_key_bytes: usize,
+    /// Most tags on one entry (at most [`MAX_TAGS_LIMIT`](super::defaults::MAX_TAGS_LIMIT)).
+    /// Defaults to: [`DEFAULT_MAX_TAGS`].
+    pub max_tags: usize,
+    /// Longest tag, in bytes (at most [`MAX_TAG_BYTES_LIMIT`](super::defaults::MAX_TAG_BYTES_LIMIT)).
+    /// Defaults to: [`DEFAULT_MAX_TAG_BYTES`].
+    pub max_tag_bytes: usize,
+    /// Largest value, in bytes (at most [`MAX_VALUE_LIMIT`](super::defaults::MAX_VALUE_LIMIT):
+    /// Workers KV stores at most 25 MiB including the envelope). Defaults to:
+    /// [`DEFAULT_MAX_VALUE_BYTES`] (1 MiB).
+    pub max_value_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_key_bytes: DEFAULT_MAX_KEY_BYTES,
+            max_tags: DEFAULT_MAX_TAGS,
+            max_tag_bytes: DEFAULT_MAX_TAG_BYTES,
+            max_value_bytes: DEFAULT_MAX_VALUE_BYTES,
+        }
+    }
+}
 
 impl<S: KvStore> Cache<S> {
     pub(crate) fn check_key(&self, key: &str) -> Result<(), CacheError> {

@@ -2,6 +2,7 @@
 //! invalidations that cost a constant number of writes, the invalidation log and stats.
 
 mod builder;
+pub mod defaults;
 mod feed;
 mod fill;
 mod flight;
@@ -15,9 +16,10 @@ mod stats;
 
 use stamps::Validity;
 
-pub use builder::{CacheBuilder, Limits, StampSource};
+pub use builder::{check_generation, check_namespace, CacheBuilder, StampSource};
 pub use feed::{Change, FeedPage};
 pub use invalidate::{SweepProgress, TaggedPage};
+pub use limits::Limits;
 pub use log::{Applied, Invalidation, LogPage, LogRecord, Mode};
 pub use options::{Fetched, Hit, Loaded, Lookup, MissReason, SetOptions, Source};
 pub use stats::Stats;

@@ -24,7 +24,7 @@ use crate::core::clock::Millis;
 use crate::core::codec::{DecodeError, Reader, Writer};
 use crate::core::duration_ms;
 use crate::core::entry::EntryMeta;
-use crate::core::error::CacheError;
+use crate::core::error::{BuildError, CacheError};
 use crate::core::keys::Scope;
 use crate::core::store::{KvStore, KvTtl, PutOptions, StoreError};
 
@@ -116,7 +116,7 @@ pub struct Authority<S> {
 impl<S: KvStore> Authority<S> {
     /// An authority keeping its state in the store of `builder` (whose stamp memo is turned
     /// off: the store is the truth), for followers of a store that propagates within `window`.
-    pub fn new(builder: CacheBuilder<S>, window: Duration) -> Result<Self, CacheError> {
+    pub fn new(builder: CacheBuilder<S>, window: Duration) -> Result<Self, BuildError> {
         let cache = builder.stamp_memo(Duration::ZERO).build()?;
         Ok(Self { cache, window_ms: duration_ms(window), order: Mutex::new(()) })
     }
