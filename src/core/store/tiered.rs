@@ -1,26 +1,17 @@
-//! An in-memory tier (the worker's in-isolate cache): a byte-bounded LRU of entry values in front of Workers KV, so
-//! hot hits cost no KV read. Only entries are kept here; their validity is still checked
-//! against tag stamps (memoised for the stamp-memo interval), so purges are honoured within it.
-
-use std::cell::RefCell;
+//! An in-memory tier (the worker's in-isolate cache): a byte-bounded LRU of entry values in
+//! front of Workers KV, so hot hits cost no KV read. Only entries are kept here; their validity
+//! is still checked against tag stamps (memoised for the stamp-memo interval), so purges are
+//! honoured within it. The tier is a bounded [`MemoryStore`]: one LRU for the whole crate.
 
 use bytes::Bytes;
 
-use super::{KvStore, ListOptions, ListPage, PutOptions, StoreError};
-use crate::core::clock::{Clock, Millis};
-use crate::core::hash_map::HashMap;
+use super::{KvStore, KvTtl, ListOptions, ListPage, MemoryStore, PutOptions, StoreError};
+use crate::core::clock::Clock;
 
-struct Slot {
-    value: Bytes,
-    expires_at: Millis,
-    used: u64,
-}
-
-struct Lru {
-    slots: HashMap<String, Slot>,
-    bytes: usize,
-    tick: u64,
-}
+/// How long a value read from the store below is kept in memory: KV does not say when a value
+/// expires, so it is kept briefly and another isolate's newer write is picked up soon (its
+/// validity is checked against stamps either way).
+const READ_KEPT_MS: u64 = 60_000;
 
 /// A store that keeps entry values (`…/e/…` keys) in memory up to a byte budget, least recently
 /// used out first, and everything in the store below.
@@ -37,80 +28,45 @@ struct Lru {
 pub struct Tiered<S> {
     below: S,
     budget: usize,
-    clock: Box<dyn Clock>,
-    lru: RefCell<Lru>,
+    memory: MemoryStore,
 }
 
 impl<S> Tiered<S> {
     /// `below` with up to `budget` bytes of entries in memory (0: none).
-    pub fn new(below: S, budget: usize, clock: impl Clock + 'static) -> Self {
-        Self {
-            below,
-            budget,
-            clock: Box::new(clock),
-            lru: RefCell::new(Lru { slots: HashMap::default(), bytes: 0, tick: 0 }),
-        }
+    pub fn new(below: S, budget: usize, clock: impl Clock + Send + Sync + 'static) -> Self {
+        Self { below, budget, memory: MemoryStore::bounded(clock, budget) }
     }
 
     fn holds(&self, key: &str) -> bool {
         self.budget > 0 && key.contains("/e/")
     }
 
-    fn remember(&self, key: &str, value: &Bytes, expires_at: Millis) {
-        let size = key.len() + value.len();
-        if !self.holds(key) || size > self.budget / 4 {
-            return;
+    /// Keeps `value` in memory unless it would take over a quarter of the budget.
+    async fn remember(&self, key: &str, value: &Bytes, ttl: KvTtl) -> Result<(), StoreError> {
+        if key.len() + value.len() > self.budget / 4 {
+            return self.memory.delete(key).await;
         }
-        let mut lru = self.lru.borrow_mut();
-        lru.tick += 1;
-        let used = lru.tick;
-        if let Some(old) = lru.slots.insert(key.to_owned(), Slot { value: value.clone(), expires_at, used }) {
-            lru.bytes -= key.len() + old.value.len();
-        }
-        lru.bytes += size;
-        while lru.bytes > self.budget {
-            let Some(oldest) = lru.slots.iter().min_by_key(|(_, s)| s.used).map(|(k, _)| k.clone()) else {
-                break;
-            };
-            if let Some(gone) = lru.slots.remove(&oldest) {
-                lru.bytes -= oldest.len() + gone.value.len();
-            }
-        }
-    }
-
-    fn forget(&self, key: &str) {
-        let mut lru = self.lru.borrow_mut();
-        if let Some(gone) = lru.slots.remove(key) {
-            lru.bytes -= key.len() + gone.value.len();
-        }
+        self.memory.put(key, value.clone(), PutOptions::new(ttl)).await
     }
 
     /// Bytes held in memory.
     pub fn memory_bytes(&self) -> usize {
-        self.lru.borrow().bytes
+        self.memory.bytes()
     }
 }
 
 impl<S: KvStore> KvStore for Tiered<S> {
     async fn get(&self, key: &str) -> Result<Option<Bytes>, StoreError> {
-        let now = self.clock.now_ms();
-        {
-            let mut lru = self.lru.borrow_mut();
-            lru.tick += 1;
-            let tick = lru.tick;
-            if let Some(slot) = lru.slots.get_mut(key) {
-                if slot.expires_at > now {
-                    slot.used = tick;
-                    return Ok(Some(slot.value.clone()));
-                }
-            }
+        if !self.holds(key) {
+            return self.below.get(key).await;
+        }
+        if let Some(value) = self.memory.get(key).await? {
+            return Ok(Some(value));
         }
         let value = self.below.get(key).await?;
         match &value {
-            // KV does not say when a value expires; keep it briefly so another isolate's newer
-            // write is picked up soon (validity is checked against stamps either way).
-            Some(v) => self.remember(key, v, now + 60_000),
-            None => self.forget(key),
+            Some(v) => self.remember(key, v, KvTtl::covering_ms(READ_KEPT_MS)).await?,
+            None => self.memory.delete(key).await?,
         }
         Ok(value)
     }
@@ -120,14 +76,18 @@ impl<S: KvStore> KvStore for Tiered<S> {
     }
 
     async fn put(&self, key: &str, value: Bytes, options: PutOptions) -> Result<(), StoreError> {
-        let expires_at = self.clock.now_ms() + options.ttl.millis();
+        let ttl = options.ttl;
         self.below.put(key, value.clone(), options).await?;
-        self.remember(key, &value, expires_at);
+        if self.holds(key) {
+            self.remember(key, &value, ttl).await?;
+        }
         Ok(())
     }
 
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
-        self.forget(key);
+        if self.holds(key) {
+            self.memory.delete(key).await?;
+        }
         self.below.delete(key).await
     }
 
@@ -167,6 +127,16 @@ mod tests {
         below.reset_counts();
         block_on(tiered.get("n:0/s/t:x/h")).unwrap();
         assert_eq!(below.count(StoreOp::Get), 1);
+    }
+
+    #[test]
+    fn a_value_too_big_to_keep_replaces_the_kept_one() {
+        let clock = ManualClock::new(0);
+        let tiered = Tiered::new(MemoryStore::new(clock.clone()), 1000, clock);
+        block_on(tiered.put("n:0/e/a", Bytes::from_static(b"old"), opts())).unwrap();
+        block_on(tiered.put("n:0/e/a", Bytes::from(vec![7; 400]), opts())).unwrap();
+        assert_eq!(block_on(tiered.get("n:0/e/a")).unwrap(), Some(Bytes::from(vec![7; 400])));
+        assert_eq!(tiered.memory_bytes(), 0, "over a quarter of the budget: not kept");
     }
 
     #[test]
