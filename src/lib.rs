@@ -10,6 +10,7 @@
 //! | feature | what it adds |
 //! |---|---|
 //! | *(none)* | [`core`]: the cache engine over any [`core::KvStore`], the in-memory store, signed purges ([`core::purge`]) |
+//! | *(none)* | [`platform`]: `SystemClock` on native targets (the wasm fronts add `JsClock`, `random_seed`) |
 //! | `testing` | `core::SimulatedKv`: an eventually consistent, failure-injecting store for tests |
 //! | `cli` (default) | the `edgecache` purge/sign/verify CLI (native only) |
 //! | `worker` | `edgecache::worker`: the Cloudflare Worker front (caching reverse proxy over Workers KV) |

@@ -121,7 +121,7 @@ impl MemoryStore {
         Self { clock: Arc::new(clock), state: Arc::default(), max_bytes: None }
     }
 
-    /// An empty store holding at most `max_bytes` (keys, values and metadata), evicting the
+    /// An empty store holding at most `max_bytes` (keys and values), evicting the
     /// least recently used first. Values put [`pinned`](PutOptions::pinned) (the cache's
     /// stamps) are never evicted, only expired: they count against the budget, and when they
     /// alone exceed it the store holds them and nothing else.
@@ -144,7 +144,7 @@ impl MemoryStore {
         Self { clock: Arc::new(clock), state: Arc::default(), max_bytes: Some(max_bytes) }
     }
 
-    /// Bytes held (keys, values, metadata).
+    /// Bytes held (keys and values).
     #[must_use]
     pub fn bytes(&self) -> usize {
         self.lock().bytes
