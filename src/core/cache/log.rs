@@ -1,8 +1,7 @@
 //! The invalidation log: one KV record per applied invalidation, listed newest first, each
 //! expiring after the log TTL.
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine as _;
+use base64ct::{Base64, Encoding as _};
 
 use crate::core::clock::Millis;
 use crate::core::codec::{DecodeError, Reader, Writer};
@@ -202,11 +201,14 @@ impl LogRecord {
         for scope in &self.scopes {
             w.scope(scope);
         }
-        STANDARD.encode(w.out).into_bytes()
+        Base64::encode_string(&w.out).into_bytes()
     }
 
     pub(crate) fn decode(text: &[u8]) -> Result<Self, DecodeError> {
-        let bytes = STANDARD.decode(text).map_err(|_| DecodeError::Foreign)?;
+        let bytes = std::str::from_utf8(text)
+            .ok()
+            .and_then(|text| Base64::decode_vec(text).ok())
+            .ok_or(DecodeError::Foreign)?;
         let mut r = Reader::open(&bytes, Self::MAGIC, Self::FORMAT)?;
         let at = r.uint()?;
         let mode = Mode::read(&mut r)?;
@@ -300,18 +302,18 @@ mod tests {
         for end in 0..text.len() {
             assert!(LogRecord::decode(&text[..end]).is_err(), "decoded a record cut at {end}");
         }
-        let mut longer = STANDARD.decode(&text).unwrap();
+        let mut longer = Base64::decode_vec(std::str::from_utf8(&text).unwrap()).unwrap();
         longer.push(0);
-        assert_eq!(LogRecord::decode(STANDARD.encode(longer).as_bytes()), Err(DecodeError::Corrupt));
+        assert_eq!(LogRecord::decode(Base64::encode_string(&longer).as_bytes()), Err(DecodeError::Corrupt));
     }
 
     #[test]
     fn json_records_of_earlier_builds_and_entries_are_foreign() {
         let json = br#"{"at":1,"scopes":[{"kind":"tag","value":"a"}],"mode":"hard","actor":"x","request_id":null}"#;
         assert_eq!(LogRecord::decode(json), Err(DecodeError::Foreign));
-        let mut wrong_format = STANDARD.decode(sample().encode()).unwrap();
+        let mut wrong_format = Base64::decode_vec(std::str::from_utf8(&sample().encode()).unwrap()).unwrap();
         wrong_format[2] = 9;
-        assert_eq!(LogRecord::decode(STANDARD.encode(wrong_format).as_bytes()), Err(DecodeError::UnknownFormat(9)));
+        assert_eq!(LogRecord::decode(Base64::encode_string(&wrong_format).as_bytes()), Err(DecodeError::UnknownFormat(9)));
     }
 
     proptest! {
@@ -322,10 +324,10 @@ mod tests {
 
         #[test]
         fn mutated_records_never_panic(pos in 0usize..64, byte in any::<u8>()) {
-            let mut bytes = STANDARD.decode(sample().encode()).unwrap();
+            let mut bytes = Base64::decode_vec(std::str::from_utf8(&sample().encode()).unwrap()).unwrap();
             let at = pos % bytes.len();
             bytes[at] = byte;
-            let _ = LogRecord::decode(STANDARD.encode(bytes).as_bytes());
+            let _ = LogRecord::decode(Base64::encode_string(&bytes).as_bytes());
         }
     }
 }

@@ -1,8 +1,7 @@
 //! Signing secrets: `whsec_` + base64 of 24–64 random bytes, as Standard Webhooks defines them.
 //! Never printed: `Debug` and `Display` show only a short fingerprint.
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine as _;
+use base64ct::{Base64, Encoding as _};
 use sha2::{Digest, Sha256};
 
 use super::rejection::SecretError;
@@ -27,7 +26,7 @@ impl Secret {
     /// Parses `whsec_<base64>`; the decoded key must be 24–64 bytes.
     pub fn parse(text: &str) -> Result<Self, SecretError> {
         let encoded = text.trim().strip_prefix(PREFIX).ok_or(SecretError::MissingPrefix)?;
-        let key = STANDARD.decode(encoded).map_err(|_| SecretError::InvalidBase64)?;
+        let key = Base64::decode_vec(encoded).map_err(|_| SecretError::InvalidBase64)?;
         if !(MIN_BYTES..=MAX_BYTES).contains(&key.len()) {
             return Err(SecretError::WrongLength(key.len()));
         }
@@ -45,7 +44,7 @@ impl Secret {
     /// The `whsec_…` form, for handing to the origin. Deliberately not `Display`.
     #[must_use]
     pub fn expose(&self) -> String {
-        format!("{PREFIX}{}", STANDARD.encode(&self.key))
+        format!("{PREFIX}{}", Base64::encode_string(&self.key))
     }
 
     pub(crate) fn key(&self) -> &[u8] {

@@ -1,8 +1,7 @@
 //! Standard Webhooks v1 (symmetric) signatures: `v1,` + base64 HMAC-SHA256 over
 //! `{id}.{timestamp}.{body}`, verified over the raw body bytes, compared in constant time.
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine as _;
+use base64ct::{Base64, Encoding as _};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -74,7 +73,7 @@ pub fn sign(secret: &Secret, id: &str, timestamp: u64, body: &[u8]) -> Result<St
     check_id(id)?;
     check_timestamp(&timestamp.to_string())?;
     let mac = mac(secret, id, timestamp, body).finalize().into_bytes();
-    Ok(format!("v1,{}", STANDARD.encode(mac)))
+    Ok(format!("v1,{}", Base64::encode_string(&mac)))
 }
 
 fn mac(secret: &Secret, id: &str, timestamp: u64, body: &[u8]) -> HmacSha256 {
@@ -170,7 +169,7 @@ fn v1_signatures(header: &str, max: usize) -> Result<Vec<Vec<u8>>, PurgeError> {
         if value.is_empty() {
             return Err(PurgeError::EmptySignature);
         }
-        let decoded = STANDARD.decode(value).map_err(|_| PurgeError::InvalidBase64)?;
+        let decoded = Base64::decode_vec(value).map_err(|_| PurgeError::InvalidBase64)?;
         if decoded.len() != 32 {
             return Err(PurgeError::WrongSignatureLength(decoded.len()));
         }
