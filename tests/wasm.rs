@@ -218,7 +218,7 @@ async fn every_method_on(cache: &EdgeCache) {
     assert_eq!(js_sys::Array::from(&field(&page, "records")).length(), 2);
     let rest = resolve(cache.log(Some(object(&[("cursor", field(&page, "cursor"))])))).await.unwrap();
     assert!(js_sys::Array::from(&field(&rest, "records")).length() >= 4);
-    let stats = cache.stats();
+    let stats = cache.stats().unwrap();
     assert!(field(&stats, "hits").as_f64().unwrap() >= 2.0);
     assert!(field(&stats, "invalidations").as_f64().unwrap() >= 6.0);
 }

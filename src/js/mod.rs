@@ -392,8 +392,7 @@ impl EdgeCache {
             let applied = inner.cache.invalidate(request).await;
             inner.forget_scope(key.as_deref());
             let applied = applied.map_err(|e| cache_error(&e))?;
-            Ok(types::Invalidated { at: applied.record.at, writes: applied.writes as u64, logged: applied.logged }
-                .to_js())
+            types::Invalidated { at: applied.record.at, writes: applied.writes as u64, logged: applied.logged }.to_js()
         })
     }
 
@@ -411,7 +410,7 @@ impl EdgeCache {
 
     /// Counters of what this instance did.
     #[wasm_bindgen(unchecked_return_type = "Stats")]
-    pub fn stats(&self) -> JsValue {
+    pub fn stats(&self) -> Result<JsValue, JsValue> {
         let mut stats = types::Stats::from(self.inner.cache.stats());
         // Hits the memo answered never reached the core's counters.
         stats.hits += self.inner.near.as_ref().map_or(0, |near| near.hits() as u64);
@@ -433,7 +432,8 @@ impl EdgeCache {
                 }
             };
             let page = inner.cache.log(limit, options.cursor).await.map_err(|e| cache_error(&e))?;
-            Ok(types::LogPage { records: &page.records, cursor: page.cursor.as_deref() }.to_js())
+            let records = page.records.iter().map(types::LogRecord::from).collect();
+            types::LogPage { records, cursor: page.cursor.as_deref() }.to_js()
         })
     }
 

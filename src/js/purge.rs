@@ -47,7 +47,7 @@ pub fn sign_purge(
         }
     };
     let signature = sign(secrets.primary(), &id, timestamp, &body).map_err(|e| purge_error(&e))?;
-    Ok(PurgeHeaders { id, timestamp: timestamp.to_string(), signature }.to_js())
+    PurgeHeaders { id, timestamp: timestamp.to_string(), signature }.to_js()
 }
 
 /// Verifies a signed purge: `headers` (a `Headers` or a plain object), the exact `body` bytes.
@@ -77,5 +77,5 @@ pub fn verify_purge(
     }
     let now = options.now.map_or_else(|| (js_sys::Date::now() / 1000.0) as u64, |n| n.max(0.0) as u64);
     let verified = verify(&secrets, &signed, &body, now, &limits).map_err(|e| purge_error(&e))?;
-    Ok(VerifiedPurge { id: verified.id, timestamp: verified.timestamp }.to_js())
+    VerifiedPurge { id: verified.id, timestamp: verified.timestamp }.to_js()
 }

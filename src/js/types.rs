@@ -14,12 +14,13 @@
 
 use std::time::Duration;
 
-use js_sys::{Array, Object, Reflect};
+use js_sys::Object;
+use serde::Serialize;
 use tsify_next::Tsify;
 use wasm_bindgen::prelude::*;
 
 use super::options::{Fields, Options};
-use crate::core::{LogRecord as CoreLogRecord, Scope as CoreScope, Stats as CacheStats};
+use crate::core::{LogRecord as CoreLogRecord, Stats as CacheStats};
 
 /// Options of `new EdgeCache(options)`.
 #[derive(Tsify)]
@@ -219,7 +220,7 @@ impl VerifyOptions {
 }
 
 /// Counters of what this instance did.
-#[derive(Tsify)]
+#[derive(Tsify, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Stats {
     /// Fresh answers.
@@ -254,7 +255,7 @@ impl From<CacheStats> for Stats {
 }
 
 /// What an invalidation did.
-#[derive(Tsify)]
+#[derive(Tsify, Serialize)]
 pub struct Invalidated {
     /// When, in milliseconds since the epoch.
     pub at: u64,
@@ -265,32 +266,34 @@ pub struct Invalidated {
 }
 
 /// One scope of an invalidation.
-#[derive(Tsify)]
+#[derive(Tsify, Serialize)]
 pub struct Scope<'a> {
     #[tsify(type = "\"tag\" | \"key\" | \"prefix\" | \"everything\"")]
     pub kind: &'static str,
     /// The tag, key or prefix (none for everything).
     #[tsify(optional)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<&'a str>,
 }
 
 /// One invalidation, as the log keeps it.
-#[derive(Tsify)]
+#[derive(Tsify, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct LogRecord<'a> {
     /// When, in milliseconds since the epoch.
     pub at: u64,
-    #[tsify(type = "Scope[]")]
-    pub scopes: &'a [CoreScope],
+    pub scopes: Vec<Scope<'a>>,
     #[tsify(type = "\"hard\" | \"soft\"")]
     pub mode: &'static str,
     /// Who invalidated (`by`).
     pub actor: &'a str,
     /// The message id of the signed purge it came from, if any.
     #[tsify(optional)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<&'a str>,
     /// The new version of the key, for a version bump.
     #[tsify(optional)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub new_version: Option<u64>,
 }
 
@@ -298,7 +301,7 @@ impl<'a> From<&'a CoreLogRecord> for LogRecord<'a> {
     fn from(record: &'a CoreLogRecord) -> Self {
         Self {
             at: record.at,
-            scopes: &record.scopes,
+            scopes: record.scopes.iter().map(|scope| Scope { kind: scope.kind(), value: scope.text() }).collect(),
             mode: record.mode.name(),
             actor: &record.actor,
             request_id: record.request_id.as_deref(),
@@ -308,17 +311,17 @@ impl<'a> From<&'a CoreLogRecord> for LogRecord<'a> {
 }
 
 /// A page of the invalidation log, newest first.
-#[derive(Tsify)]
+#[derive(Tsify, Serialize)]
 pub struct LogPage<'a> {
-    #[tsify(type = "LogRecord[]")]
-    pub records: &'a [CoreLogRecord],
+    pub records: Vec<LogRecord<'a>>,
     /// Present when more records remain: pass it as `log({ cursor })`.
     #[tsify(optional)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub cursor: Option<&'a str>,
 }
 
 /// The headers of a signed purge (Standard Webhooks).
-#[derive(Tsify)]
+#[derive(Tsify, Serialize)]
 pub struct PurgeHeaders {
     #[serde(rename = "webhook-id")]
     pub id: String,
@@ -329,7 +332,7 @@ pub struct PurgeHeaders {
 }
 
 /// A purge whose signature held.
-#[derive(Tsify)]
+#[derive(Tsify, Serialize)]
 pub struct VerifiedPurge {
     /// Its message id (`webhook-id`): the key of replay checks.
     pub id: String,
@@ -337,103 +340,20 @@ pub struct VerifiedPurge {
     pub timestamp: u64,
 }
 
-/// A JS object built field by field (`None` fields left out).
-struct Out(Object);
+/// `value` as a JS value: structs become plain objects, `None` fields are left out, numbers are
+/// numbers (every `u64` here is a count or a time, inside the safe integer range).
+fn to_js<T: serde::Serialize>(value: &T) -> Result<JsValue, JsValue> {
+    serde_wasm_bindgen::to_value(value).map_err(|e| super::error::error("internal", e))
+}
 
-impl Out {
-    fn new() -> Self {
-        Self(Object::new())
-    }
-
-    fn set(self, name: &str, value: JsValue) -> Self {
-        let _ = Reflect::set(&self.0, &name.into(), &value);
-        self
-    }
-
-    fn number(self, name: &str, n: u64) -> Self {
-        self.set(name, (n as f64).into())
-    }
-
-    fn text(self, name: &str, text: &str) -> Self {
-        self.set(name, text.into())
-    }
-
-    fn maybe_text(self, name: &str, text: Option<&str>) -> Self {
-        match text {
-            Some(text) => self.text(name, text),
-            None => self,
+macro_rules! to_js {
+    ($($t:ty),*) => {$(
+        impl $t {
+            /// This, as the JS object its TypeScript declaration describes.
+            pub fn to_js(&self) -> Result<JsValue, JsValue> {
+                to_js(self)
+            }
         }
-    }
-
-    fn done(self) -> JsValue {
-        self.0.into()
-    }
+    )*};
 }
-
-impl Stats {
-    pub fn to_js(&self) -> JsValue {
-        Out::new()
-            .number("hits", self.hits)
-            .number("staleHits", self.stale_hits)
-            .number("misses", self.misses)
-            .number("loads", self.loads)
-            .number("coalesced", self.coalesced)
-            .number("invalidations", self.invalidations)
-            .number("corrupt", self.corrupt)
-            .number("storeErrors", self.store_errors)
-            .done()
-    }
-}
-
-impl Invalidated {
-    pub fn to_js(&self) -> JsValue {
-        Out::new().number("at", self.at).number("writes", self.writes).set("logged", self.logged.into()).done()
-    }
-}
-
-impl LogPage<'_> {
-    pub fn to_js(&self) -> JsValue {
-        let records: Array = self.records.iter().map(|record| LogRecord::from(record).to_js()).collect();
-        Out::new().set("records", records.into()).maybe_text("cursor", self.cursor).done()
-    }
-}
-
-impl LogRecord<'_> {
-    fn to_js(&self) -> JsValue {
-        let scopes: Array = self
-            .scopes
-            .iter()
-            .map(|scope| {
-                let scope = Scope { kind: scope.kind(), value: scope.text() };
-                Out::new().text("kind", scope.kind).maybe_text("value", scope.value).done()
-            })
-            .collect();
-        let out = Out::new()
-            .number("at", self.at)
-            .set("scopes", scopes.into())
-            .text("mode", self.mode)
-            .text("actor", self.actor)
-            .maybe_text("requestId", self.request_id);
-        match self.new_version {
-            Some(version) => out.number("newVersion", version),
-            None => out,
-        }
-        .done()
-    }
-}
-
-impl PurgeHeaders {
-    pub fn to_js(&self) -> JsValue {
-        Out::new()
-            .text("webhook-id", &self.id)
-            .text("webhook-timestamp", &self.timestamp)
-            .text("webhook-signature", &self.signature)
-            .done()
-    }
-}
-
-impl VerifiedPurge {
-    pub fn to_js(&self) -> JsValue {
-        Out::new().text("id", &self.id).number("timestamp", self.timestamp).done()
-    }
-}
+to_js!(Stats, Invalidated, LogPage<'_>, PurgeHeaders, VerifiedPurge);

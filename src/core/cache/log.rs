@@ -313,7 +313,10 @@ mod tests {
         assert_eq!(LogRecord::decode(json), Err(DecodeError::Foreign));
         let mut wrong_format = Base64::decode_vec(std::str::from_utf8(&sample().encode()).unwrap()).unwrap();
         wrong_format[2] = 9;
-        assert_eq!(LogRecord::decode(Base64::encode_string(&wrong_format).as_bytes()), Err(DecodeError::UnknownFormat(9)));
+        assert_eq!(
+            LogRecord::decode(Base64::encode_string(&wrong_format).as_bytes()),
+            Err(DecodeError::UnknownFormat(9))
+        );
     }
 
     proptest! {
