@@ -48,3 +48,8 @@ pub mod js;
 pub mod platform;
 #[cfg(feature = "worker")]
 pub mod worker;
+
+/// The README's Rust example, compiled and run as a doc test (`cargo test --doc`).
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeExample;
