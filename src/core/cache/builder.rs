@@ -145,7 +145,7 @@ impl<S: KvStore> CacheBuilder<S> {
     }
 
     /// Seeds the stamp generator. Fronts seed from the platform's random source; two instances
-    /// sharing a store must not share a seed.
+    /// sharing a store must not share a seed. Defaults to: a fixed seed (tests and single instances).
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
         self
