@@ -33,7 +33,8 @@ struct State {
     items: LruCache<Key, Item>,
     /// Keys in order, for listing: rebuilt after a key is added; keys removed since are skipped.
     ordered: Option<Vec<Key>>,
-    // Expiry queue; an overwritten key leaves an outdated row, skipped when popped.
+    /// Expiry queue. An overwritten, deleted or evicted key leaves an outdated row, skipped when
+    /// popped, and rebuilt away once such rows outnumber the items ([`State::compact`]).
     expiries: BinaryHeap<Reverse<(Millis, Key)>>,
     bytes: usize,
 }
@@ -77,6 +78,16 @@ impl State {
             if self.items.peek(&*key).is_some_and(|item| item.expires_at == at) {
                 self.remove(&key);
             }
+        }
+    }
+
+    /// Rebuilds the expiry queue from the live items once it holds more than twice as many rows
+    /// (plus a few): without it, every write left a row — and its key's memory — until the
+    /// write's TTL ran out, so a bounded store written with long TTLs grew without bound beside
+    /// its budget. A rebuild costs O(items) after at least as many writes: O(1) a write.
+    fn compact(&mut self) {
+        if self.expiries.len() > 2 * self.items.len() + 64 {
+            self.expiries = self.items.iter().map(|(key, item)| Reverse((item.expires_at, key.clone()))).collect();
         }
     }
 
@@ -222,6 +233,7 @@ impl KvStore for MemoryStore {
         if let Some(max) = self.max_bytes {
             state.evict_to(max);
         }
+        state.compact();
         Ok(())
     }
 
@@ -336,6 +348,27 @@ mod tests {
         clock.advance(60_000);
         let page = block_on(store.list(ListOptions::prefix(""))).unwrap();
         assert_eq!(page.keys, ["b"]);
+    }
+
+    #[test]
+    fn the_expiry_queue_stays_proportional_to_what_is_held() {
+        let clock = ManualClock::new(0);
+        let day = || PutOptions::new(KvTtl::covering_ms(86_400_000));
+        let bounded = MemoryStore::bounded(clock.clone(), 1_000);
+        let unbounded = MemoryStore::new(clock.clone());
+        for i in 0..10_000 {
+            // Evicted at once (a bounded store of ten), or overwritten (the same key).
+            block_on(bounded.put(&format!("k{i:05}"), Bytes::from(vec![0; 90]), day())).unwrap();
+            block_on(unbounded.put("same", Bytes::from(vec![0; 90]), day())).unwrap();
+        }
+        for store in [&bounded, &unbounded] {
+            let rows = store.lock().expiries.len();
+            assert!(rows <= 2 * store.len() + 64, "{rows} queued rows for {} items", store.len());
+        }
+        assert_eq!(bounded.len(), 10);
+        assert!(block_on(bounded.get("k09999")).unwrap().is_some());
+        clock.advance(86_400_000);
+        assert_eq!((bounded.len(), unbounded.len()), (0, 0), "compacted rows still expire what they hold");
     }
 
     #[test]
