@@ -214,21 +214,20 @@ impl<S: KvStore> Cache<S> {
             return Ok(Fetched { hit, source: Source::Loaded { not_stored: Some(CacheError::Uncacheable) } });
         }
         let options = options.overlaid(loaded.options);
-        let not_stored = match captured.and_then(|captured| self.check_value(&loaded.value).map(|()| captured)) {
+        // Stored only if the fence held, the value fits, no tag it reported was purged since the
+        // load began and no purge here covered it meanwhile; else answered and not stored.
+        let stored = async {
+            let mut captured = captured?;
+            self.check_value(&loaded.value)?;
+            self.capture_late_tags(key, &options, started, &mut captured).await?;
+            if let Some(scope) = self.invalidated_locally_since(epoch, &captured).await {
+                return Err(CacheError::RacedInvalidation(scope));
+            }
+            self.store_entry(key, location, loaded.value.clone(), options.clone(), captured, started).await
+        };
+        let not_stored = match stored.await {
+            Ok(hit) => return Ok(Fetched { hit, source: Source::Loaded { not_stored: None } }),
             Err(e) => Some(e),
-            Ok(mut captured) => match self.capture_late_tags(key, &options, started, &mut captured).await {
-                Err(e) => Some(e),
-                Ok(()) => match self.invalidated_locally_since(epoch, &captured).await {
-                    Some(scope) => Some(CacheError::RacedInvalidation(scope)),
-                    None => match self
-                        .store_entry(key, location, loaded.value.clone(), options.clone(), captured, started)
-                        .await
-                    {
-                        Ok(hit) => return Ok(Fetched { hit, source: Source::Loaded { not_stored: None } }),
-                        Err(e) => Some(e),
-                    },
-                },
-            },
         };
         let hit = Hit { meta: self.meta_from(key, options, self.clock.now_ms()), value: loaded.value };
         Ok(Fetched { hit, source: Source::Loaded { not_stored } })
