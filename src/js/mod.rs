@@ -392,7 +392,11 @@ impl EdgeCache {
             let applied = inner.cache.invalidate(request).await;
             inner.forget_scope(key.as_deref());
             let applied = applied.map_err(|e| cache_error(&e))?;
-            types::Invalidated { at: applied.record.at, writes: applied.writes as u64, logged: applied.logged }.to_js()
+            types::to_js(&types::Invalidated {
+                at: applied.record.at,
+                writes: applied.writes as u64,
+                logged: applied.logged,
+            })
         })
     }
 
@@ -414,7 +418,7 @@ impl EdgeCache {
         let mut stats = types::Stats::from(self.inner.cache.stats());
         // Hits the memo answered never reached the core's counters.
         stats.hits += self.inner.near.as_ref().map_or(0, |near| near.hits() as u64);
-        stats.to_js()
+        types::to_js(&stats)
     }
 
     /// A page of the invalidation log, newest first: `{ records, cursor }`, the cursor (when
@@ -433,7 +437,7 @@ impl EdgeCache {
             };
             let page = inner.cache.log(limit, options.cursor).await.map_err(|e| cache_error(&e))?;
             let records = page.records.iter().map(types::LogRecord::from).collect();
-            types::LogPage { records, cursor: page.cursor.as_deref() }.to_js()
+            types::to_js(&types::LogPage { records, cursor: page.cursor.as_deref() })
         })
     }
 

@@ -5,7 +5,7 @@ use js_sys::{Object, Reflect};
 use wasm_bindgen::prelude::*;
 
 use super::error::{error, purge_error};
-use super::types::{PurgeHeaders, SignOptions, VerifiedPurge, VerifyOptions};
+use super::types::{to_js, PurgeHeaders, SignOptions, VerifiedPurge, VerifyOptions};
 use crate::core::purge::{sign, verify, Secrets, SignedHeaders, VerifyLimits};
 
 fn secrets(text: &str) -> Result<Secrets, JsValue> {
@@ -47,7 +47,7 @@ pub fn sign_purge(
         }
     };
     let signature = sign(secrets.primary(), &id, timestamp, &body).map_err(|e| purge_error(&e))?;
-    PurgeHeaders { id, timestamp: timestamp.to_string(), signature }.to_js()
+    to_js(&PurgeHeaders { id, timestamp: timestamp.to_string(), signature })
 }
 
 /// Verifies a signed purge: `headers` (a `Headers` or a plain object), the exact `body` bytes.
@@ -77,5 +77,5 @@ pub fn verify_purge(
     }
     let now = options.now.map_or_else(|| (js_sys::Date::now() / 1000.0) as u64, |n| n.max(0.0) as u64);
     let verified = verify(&secrets, &signed, &body, now, &limits).map_err(|e| purge_error(&e))?;
-    VerifiedPurge { id: verified.id, timestamp: verified.timestamp }.to_js()
+    to_js(&VerifiedPurge { id: verified.id, timestamp: verified.timestamp })
 }

@@ -342,18 +342,6 @@ pub struct VerifiedPurge {
 
 /// `value` as a JS value: structs become plain objects, `None` fields are left out, numbers are
 /// numbers (every `u64` here is a count or a time, inside the safe integer range).
-fn to_js<T: serde::Serialize>(value: &T) -> Result<JsValue, JsValue> {
+pub fn to_js(value: &impl Serialize) -> Result<JsValue, JsValue> {
     serde_wasm_bindgen::to_value(value).map_err(|e| super::error::error("internal", e))
 }
-
-macro_rules! to_js {
-    ($($t:ty),*) => {$(
-        impl $t {
-            /// This, as the JS object its TypeScript declaration describes.
-            pub fn to_js(&self) -> Result<JsValue, JsValue> {
-                to_js(self)
-            }
-        }
-    )*};
-}
-to_js!(Stats, Invalidated, LogPage<'_>, PurgeHeaders, VerifiedPurge);
