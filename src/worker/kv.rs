@@ -39,8 +39,13 @@ impl KvStore for WorkerKv {
     }
 
     async fn put(&self, key: &str, value: Bytes, options: PutOptions) -> Result<(), StoreError> {
-        let put = self.0.put_bytes(key, &value).map_err(unavailable)?.expiration_ttl(u64::from(options.ttl.secs()));
-        put.execute().await.map_err(unavailable)
+        self.0
+            .put_bytes(key, &value)
+            .map_err(unavailable)?
+            .expiration_ttl(u64::from(options.ttl.secs()))
+            .execute()
+            .await
+            .map_err(unavailable)
     }
 
     async fn delete(&self, key: &str) -> Result<(), StoreError> {

@@ -192,7 +192,6 @@ impl<S: KvStore> Cache<S> {
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
-
     use super::*;
 
     #[test]

@@ -286,6 +286,11 @@ mod tests {
         assert_eq!(LogRecord::decode(&bare.encode()), Ok(bare));
     }
 
+    /// The record codec's bytes under a stored record's base64.
+    fn raw(stored: &[u8]) -> Vec<u8> {
+        Base64::decode_vec(std::str::from_utf8(stored).unwrap()).unwrap()
+    }
+
     #[test]
     fn the_stored_form_is_text_for_kv_bulk_reads() {
         // Timestamps and long strings make LEB128 bytes above 0x7f, which are not UTF-8 alone.
@@ -302,7 +307,7 @@ mod tests {
         for end in 0..text.len() {
             assert!(LogRecord::decode(&text[..end]).is_err(), "decoded a record cut at {end}");
         }
-        let mut longer = Base64::decode_vec(std::str::from_utf8(&text).unwrap()).unwrap();
+        let mut longer = raw(&text);
         longer.push(0);
         assert_eq!(LogRecord::decode(Base64::encode_string(&longer).as_bytes()), Err(DecodeError::Corrupt));
     }
@@ -311,7 +316,7 @@ mod tests {
     fn json_records_of_earlier_builds_and_entries_are_foreign() {
         let json = br#"{"at":1,"scopes":[{"kind":"tag","value":"a"}],"mode":"hard","actor":"x","request_id":null}"#;
         assert_eq!(LogRecord::decode(json), Err(DecodeError::Foreign));
-        let mut wrong_format = Base64::decode_vec(std::str::from_utf8(&sample().encode()).unwrap()).unwrap();
+        let mut wrong_format = raw(&sample().encode());
         wrong_format[2] = 9;
         assert_eq!(
             LogRecord::decode(Base64::encode_string(&wrong_format).as_bytes()),
@@ -327,7 +332,7 @@ mod tests {
 
         #[test]
         fn mutated_records_never_panic(pos in 0usize..64, byte in any::<u8>()) {
-            let mut bytes = Base64::decode_vec(std::str::from_utf8(&sample().encode()).unwrap()).unwrap();
+            let mut bytes = raw(&sample().encode());
             let at = pos % bytes.len();
             bytes[at] = byte;
             let _ = LogRecord::decode(Base64::encode_string(&bytes).as_bytes());
