@@ -86,8 +86,8 @@ pub(crate) const MAX_PREFIX_DEPTH: usize = 8;
 /// one of its own prefixes (`/blog/` → `/`, `/blog/`): purging the prefix `/blog/` reaches the
 /// page `/blog/` too, as it reaches every key starting with it.
 #[must_use]
-pub(crate) fn segment_prefixes(key: &str) -> Vec<&str> {
-    key.match_indices(SEGMENT_SEPARATORS).map(|(i, sep)| &key[..i + sep.len()]).take(MAX_PREFIX_DEPTH).collect()
+pub(crate) fn segment_prefixes(key: &str) -> impl Iterator<Item = &str> {
+    key.match_indices(SEGMENT_SEPARATORS).map(|(i, sep)| &key[..i + sep.len()]).take(MAX_PREFIX_DEPTH)
 }
 
 /// Builds the KV keys of one key space.
@@ -113,7 +113,9 @@ impl KeySpace {
     pub fn entry(&self, key: &str, version: u64) -> String {
         let budget = MAX_KEY_BYTES - self.root.len() - "e/@v".len() - 20;
         let mut out = self.under("e/", &fit(&escape(key), budget), 24);
-        let _ = write!(out, "@v{version}");
+        out.push_str("@v");
+        // By hand, not `write!`: built on every call.
+        out.push_str(itoa::Buffer::new().format(version));
         out
     }
 
@@ -331,11 +333,12 @@ mod tests {
 
     #[test]
     fn segment_prefixes_end_at_separators() {
-        assert_eq!(segment_prefixes("article:42:v3"), ["article:", "article:42:"]);
-        assert_eq!(segment_prefixes("/blog/post/"), ["/", "/blog/", "/blog/post/"]);
-        assert_eq!(segment_prefixes("/"), ["/"]);
-        assert!(segment_prefixes("plain").is_empty());
-        assert_eq!(segment_prefixes(&"a/".repeat(20)).len(), MAX_PREFIX_DEPTH);
+        let prefixes = |key| segment_prefixes(key).collect::<Vec<_>>();
+        assert_eq!(prefixes("article:42:v3"), ["article:", "article:42:"]);
+        assert_eq!(prefixes("/blog/post/"), ["/", "/blog/", "/blog/post/"]);
+        assert_eq!(prefixes("/"), ["/"]);
+        assert!(prefixes("plain").is_empty());
+        assert_eq!(prefixes(&"a/".repeat(20)).len(), MAX_PREFIX_DEPTH);
     }
 
     #[test]

@@ -79,10 +79,15 @@ impl Options {
         }
     }
 
+    /// The index of the field unless it is absent, undefined or null.
+    fn index(&self, name: &str) -> Option<usize> {
+        let index = self.fields.names.iter().position(|field| *field == name)?;
+        (self.present & (1 << index) != 0).then_some(index)
+    }
+
     /// The field unless it is absent, undefined or null.
     fn present(&self, name: &str) -> Option<JsValue> {
-        let index = self.fields.names.iter().position(|field| *field == name)?;
-        (self.present & (1 << index) != 0).then(|| field_value(index as u32))
+        self.index(name).map(|index| field_value(index as u32))
     }
 
     /// The field as given; undefined when absent (or null).
@@ -102,10 +107,10 @@ impl Options {
     /// A duration field: a number of milliseconds, or a string of a number and a unit — `"250ms"`,
     /// `"30s"`, `"5m"`, `"1.5h"`, `"7d"` — from 0 up to 1000 years.
     pub fn duration(&self, name: &str) -> Result<Option<Duration>, JsValue> {
-        let Some(value) = self.present(name) else {
+        let Some(index) = self.index(name) else {
             return Ok(None);
         };
-        let ms = parse_duration(&value);
+        let ms = field_ms(index as u32);
         if (0.0..=31_536_000_000_000.0).contains(&ms) {
             return Ok(Some(Duration::from_micros((ms * 1000.0) as u64)));
         }
@@ -144,7 +149,7 @@ impl Options {
 
 #[wasm_bindgen(inline_js = r#"
 const UNITS = { ms: 1, s: 1e3, m: 6e4, h: 36e5, d: 864e5 };
-export function parseDuration(v) {
+function parseDuration(v) {
   if (typeof v === "number") return v;
   const m = typeof v === "string" ? /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$/.exec(v) : null;
   return m ? Number(m[1]) * UNITS[m[2]] : NaN;
@@ -187,6 +192,9 @@ export function joinStrings(v) {
 export function fieldValue(i) {
   return values[i];
 }
+export function fieldMs(i) {
+  return parseDuration(values[i]);
+}
 export function loaderContext() {
   return { ttl: undefined, tags: [], skipped: false, skip() { this.skipped = true; } };
 }
@@ -206,9 +214,10 @@ extern "C" {
     /// The value of field `i` of the last object read.
     #[wasm_bindgen(js_name = fieldValue)]
     fn field_value(i: u32) -> JsValue;
-    /// Milliseconds of a number (as it is) or a duration string; NaN for anything else.
-    #[wasm_bindgen(js_name = parseDuration)]
-    fn parse_duration(value: &JsValue) -> f64;
+    /// Field `i` of the last object read in milliseconds: a number as it is, a duration string's
+    /// value, NaN for anything else. (One crossing with a number back, not two with a value.)
+    #[wasm_bindgen(js_name = fieldMs)]
+    fn field_ms(i: u32) -> f64;
     /// A new context for a `getOrSet` loader (bentocache's factory context does the same): it
     /// may set `ttl`, push `tags`, or `skip()` storing the value.
     #[wasm_bindgen(js_name = loaderContext)]

@@ -36,6 +36,22 @@ test("values come back as they were given: strings, Uint8Arrays, JSON", async ()
   assert.ok(entry.freshUntil > entry.storedAt);
 });
 
+test("text of every kind comes back exactly: empty, ASCII, 2-, 3- and 4-byte UTF-8, long, mixed", async () => {
+  // Text is encoded straight into wasm memory, one byte per UTF-16 unit first and grown for
+  // what did not fit: every branch of that (none, once, at a surrogate pair) is here.
+  const cache = new EdgeCache();
+  const texts = ["", "a", "x".repeat(100_000), "é", "ü".repeat(70_000), "€uro", "𝄞".repeat(1000),
+    "ascii first " + "ö€𝄞".repeat(500) + " ascii last", "a".repeat(5) + "𝄞"];
+  for (const [i, text] of texts.entries()) {
+    await cache.set(`t${i}`, text);
+    assert.equal(await cache.get(`t${i}`), text, `text ${i} (${text.length} units)`);
+  }
+  // A lone surrogate has no UTF-8: it is stored as U+FFFD, as TextEncoder (and wasm-bindgen's
+  // own string passing) does.
+  await cache.set("lone", "ab\uD800c");
+  assert.equal(await cache.get("lone"), "ab\uFFFDc");
+});
+
 test("TTLs (fractions of a second included) and stale windows", async () => {
   const cache = new EdgeCache();
   await cache.set("k", "v", { ttl: 50, staleWhileRevalidate: "10s" });

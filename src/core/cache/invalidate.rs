@@ -169,7 +169,7 @@ impl<S: KvStore> Cache<S> {
                 // A valid prefix is one of its own segment prefixes once anything follows it.
                 let probe = format!("{prefix}_");
                 let on_boundary =
-                    prefix.ends_with(SEGMENT_SEPARATORS) && segment_prefixes(&probe).last() == Some(&prefix.as_str());
+                    prefix.ends_with(SEGMENT_SEPARATORS) && segment_prefixes(&probe).last() == Some(prefix.as_str());
                 if on_boundary {
                     self.check_key(prefix)
                 } else {

@@ -39,7 +39,7 @@ use crate::core::clock::{Clock, Millis};
 use crate::core::entry::{Captured, EntryMeta, Envelope};
 use crate::core::error::CacheError;
 use crate::core::freshness::{judge, Freshness};
-use crate::core::keys::{segment_prefixes, KeySpace, Scope};
+use crate::core::keys::{segment_prefixes, KeySpace, Scope, MAX_PREFIX_DEPTH};
 use crate::core::random::SplitMix64;
 use crate::core::store::{KvStore, KvTtl, PutOptions, StoreError};
 
@@ -276,8 +276,9 @@ impl<S: KvStore> Cache<S> {
 
 /// The scopes an entry records: everything, its key, its key prefixes, its tags.
 pub(super) fn scopes_of(key: &str, tags: &[String]) -> Vec<Scope> {
-    let mut scopes = vec![Scope::Everything, Scope::Key(key.to_owned())];
-    scopes.extend(segment_prefixes(key).into_iter().map(|p| Scope::Prefix(p.to_owned())));
+    let mut scopes = Vec::with_capacity(2 + MAX_PREFIX_DEPTH + tags.len());
+    scopes.extend([Scope::Everything, Scope::Key(key.to_owned())]);
+    scopes.extend(segment_prefixes(key).map(|p| Scope::Prefix(p.to_owned())));
     for tag in tags {
         let scope = Scope::Tag(tag.clone());
         if !scopes.contains(&scope) {
