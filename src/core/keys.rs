@@ -85,7 +85,6 @@ pub(crate) const MAX_PREFIX_DEPTH: usize = 8;
 /// (`a/b/c` → `a/`, `a/b/`), at most [`MAX_PREFIX_DEPTH`]. A key that ends with a separator is
 /// one of its own prefixes (`/blog/` → `/`, `/blog/`): purging the prefix `/blog/` reaches the
 /// page `/blog/` too, as it reaches every key starting with it.
-#[must_use]
 pub(crate) fn segment_prefixes(key: &str) -> impl Iterator<Item = &str> {
     key.match_indices(SEGMENT_SEPARATORS).map(|(i, sep)| &key[..i + sep.len()]).take(MAX_PREFIX_DEPTH)
 }
