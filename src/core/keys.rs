@@ -112,9 +112,7 @@ impl KeySpace {
     pub fn entry(&self, key: &str, version: u64) -> String {
         let budget = MAX_KEY_BYTES - self.root.len() - "e/@v".len() - 20;
         let mut out = self.under("e/", &fit(&escape(key), budget), 24);
-        out.push_str("@v");
-        // By hand, not `write!`: built on every call.
-        out.push_str(itoa::Buffer::new().format(version));
+        let _ = write!(out, "@v{version}");
         out
     }
 

@@ -150,6 +150,18 @@ impl<S: KvStore> Cache<S> {
     /// that recorded its absence: entries are kept at most the stamp TTL less a margin after
     /// their capture (`store_entry`), and stores never drop stamps early (`PutOptions::pinned`).
     pub(super) async fn capture(&self, scopes: Vec<Scope>) -> Result<Vec<Captured>, CacheError> {
+        if self.settings.source == StampSource::SoleWriter {
+            // Its memo holds every stamp there is (the memory store's case): recorded straight
+            // from it, with no stamp key built and no list in between.
+            let memo = self.memo();
+            let mut captured = Vec::with_capacity(scopes.len());
+            for scope in scopes {
+                let [hard, any] =
+                    [Which::Hard, Which::Any].map(|which| memo.latest(&scope, which).unwrap_or_default().to_owned());
+                captured.push(Captured { scope, hard, any });
+            }
+            return Ok(captured);
+        }
         let refs: Vec<&Scope> = scopes.iter().collect();
         let current = self.read_stamps(&refs).await.inspect_err(|_| self.counters.bump(Counter::StoreError))?;
         let mut captured = Vec::with_capacity(scopes.len());
