@@ -155,10 +155,9 @@ impl<S: KvStore> Cache<S> {
             // from it, with no stamp key built and no list in between.
             let memo = self.memo();
             let mut captured = Vec::with_capacity(scopes.len());
+            let stamp = |scope: &Scope, which| memo.latest(scope, which).unwrap_or_default().to_owned();
             for scope in scopes {
-                let [hard, any] =
-                    [Which::Hard, Which::Any].map(|which| memo.latest(&scope, which).unwrap_or_default().to_owned());
-                captured.push(Captured { scope, hard, any });
+                captured.push(Captured { hard: stamp(&scope, Which::Hard), any: stamp(&scope, Which::Any), scope });
             }
             return Ok(captured);
         }
