@@ -3,37 +3,17 @@
 // strings built fresh per request. Prints a Markdown section; medians of 5 rounds (min–max).
 import { createRequire } from "node:module";
 import { LRUCache } from "lru-cache";
-import { BentoCache, bentostore } from "bentocache";
-import { memoryDriver } from "bentocache/drivers/memory";
 import Keyv from "keyv";
 import { formatSummary, summary } from "./stats.mjs";
+import { bentocache, key, N, zipfSequence } from "./workload.mjs";
 
 const require = createRequire(import.meta.url);
 // EDGECACHE_PKG: another build to compare (a directory with edgecache.js).
 const { EdgeCache } = require(process.env.EDGECACHE_PKG ?? "../pkg/npm");
 
-const N = 100_000;
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
 const OPS = Number(process.env.OPS ?? 200_000);
-
-// Zipf(s = 1) over N ranks: a cumulative table and binary search, seeded so every subject sees
-// the same request sequence.
-const cdf = new Float64Array(N);
-let total = 0;
-for (let i = 0; i < N; i++) cdf[i] = total += 1 / (i + 1);
-let seed = 42;
-const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
-function zipf() {
-  const x = random() * total;
-  let lo = 0, hi = N - 1;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (cdf[mid] < x) lo = mid + 1; else hi = mid;
-  }
-  return lo;
-}
-const sequence = Uint32Array.from({ length: OPS }, zipf);
-const key = (rank) => `/articles/${rank}?v=1`; // built fresh per request, as from a URL
+const sequence = zipfSequence(OPS);
 
 // Rounds interleave the subjects (round 1 of each, then round 2 of each, ...), so a burst of
 // load from elsewhere on a shared machine hits every subject alike.
@@ -52,7 +32,6 @@ async function interleaved(runs) {
 }
 
 function subjects(valueSize, capacity) {
-  const bento = () => new BentoCache({ default: "memory", stores: { memory: bentostore().useL1Layer(memoryDriver({ maxItems: capacity, maxSize: 1024 * 1024 * 1024 })) } });
   return {
     edgecache: {
       // The defaults a user gets, sized for the keys.
@@ -67,7 +46,7 @@ function subjects(valueSize, capacity) {
     },
     "lru-cache": { make: () => new LRUCache({ max: capacity, ttl: 60_000 }), get: (c, k) => c.get(k), set: (c, k, v) => c.set(k, v) },
     bentocache: {
-      make: bento,
+      make: () => bentocache(capacity),
       get: (c, k) => c.get({ key: k }),
       set: (c, k, v) => c.set({ key: k, value: v, ttl: "1m" }),
       getOrSet: (c, k, v) => c.getOrSet({ key: k, factory: () => v, ttl: "1m", tags: ["articles", `a${k.length % 7}`] }),
