@@ -1,7 +1,7 @@
 //! Values as JS gave them: strings, `Uint8Array`s and JSON-serialisable values come back as the
 //! same kind. One tag byte in front of the stored bytes says which.
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::Bytes;
 use js_sys::Uint8Array;
 use wasm_bindgen::prelude::*;
 
@@ -11,35 +11,35 @@ const TEXT: u8 = b's';
 const BINARY: u8 = b'b';
 const JSON: u8 = b'j';
 
-/// The stored form of a JS value; `undefined`, functions and symbols are refused.
+/// The stored form of a JS value; `undefined`, functions and symbols are refused. Each kind is
+/// written once, straight into the buffer stored (behind its kind byte).
 pub fn encode(value: &JsValue) -> Result<Bytes, JsValue> {
     if let Some(length) = text_length(value) {
-        return Ok(encode_text(value, length).into());
+        return Ok(encode_text(TEXT, value, length).into());
     }
-    let (tag, body) = if let Some(bytes) = value.dyn_ref::<Uint8Array>() {
-        (BINARY, bytes.to_vec())
-    } else if value.is_undefined() || value.is_function() || value.is_symbol() || value.is_bigint() {
-        return Err(error("invalid_value", "values must be strings, Uint8Arrays or JSON-serialisable"));
-    } else {
-        let json = js_sys::JSON::stringify(value)
-            .map_err(|e| error("invalid_value", format!("not JSON-serialisable: {e:?}")))?;
-        let json: String = json.into();
-        (JSON, json.into_bytes())
-    };
-    let mut out = BytesMut::with_capacity(body.len() + 1);
-    out.put_u8(tag);
-    out.put_slice(&body);
-    Ok(out.freeze())
+    if let Some(bytes) = value.dyn_ref::<Uint8Array>() {
+        let mut out = vec![BINARY; 1 + bytes.length() as usize];
+        bytes.copy_to(&mut out[1..]);
+        return Ok(out.into());
+    }
+    let refused = || error("invalid_value", "values must be strings, Uint8Arrays or JSON-serialisable");
+    if value.is_undefined() || value.is_function() || value.is_symbol() || value.is_bigint() {
+        return Err(refused());
+    }
+    let json =
+        js_sys::JSON::stringify(value).map_err(|e| error("invalid_value", format!("not JSON-serialisable: {e:?}")))?;
+    // `undefined` when its `toJSON` says so.
+    let length = text_length(&json).ok_or_else(refused)?;
+    Ok(encode_text(JSON, &json, length).into())
 }
 
-/// `[TEXT, UTF-8 of the string]`, encoded by JS straight into the buffer: one copy, not the
-/// two of `as_string` (into a `String`, then behind the tag), and by the engine's `encodeInto`
+/// `[kind, UTF-8 of the string]`, encoded by JS straight into the buffer: one copy, not the
+/// two of `as_string` (into a `String`, then behind the kind), and by the engine's `encodeInto`
 /// rather than wasm-bindgen's character loop — measured, a 2 KB `set` twice as fast.
-fn encode_text(text: &JsValue, length: usize) -> Vec<u8> {
+fn encode_text(kind: u8, text: &JsValue, length: usize) -> Vec<u8> {
     // One byte per UTF-16 unit fits ASCII; other text grows the buffer for what is left (at
     // most 3 bytes per unit) and goes on where it stopped.
-    let mut out = vec![0; 1 + length];
-    out[0] = TEXT;
+    let mut out = vec![kind; 1 + length];
     let (mut from, mut end) = (0, 1);
     loop {
         let (written, read) = match encode_into(text, from, &mut out[end..]) {

@@ -26,10 +26,12 @@ test("values come back as they were given: strings, Uint8Arrays, JSON", async ()
   const cache = new EdgeCache();
   await cache.set("s", "héllo", { ttl: 60_000 });
   await cache.set("b", new Uint8Array([0, 255, 7]), { ttl: 60_000 });
-  await cache.set("j", { a: [1, "two", null], n: 3.5 }, { ttl: 60_000 });
+  await cache.set("j", { a: [1, "two", null], n: 3.5, t: "héllo 𝄞" }, { ttl: 60_000 });
+  await cache.set("empty", new Uint8Array(0));
   assert.equal(await cache.get("s"), "héllo");
   assert.deepEqual(await cache.get("b"), new Uint8Array([0, 255, 7]));
-  assert.deepEqual(await cache.get("j"), { a: [1, "two", null], n: 3.5 });
+  assert.deepEqual(await cache.get("j"), { a: [1, "two", null], n: 3.5, t: "héllo 𝄞" });
+  assert.deepEqual(await cache.get("empty"), new Uint8Array(0));
   assert.equal(await cache.get("absent"), undefined);
   const entry = await cache.getEntry("s");
   assert.equal(entry.status, "fresh");
@@ -242,6 +244,12 @@ test("bad inputs throw EdgeCacheError with a code", async () => {
   const cache = new EdgeCache();
   await throwsCode(cache.set("k", undefined), "invalid_value");
   await throwsCode(cache.set("k", () => 1), "invalid_value");
+  // JSON.stringify answers undefined for it (was a bare Error from an unwrap, with no code).
+  await throwsCode(cache.set("k", { toJSON: () => undefined }), "invalid_value");
+  const cyclic = {};
+  cyclic.self = cyclic;
+  await throwsCode(cache.set("k", cyclic), "invalid_value");
+  assert.equal(await cache.get("k"), undefined, "nothing was stored");
   await throwsCode(cache.set("k", "v", { ttl: "60" }), "invalid_option");
   await throwsCode(cache.set("k", "v", { tags: Array.from({ length: 65 }, (_, i) => `t${i}`) }), "too_many_tags");
   await throwsCode(cache.set("k", "v", { tags: [""] }), "invalid_tag");
