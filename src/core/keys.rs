@@ -307,6 +307,8 @@ mod tests {
         let ks = KeySpace::new("site", "3");
         assert_eq!(ks.entry("article:1", 2), "site:3/e/article:1@v2");
         assert_eq!(ks.entry("a/b@c", 0), "site:3/e/a%2Fb%40c@v0");
+        assert_eq!(ks.entry("k", 10), "site:3/e/k@v10");
+        assert_eq!(ks.entry("k", u64::MAX), "site:3/e/k@v18446744073709551615");
         assert_eq!(ks.stamps(&Scope::Tag("x".into())), ["site:3/s/t:x/h".to_owned(), "site:3/s/t:x/a".to_owned()]);
         assert_eq!(ks.stamps(&Scope::Everything)[0], "site:3/s/*/h");
         assert_eq!(ks.index("t/1", "k", 0), "site:3/i/t%2F1/k@v0");

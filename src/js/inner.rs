@@ -2,7 +2,7 @@
 
 use wasm_bindgen::JsValue;
 
-use super::near::Near;
+use super::near::Memo;
 use super::store::AnyStore;
 use crate::core::{Cache, Invalidation};
 
@@ -10,7 +10,7 @@ use crate::core::{Cache, Invalidation};
 pub(super) struct Inner {
     pub cache: Cache<AnyStore>,
     /// The hot memo, over the in-memory store only (a shared store changes behind our back).
-    pub near: Option<Near>,
+    pub near: Option<Memo>,
 }
 
 impl Inner {

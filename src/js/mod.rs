@@ -30,7 +30,7 @@ use crate::platform::timer::sleep;
 use crate::platform::{random_seed, JsClock};
 use error::{cache_error, error};
 use inner::Inner;
-use near::{entry_object, Near, Origin, Shown};
+use near::{entry_object, Memo, Origin, Shown};
 use options::{loader_context, shown, Fields, Options};
 use store::AnyStore;
 
@@ -199,7 +199,7 @@ impl EdgeCache {
             builder = builder.tag_index(false).stamp_source(StampSource::SoleWriter);
         }
         let cache = builder.build().map_err(|e| error("invalid_option", e))?;
-        let near = in_memory.then(|| near::for_memory_store(max_bytes));
+        let near = in_memory.then(|| Memo::for_memory_store(max_bytes));
         Ok(EdgeCache { inner: Rc::new(Inner { cache, near }) })
     }
 
@@ -465,7 +465,7 @@ impl EdgeCache {
                 return hit.unchecked_into();
             }
         }
-        let generation = near.map(Near::generation);
+        let generation = near.map(Memo::generation);
         let inner = self.inner.clone();
         promise(async move {
             let version = types::GetOptions::read(options)?.version;

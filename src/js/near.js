@@ -2,8 +2,8 @@
 // fresh and serves them without entering wasm — the boundary crossings, not the lookup, are what
 // a hit costs. It is exact: an entry is served only until its freshUntil and at most `recheckMs`
 // after the core last saw it (so the store's recency order keeps seeing hot keys); every write
-// or invalidation through the cache drops what it may affect and bumps `generation`, and a
-// lookup that started under an older generation is not remembered.
+// or invalidation through the cache drops what it may affect, and a lookup that started before
+// a write is not remembered (`keep` false: the write generation is kept in Rust, near.rs).
 const TEXT = 115; // 's'
 const JSON_KIND = 106; // 'j'
 
@@ -38,7 +38,6 @@ export class Near {
     this.maxChars = maxChars;
     this.recheckMs = recheckMs;
     this.chars = 0;
-    this.generation = 0;
     this.hits = 0;
   }
 
@@ -57,10 +56,10 @@ export class Near {
 
   // Remembers a fresh entry the core returned and gives the caller its value (its entry object
   // when `wantEntry`).
-  remember(generation, key, kind, value, json, joinedTags, version, storedAt, freshUntil, wantEntry) {
+  remember(keep, key, kind, value, json, joinedTags, version, storedAt, freshUntil, wantEntry) {
     const tags = splitTags(joinedTags);
     const entry = wantEntry ? build(value, tags, version, storedAt, freshUntil) : value;
-    if (generation !== this.generation || typeof key !== "string") return entry;
+    if (!keep || typeof key !== "string") return entry;
     const raw = kind === TEXT ? value : kind === JSON_KIND ? json : value.slice();
     const chars = key.length + raw.length;
     if (chars > this.maxChars) return entry;
@@ -83,13 +82,11 @@ export class Near {
   }
 
   forget(key) {
-    this.generation++;
     const slot = this.slots.get(key);
     if (slot !== undefined) this.drop(key, slot);
   }
 
   clear() {
-    this.generation++;
     this.slots.clear();
     this.chars = 0;
   }

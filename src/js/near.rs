@@ -1,6 +1,8 @@
 //! The hot memo in front of the in-memory store (see `near.js`): fresh hits served in JS, without
 //! crossing into wasm. Rust owns when it is filled and when it is dropped.
 
+use std::cell::Cell;
+
 use wasm_bindgen::prelude::*;
 
 use crate::core::{Hit, StaleReason};
@@ -15,21 +17,17 @@ extern "C" {
     #[wasm_bindgen(constructor)]
     fn new(max_entries: u32, max_chars: f64, recheck_ms: f64) -> Near;
 
-    /// A `Promise` of a remembered fresh value (of its entry when `entry`), else `undefined`.
     #[wasm_bindgen(method)]
-    pub fn get(this: &Near, key: &JsValue, entry: bool) -> JsValue;
+    fn get(this: &Near, key: &JsValue, entry: bool) -> JsValue;
 
     #[wasm_bindgen(method, getter)]
-    pub fn generation(this: &Near) -> u32;
-
-    #[wasm_bindgen(method, getter)]
-    pub fn hits(this: &Near) -> f64;
+    fn hits(this: &Near) -> f64;
 
     #[wasm_bindgen(method)]
     #[allow(clippy::too_many_arguments)]
     fn remember(
         this: &Near,
-        generation: u32,
+        keep: bool,
         key: &JsValue,
         kind: u8,
         value: &JsValue,
@@ -41,13 +39,13 @@ extern "C" {
         want_entry: bool,
     ) -> JsValue;
 
-    /// Drops what a write to `key` may change.
+    /// Drops the entry of `key`.
     #[wasm_bindgen(method)]
-    pub fn forget(this: &Near, key: &JsValue);
+    fn forget(this: &Near, key: &JsValue);
 
-    /// Drops everything (an invalidation by tag, prefix or everything).
+    /// Drops everything.
     #[wasm_bindgen(method)]
-    pub fn clear(this: &Near);
+    fn clear(this: &Near);
 
     /// `{ value, status, tags, version, storedAt, freshUntil }` and what `Shown` adds, in one call.
     #[wasm_bindgen(js_name = makeEntry)]
@@ -70,9 +68,52 @@ extern "C" {
 /// touches the store at least this often, far more often than an LRU of megabytes turns over.
 const RECHECK_MS: f64 = 10_000.0;
 
-/// A memo for a memory store of `max_bytes`: at most a quarter of that in remembered text.
-pub fn for_memory_store(max_bytes: usize) -> Near {
-    Near::new(16_384, (max_bytes / 4) as f64, RECHECK_MS)
+/// The memo as Rust drives it: the JS side holds the entries; the write generation (a lookup
+/// that started before a write must not remember what it read) and whether the JS side may hold
+/// anything are kept here, so a write crosses into JS only when there is something to drop.
+pub struct Memo {
+    near: Near,
+    generation: Cell<u32>,
+    /// False until something is remembered, and again after `clear`.
+    holds: Cell<bool>,
+}
+
+impl Memo {
+    /// A memo for a memory store of `max_bytes`: at most a quarter of that in remembered text.
+    pub fn for_memory_store(max_bytes: usize) -> Self {
+        let near = Near::new(16_384, (max_bytes / 4) as f64, RECHECK_MS);
+        Self { near, generation: Cell::new(0), holds: Cell::new(false) }
+    }
+
+    /// A `Promise` of a remembered fresh value (of its entry when `entry`), else `undefined`.
+    pub fn get(&self, key: &JsValue, entry: bool) -> JsValue {
+        self.near.get(key, entry)
+    }
+
+    /// Hits answered in JS (the core never counted them).
+    pub fn hits(&self) -> f64 {
+        self.near.hits()
+    }
+
+    pub fn generation(&self) -> u32 {
+        self.generation.get()
+    }
+
+    /// Drops what a write to `key` may change.
+    pub fn forget(&self, key: &JsValue) {
+        self.generation.set(self.generation.get().wrapping_add(1));
+        if self.holds.get() {
+            self.near.forget(key);
+        }
+    }
+
+    /// Drops everything (an invalidation by tag, prefix or everything).
+    pub fn clear(&self) {
+        self.generation.set(self.generation.get().wrapping_add(1));
+        if self.holds.replace(false) {
+            self.near.clear();
+        }
+    }
 }
 
 /// The tags, each followed by NUL (see `splitTags` in near.js).
@@ -134,14 +175,16 @@ pub fn entry_object(hit: &Hit, value: Option<JsValue>, shown: Shown) -> Result<J
     ))
 }
 
-/// The value of a fresh hit (its entry object when `entry`), remembered in `near` unless a
+/// The value of a fresh hit (its entry object when `entry`), remembered in `memo` unless a
 /// write happened since `generation` was read.
-pub fn remember(near: &Near, generation: u32, key: &JsValue, hit: &Hit, entry: bool) -> Result<JsValue, JsValue> {
+pub fn remember(memo: &Memo, generation: u32, key: &JsValue, hit: &Hit, entry: bool) -> Result<JsValue, JsValue> {
     let meta = &hit.meta;
     let value = value::decode(&hit.value)?;
     let json = value::json_text(&hit.value).map_or(JsValue::UNDEFINED, JsValue::from_str);
-    Ok(near.remember(
-        generation,
+    let keep = generation == memo.generation();
+    memo.holds.set(memo.holds.get() | keep);
+    Ok(memo.near.remember(
+        keep,
         key,
         value::kind(&hit.value),
         &value,

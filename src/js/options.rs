@@ -2,6 +2,7 @@
 //! deserializers were a tenth of the npm wasm for half a dozen small objects, and a wrong field
 //! gets a message naming the field either way.
 
+use std::cell::Cell;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
@@ -56,6 +57,8 @@ pub(crate) struct Options {
     present: u32,
     fields: &'static Fields,
     what: &'static str,
+    /// Where the next field asked for is looked for first: fields are read in the order listed.
+    next: Cell<usize>,
 }
 
 impl Options {
@@ -75,13 +78,21 @@ impl Options {
                 }
                 Err(error("invalid_option", message))
             }
-            present => Ok(Self { present: present as u32, fields, what }),
+            present => Ok(Self { present: present as u32, fields, what, next: Cell::new(0) }),
         }
     }
 
     /// The index of the field unless it is absent, undefined or null.
     fn index(&self, name: &str) -> Option<usize> {
-        let index = self.fields.names.iter().position(|field| *field == name)?;
+        if self.present == 0 {
+            return None;
+        }
+        let (names, hint) = (self.fields.names, self.next.get());
+        let index = match names.get(hint) {
+            Some(field) if *field == name => hint,
+            _ => names.iter().position(|field| *field == name)?,
+        };
+        self.next.set(index + 1);
         (self.present & (1 << index) != 0).then_some(index)
     }
 
