@@ -1,5 +1,7 @@
 //! What one `EdgeCache` holds: the core's cache over its store, and the hot memo beside it.
 
+use std::cell::RefCell;
+
 use wasm_bindgen::JsValue;
 
 use super::near::Memo;
@@ -11,6 +13,8 @@ pub(super) struct Inner {
     pub cache: Cache<AnyStore>,
     /// The hot memo, over the in-memory store only (a shared store changes behind our back).
     pub near: Option<Memo>,
+    /// Where `set` has JS encode a key and a text value together (`value::encode_pair`).
+    pub scratch: RefCell<Vec<u8>>,
 }
 
 impl Inner {

@@ -200,7 +200,7 @@ impl EdgeCache {
         }
         let cache = builder.build().map_err(|e| error("invalid_option", e))?;
         let near = in_memory.then(|| Memo::for_memory_store(max_bytes));
-        Ok(EdgeCache { inner: Rc::new(Inner { cache, near }) })
+        Ok(EdgeCache { inner: Rc::new(Inner { cache, near, scratch: RefCell::new(vec![0; value::SCRATCH_BYTES]) }) })
     }
 
     /// The value at `key` (fresh, or stale but still servable), or `undefined`.
@@ -238,9 +238,16 @@ impl EdgeCache {
         self.inner.forget_value(&key);
         let inner = self.inner.clone();
         promise(async move {
-            let text = key.as_string().ok_or_else(|| error("invalid_key", "keys must be strings"))?;
+            let pair = value::encode_pair(&key, &value, &mut inner.scratch.borrow_mut());
+            let (text, bytes) = match pair {
+                Some((text, bytes)) => (text, Some(bytes)),
+                None => (key.as_string().ok_or_else(|| error("invalid_key", "keys must be strings"))?, None),
+            };
             let options = set_options(options, "set options")?;
-            let bytes = value::encode(&value)?;
+            let bytes = match bytes {
+                Some(bytes) => bytes,
+                None => value::encode(&value)?,
+            };
             inner.cache.set(&text, bytes, options).await.map_err(|e| cache_error(&e))?;
             Ok(JsValue::UNDEFINED)
         })

@@ -11,6 +11,28 @@ const TEXT: u8 = b's';
 const BINARY: u8 = b'b';
 const JSON: u8 = b'j';
 
+/// Room for a key and a text value encoded together ([`encode_pair`]); larger ones take the
+/// general road.
+pub const SCRATCH_BYTES: usize = 16 * 1024;
+
+/// A string key and a string value in one crossing (the commonest `set`), through `scratch`
+/// ([`SCRATCH_BYTES`] long): the key, and the value's stored form. `None` when either is not a
+/// string or they do not fit: the caller then reads each on its own (`as_string`, [`encode`]).
+/// Measured against reading them apart (wasm-bindgen's string glue for the key, two calls for
+/// the value): a 200 B `set` 1.07× as fast (`bench/findings.md`).
+pub fn encode_pair(key: &JsValue, value: &JsValue, scratch: &mut [u8]) -> Option<(String, Bytes)> {
+    let lengths = encode_pair_into(key, value, scratch);
+    if lengths < 0.0 {
+        return None;
+    }
+    let key_len = (lengths / 4_294_967_296.0) as usize;
+    let value_end = key_len + (lengths % 4_294_967_296.0) as usize;
+    let mut stored = Vec::with_capacity(1 + value_end - key_len);
+    stored.push(TEXT);
+    stored.extend_from_slice(&scratch[key_len..value_end]);
+    Some((String::from_utf8(scratch[..key_len].to_vec()).ok()?, stored.into()))
+}
+
 /// The stored form of a JS value; `undefined`, functions and symbols are refused. Each kind is
 /// written once, straight into the buffer stored (behind its kind byte).
 pub fn encode(value: &JsValue) -> Result<Bytes, JsValue> {
@@ -72,6 +94,14 @@ export function encodeInto(s, from, into) {
 export function lastRead() {
   return read;
 }
+export function encodePair(key, value, into) {
+  if (typeof key !== "string" || typeof value !== "string") return -1;
+  const k = encoder.encodeInto(key, into);
+  if (k.read !== key.length) return -1;
+  const v = encoder.encodeInto(value, into.subarray(k.written));
+  if (v.read !== value.length) return -1;
+  return k.written * 4294967296 + v.written;
+}
 "#)]
 extern "C" {
     /// The length in UTF-16 units of a string; `None` for anything else.
@@ -84,6 +114,10 @@ extern "C" {
     fn encode_into(s: &JsValue, from: usize, into: &mut [u8]) -> f64;
     #[wasm_bindgen(js_name = lastRead)]
     fn last_read() -> usize;
+    /// The UTF-8 of string `key` then of string `value` into `into`: their byte lengths as
+    /// `key * 2^32 + value`, or -1 when either is not a string or they do not fit.
+    #[wasm_bindgen(js_name = encodePair)]
+    fn encode_pair_into(key: &JsValue, value: &JsValue, into: &mut [u8]) -> f64;
 }
 
 /// The JS value of a stored form.

@@ -52,6 +52,16 @@ test("text of every kind comes back exactly: empty, ASCII, 2-, 3- and 4-byte UTF
   // own string passing) does.
   await cache.set("lone", "ab\uD800c");
   assert.equal(await cache.get("lone"), "ab\uFFFDc");
+  // A string key and value cross together through a 16 KiB buffer (value.rs, encode_pair); what
+  // does not fit, by a byte, or only once encoded (a non-ASCII key or value), goes the other way.
+  const pairs = [["k", "x".repeat(16_383)], ["k", "x".repeat(16_384)], ["ké€", "x".repeat(16_378)],
+    ["ké€", "x".repeat(16_379)], ["k", "€".repeat(5_461)], ["k", "€".repeat(5_462)],
+    ["🗝".repeat(500), "x".repeat(14_384)], ["🗝".repeat(500) + "!", "x".repeat(14_384)]];
+  for (const [key, text] of pairs) {
+    await cache.set(key, text);
+    assert.equal(await cache.get(key), text, `${key.length}-unit key, ${text.length}-unit text`);
+  }
+  assert.equal(await cache.has("ké€"), true);
 });
 
 test("TTLs (fractions of a second included) and stale windows", async () => {
