@@ -86,7 +86,9 @@ pub(crate) const MAX_PREFIX_DEPTH: usize = 8;
 /// one of its own prefixes (`/blog/` → `/`, `/blog/`): purging the prefix `/blog/` reaches the
 /// page `/blog/` too, as it reaches every key starting with it.
 pub(crate) fn segment_prefixes(key: &str) -> impl Iterator<Item = &str> {
-    key.match_indices(SEGMENT_SEPARATORS).map(|(i, sep)| &key[..i + sep.len()]).take(MAX_PREFIX_DEPTH)
+    // `get`, not indexing: the end is always a char boundary, and indexing would link the
+    // str-slicing panic's formatting (char and range `Debug`) into the wasm.
+    key.match_indices(SEGMENT_SEPARATORS).filter_map(|(i, sep)| key.get(..i + sep.len())).take(MAX_PREFIX_DEPTH)
 }
 
 /// Builds the KV keys of one key space.
@@ -279,17 +281,21 @@ fn fit(escaped: &str, budget: usize) -> Cow<'_, str> {
     }
     // Cut after whole units (a character or a %XX escape), never inside one.
     let limit = budget.saturating_sub(HASH_SUFFIX_BYTES);
-    let mut head = 0;
-    while let Some(c) = escaped[head..].chars().next() {
+    let (mut head, mut units) = (0, escaped.chars());
+    while let Some(c) = units.next() {
         let unit = if c == '%' { 3 } else { c.len_utf8() };
         if head + unit > limit {
             break;
         }
         head += unit;
+        if c == '%' {
+            units.nth(1); // the escape's two hex digits
+        }
     }
     let digest = Sha256::digest(escaped.as_bytes());
     let mut out = String::with_capacity(head + HASH_SUFFIX_BYTES);
-    out.push_str(&escaped[..head]);
+    // `get` (head is a char boundary) rather than indexing: see `segment_prefixes`.
+    out.push_str(escaped.get(..head).unwrap_or_default());
     out.push('~');
     for b in digest {
         let _ = write!(out, "{b:02x}");
@@ -360,6 +366,19 @@ mod tests {
             prop_assume!((a.as_str(), va) != (b.as_str(), vb));
             prop_assert_ne!(ks.entry(&a, va), ks.entry(&b, vb));
             prop_assert!(ks.entry(&a, va).len() <= MAX_KEY_BYTES);
+        }
+
+        #[test]
+        fn long_keys_are_cut_after_whole_units(text in "[a/é%~𝄞]{600,1500}", budget in 100usize..1000) {
+            let escaped = escape(&text);
+            let fitted = fit(&escaped, budget);
+            let head = fitted.rsplit_once('~').map_or(&*fitted, |(head, _)| head);
+            prop_assert!(fitted.len() <= budget);
+            prop_assert!(escaped.starts_with(head));
+            // Never inside a %XX escape: the last `%` of the head has its two digits.
+            if let Some(at) = head.rfind('%') {
+                prop_assert!(head.len() >= at + 3, "cut inside an escape: {head:?}");
+            }
         }
 
         #[test]
