@@ -113,7 +113,15 @@ impl KeySpace {
     #[must_use]
     pub fn entry(&self, key: &str, version: u64) -> String {
         let budget = MAX_KEY_BYTES - self.root.len() - "e/@v".len() - 20;
-        let mut out = self.under("e/", &fit(&escape(key), budget), 24);
+        // Escaped straight into the key (one allocation); cut only when too long.
+        let mut out = self.under("e/", "", key.len() + 32);
+        let start = out.len();
+        escape_into(&mut out, key);
+        if out.len() - start > budget {
+            let cut = fit(out.get(start..).unwrap_or_default(), budget).into_owned();
+            out.truncate(start);
+            out.push_str(&cut);
+        }
         let _ = write!(out, "@v{version}");
         out
     }
@@ -232,25 +240,47 @@ const HEX_DIGITS: &[u8; 16] = b"0123456789ABCDEF";
 /// Escapes user text byte-wise; the result contains none of `% / @ ~ *` unescaped.
 #[must_use]
 pub fn escape(text: &str) -> Cow<'_, str> {
-    let special = |c: char| matches!(c, '%' | '/' | '@' | '~' | '*') || c.is_control();
-    if !text.chars().any(special) {
+    if (0..text.len()).all(|i| escaped_len(text.as_bytes(), i) == 0) {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        if special(c) {
-            let mut buf = [0u8; 4];
-            for b in c.encode_utf8(&mut buf).bytes() {
-                // By hand, not `write!`: keys are escaped on every call.
-                out.push('%');
-                out.push(char::from(HEX_DIGITS[usize::from(b >> 4)]));
-                out.push(char::from(HEX_DIGITS[usize::from(b & 0xf)]));
-            }
-        } else {
-            out.push(c);
-        }
-    }
+    escape_into(&mut out, text);
     Cow::Owned(out)
+}
+
+/// How many bytes from `i` on are one character to escape (`% / @ ~ *` or a control character,
+/// C0, DEL or C1 — the last two bytes long in UTF-8), else 0.
+fn escaped_len(bytes: &[u8], i: usize) -> usize {
+    match bytes[i] {
+        b'%' | b'/' | b'@' | b'~' | b'*' | 0..=0x1f | 0x7f => 1,
+        0xc2 if matches!(bytes.get(i + 1), Some(0x80..=0x9f)) => 2,
+        _ => 0,
+    }
+}
+
+/// [`escape`] appended to `out`: runs of plain text copied whole, each byte of a character to
+/// escape written as `%XX`.
+fn escape_into(out: &mut String, text: &str) {
+    let bytes = text.as_bytes();
+    let (mut plain, mut i) = (0, 0);
+    while i < bytes.len() {
+        let n = escaped_len(bytes, i);
+        if n == 0 {
+            i += 1;
+            continue;
+        }
+        // Both ends are char boundaries (an escaped character starts with an ASCII or lead
+        // byte); `get` rather than indexing keeps the str-slicing panic out of the wasm.
+        out.push_str(text.get(plain..i).unwrap_or_default());
+        for &b in bytes.iter().skip(i).take(n) {
+            out.push('%');
+            out.push(char::from(HEX_DIGITS[usize::from(b >> 4)]));
+            out.push(char::from(HEX_DIGITS[usize::from(b & 0xf)]));
+        }
+        i += n;
+        plain = i;
+    }
+    out.push_str(text.get(plain..).unwrap_or_default());
 }
 
 /// The text [`escape`] was given (`%XX` decoded; anything else kept as it is).
@@ -379,6 +409,24 @@ mod tests {
             if let Some(at) = head.rfind('%') {
                 prop_assert!(head.len() >= at + 3, "cut inside an escape: {head:?}");
             }
+        }
+
+        #[test]
+        fn escaping_matches_the_character_wise_definition(text in "(.|[%/@~*\u{0}-\u{1f}\u{7f}-\u{a0}])*") {
+            // Each character that is one of `% / @ ~ *` or a control character (Cc), every byte
+            // of its UTF-8 as %XX; everything else as it is.
+            let mut expected = String::new();
+            for c in text.chars() {
+                if matches!(c, '%' | '/' | '@' | '~' | '*') || c.is_control() {
+                    for b in c.to_string().bytes() {
+                        expected.push_str(&format!("%{b:02X}"));
+                    }
+                } else {
+                    expected.push(c);
+                }
+            }
+            prop_assert_eq!(&*escape(&text), expected.as_str());
+            prop_assert_eq!(unescape(&expected), text);
         }
 
         #[test]
