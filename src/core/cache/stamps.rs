@@ -150,24 +150,39 @@ impl<S: KvStore> Cache<S> {
     /// that recorded its absence: entries are kept at most the stamp TTL less a margin after
     /// their capture (`store_entry`), and stores never drop stamps early (`PutOptions::pinned`).
     pub(super) async fn capture(&self, scopes: Vec<Scope>) -> Result<Vec<Captured>, CacheError> {
-        if self.settings.source == StampSource::SoleWriter {
-            // Its memo holds every stamp there is (the memory store's case): recorded straight
-            // from it, with no stamp key built and no list in between.
-            let memo = self.memo();
-            let mut captured = Vec::with_capacity(scopes.len());
-            let stamp = |scope: &Scope, which| memo.latest(scope, which).unwrap_or_default().to_owned();
-            for scope in scopes {
-                captured.push(Captured { hard: stamp(&scope, Which::Hard), any: stamp(&scope, Which::Any), scope });
-            }
+        let mut captured: Vec<Captured> =
+            scopes.into_iter().map(|scope| Captured { scope, hard: String::new(), any: String::new() }).collect();
+        if self.memoised_capture(&mut captured) {
             return Ok(captured);
         }
-        let refs: Vec<&Scope> = scopes.iter().collect();
-        let current = self.read_stamps(&refs).await.inspect_err(|_| self.counters.bump(Counter::StoreError))?;
-        let mut captured = Vec::with_capacity(scopes.len());
-        for (scope, (hard, any)) in scopes.into_iter().zip(current) {
-            captured.push(Captured { scope, hard: hard.unwrap_or_default(), any: any.unwrap_or_default() });
+        let current = {
+            let scopes: Vec<&Scope> = captured.iter().map(|c| &c.scope).collect();
+            self.read_stamps(&scopes).await.inspect_err(|_| self.counters.bump(Counter::StoreError))?
+        };
+        for (c, (hard, any)) in captured.iter_mut().zip(current) {
+            c.hard = hard.unwrap_or_default();
+            c.any = any.unwrap_or_default();
         }
         Ok(captured)
+    }
+
+    /// [`capture`](Self::capture) from the memo alone, when it holds every stamp needed (always
+    /// for a sole writer; for a hot key otherwise): recorded in place, no stamp key built and no
+    /// list in between. False when the store must be read (`captured` is then filled anew).
+    fn memoised_capture(&self, captured: &mut [Captured]) -> bool {
+        if !self.memo_on() {
+            return false;
+        }
+        let now = self.clock.now_ms();
+        let memo = self.memo();
+        captured.iter_mut().all(|c| {
+            let known = |which| self.memo_knows(&memo, &c.scope, which, now);
+            let (Some(hard), Some(any)) = (known(Which::Hard), known(Which::Any)) else {
+                return false;
+            };
+            (c.hard, c.any) = (hard.unwrap_or_default().to_owned(), any.unwrap_or_default().to_owned());
+            true
+        })
     }
 
     /// Writes new stamps for `scope` (an invalidation): both for a hard one, the any-purge one
