@@ -31,25 +31,25 @@ fn object(pairs: &[(&str, JsValue)]) -> Object {
 
 #[wasm_bindgen_test]
 async fn set_get_and_tag_invalidation_through_the_js_api() {
-    let cache = EdgeCache::new(None).unwrap();
+    let cache = EdgeCache::new(JsValue::UNDEFINED).unwrap();
     let tags = js_sys::Array::of1(&"articles".into());
-    resolve(cache.set("k".into(), "v".into(), Some(object(&[("tags", tags.into()), ("ttl", "1m".into())]))))
+    resolve(cache.set("k".into(), "v".into(), object(&[("tags", tags.into()), ("ttl", "1m".into())]).into()))
         .await
         .unwrap();
     let entry = resolve(cache.get_entry("k".into(), None)).await.unwrap();
     assert_eq!(field(&entry, "value").as_string().as_deref(), Some("v"));
     assert_eq!(field(&entry, "status").as_string().as_deref(), Some("fresh"));
-    resolve(cache.invalidate_tag("articles".into(), None)).await.unwrap();
+    resolve(cache.invalidate_tag("articles".into(), JsValue::UNDEFINED)).await.unwrap();
     assert!(resolve(cache.get("k".into(), None)).await.unwrap().is_undefined());
 }
 
 #[wasm_bindgen_test]
 async fn values_keep_their_kind() {
-    let cache = EdgeCache::new(None).unwrap();
+    let cache = EdgeCache::new(JsValue::UNDEFINED).unwrap();
     let bytes = js_sys::Uint8Array::from(&[1u8, 2, 3][..]);
-    resolve(cache.set("b".into(), bytes.into(), None)).await.unwrap();
+    resolve(cache.set("b".into(), bytes.into(), JsValue::UNDEFINED)).await.unwrap();
     let json = js_sys::JSON::parse("{\"a\":[1,2]}").unwrap();
-    resolve(cache.set("j".into(), json, None)).await.unwrap();
+    resolve(cache.set("j".into(), json, JsValue::UNDEFINED)).await.unwrap();
     let b = resolve(cache.get("b".into(), None)).await.unwrap();
     assert_eq!(js_sys::Uint8Array::new(&b).to_vec(), vec![1, 2, 3]);
     let j = resolve(cache.get("j".into(), None)).await.unwrap();
@@ -59,21 +59,21 @@ async fn values_keep_their_kind() {
 #[wasm_bindgen_test]
 async fn a_map_store_works() {
     let map = js_sys::Map::new();
-    let cache = EdgeCache::new(Some(object(&[("store", map.clone().into())]))).unwrap();
-    resolve(cache.set("k".into(), "v".into(), None)).await.unwrap();
+    let cache = EdgeCache::new(object(&[("store", map.clone().into())]).into()).unwrap();
+    resolve(cache.set("k".into(), "v".into(), JsValue::UNDEFINED)).await.unwrap();
     assert!(map.size() > 0);
     assert_eq!(resolve(cache.get("k".into(), None)).await.unwrap().as_string().as_deref(), Some("v"));
 }
 
 #[wasm_bindgen_test]
 async fn bad_options_reject_with_a_code() {
-    let error = match EdgeCache::new(Some(object(&[("nope", 1.into())]))) {
+    let error = match EdgeCache::new(object(&[("nope", 1.into())]).into()) {
         Err(e) => e,
         Ok(_) => panic!("accepted an unknown option"),
     };
     assert_eq!(field(&error, "code").as_string().as_deref(), Some("invalid_option"));
-    let cache = EdgeCache::new(None).unwrap();
-    let rejected = resolve(cache.set("k".into(), JsValue::UNDEFINED, None)).await.unwrap_err();
+    let cache = EdgeCache::new(JsValue::UNDEFINED).unwrap();
+    let rejected = resolve(cache.set("k".into(), JsValue::UNDEFINED, JsValue::UNDEFINED)).await.unwrap_err();
     assert_eq!(field(&rejected, "code").as_string().as_deref(), Some("invalid_value"));
 }
 
@@ -145,11 +145,11 @@ extern "C" {
 #[wasm_bindgen_test]
 async fn a_workers_kv_shaped_store_works() {
     let kv = kv_like();
-    let cache = EdgeCache::new(Some(object(&[("store", kv.clone())]))).unwrap();
+    let cache = EdgeCache::new(object(&[("store", kv.clone())]).into()).unwrap();
     let tags = js_sys::Array::of1(&"t".into());
-    resolve(cache.set("k".into(), "v".into(), Some(object(&[("tags", tags.into())])))).await.unwrap();
+    resolve(cache.set("k".into(), "v".into(), object(&[("tags", tags.into())]).into())).await.unwrap();
     assert_eq!(resolve(cache.get("k".into(), None)).await.unwrap().as_string().as_deref(), Some("v"));
-    resolve(cache.invalidate_tag("t".into(), None)).await.unwrap();
+    resolve(cache.invalidate_tag("t".into(), JsValue::UNDEFINED)).await.unwrap();
     assert!(resolve(cache.get("k".into(), None)).await.unwrap().is_undefined());
     let calls = js_sys::Array::from(&field(&kv, "calls"));
     assert!(calls.includes(&"put".into(), 0) && calls.includes(&"get".into(), 0));
@@ -167,10 +167,10 @@ async fn the_indexed_db_store_or_a_clear_refusal() {
     }
     // Two caches on one database (two tabs, say), stamps not memoised so each sees the other's
     // purges at once.
-    let cache = EdgeCache::new(Some(object(&[("store", store.unwrap()), ("stampMemo", 0.into())]))).unwrap();
-    resolve(cache.set("k".into(), "in indexeddb".into(), None)).await.unwrap();
+    let cache = EdgeCache::new(object(&[("store", store.unwrap()), ("stampMemo", 0.into())]).into()).unwrap();
+    resolve(cache.set("k".into(), "in indexeddb".into(), JsValue::UNDEFINED)).await.unwrap();
     let again_store = edgecache::js::indexed_db_store("wasm-suite").unwrap();
-    let again = EdgeCache::new(Some(object(&[("store", again_store), ("stampMemo", 0.into())]))).unwrap();
+    let again = EdgeCache::new(object(&[("store", again_store), ("stampMemo", 0.into())]).into()).unwrap();
     let value = resolve(again.get("k".into(), None)).await.unwrap();
     assert_eq!(value.as_string().as_deref(), Some("in indexeddb"), "a second cache on the same database sees it");
     resolve(again.delete("k".into())).await.unwrap();
@@ -186,37 +186,37 @@ async fn every_method_on(cache: &EdgeCache) {
     let key = |k: &str| JsValue::from_str(k);
     let tags =
         |t: &[&str]| object(&[("tags", t.iter().map(|t| JsValue::from_str(t)).collect::<js_sys::Array>().into())]);
-    resolve(cache.set("a:1".into(), "one".into(), Some(tags(&["t"])))).await.unwrap();
+    resolve(cache.set("a:1".into(), "one".into(), tags(&["t"]).into())).await.unwrap();
     assert_eq!(resolve(cache.get(key("a:1"), None)).await.unwrap().as_string().as_deref(), Some("one"));
     let entry = resolve(cache.get_entry(key("a:1"), None)).await.unwrap();
     assert_eq!(field(&entry, "status").as_string().as_deref(), Some("fresh"));
     assert_eq!(resolve(cache.has("a:1".into())).await.unwrap(), JsValue::TRUE);
-    let fetched = resolve(cache.get_or_set("b".into(), context_loader(), None)).await.unwrap();
+    let fetched = resolve(cache.get_or_set("b".into(), context_loader(), JsValue::UNDEFINED)).await.unwrap();
     assert_eq!(field(&fetched, "source").as_string().as_deref(), Some("loaded"));
     let fetched_tags = js_sys::Array::from(&field(&fetched, "tags"));
     assert!(fetched_tags.includes(&"learnt".into(), 0));
     let lifetime = field(&fetched, "freshUntil").as_f64().unwrap() - field(&fetched, "storedAt").as_f64().unwrap();
     assert_eq!(lifetime, 120_000.0, "the loader's context set the ttl");
-    resolve(cache.invalidate_tag("learnt".into(), None)).await.unwrap();
+    resolve(cache.invalidate_tag("learnt".into(), JsValue::UNDEFINED)).await.unwrap();
     assert!(resolve(cache.get(key("b"), None)).await.unwrap().is_undefined());
-    resolve(cache.invalidate_prefix("a:".into(), Some(object(&[("soft", true.into())])))).await.unwrap();
+    resolve(cache.invalidate_prefix("a:".into(), object(&[("soft", true.into())]).into())).await.unwrap();
     let soft = resolve(cache.get_entry(key("a:1"), None)).await.unwrap();
     assert!(soft.is_undefined() || field(&soft, "staleReason").as_string().as_deref() == Some("soft_invalidated"));
-    resolve(cache.invalidate_key("a:1".into(), None)).await.unwrap();
+    resolve(cache.invalidate_key("a:1".into(), JsValue::UNDEFINED)).await.unwrap();
     assert_eq!(resolve(cache.has("a:1".into())).await.unwrap(), JsValue::FALSE);
-    resolve(cache.set("c".into(), "c".into(), None)).await.unwrap();
+    resolve(cache.set("c".into(), "c".into(), JsValue::UNDEFINED)).await.unwrap();
     assert_eq!(resolve(cache.delete("c".into())).await.unwrap(), JsValue::TRUE);
     assert_eq!(resolve(cache.delete("c".into())).await.unwrap(), JsValue::FALSE);
     let version = resolve(cache.bump_version("v".into())).await.unwrap();
     assert!(version.as_f64().unwrap() >= 1.0);
-    resolve(cache.set("d".into(), "d".into(), None)).await.unwrap();
-    resolve(cache.invalidate_all(None)).await.unwrap();
-    resolve(cache.set("e".into(), "e".into(), None)).await.unwrap();
+    resolve(cache.set("d".into(), "d".into(), JsValue::UNDEFINED)).await.unwrap();
+    resolve(cache.invalidate_all(JsValue::UNDEFINED)).await.unwrap();
+    resolve(cache.set("e".into(), "e".into(), JsValue::UNDEFINED)).await.unwrap();
     resolve(cache.clear()).await.unwrap();
     assert!(resolve(cache.get(key("e"), None)).await.unwrap().is_undefined());
-    let page = resolve(cache.log(Some(object(&[("limit", 2.into())])))).await.unwrap();
+    let page = resolve(cache.log(object(&[("limit", 2.into())]).into())).await.unwrap();
     assert_eq!(js_sys::Array::from(&field(&page, "records")).length(), 2);
-    let rest = resolve(cache.log(Some(object(&[("cursor", field(&page, "cursor"))])))).await.unwrap();
+    let rest = resolve(cache.log(object(&[("cursor", field(&page, "cursor"))]).into())).await.unwrap();
     assert!(js_sys::Array::from(&field(&rest, "records")).length() >= 4);
     let stats = cache.stats().unwrap();
     assert!(field(&stats, "hits").as_f64().unwrap() >= 2.0);
@@ -225,12 +225,13 @@ async fn every_method_on(cache: &EdgeCache) {
 
 #[wasm_bindgen_test]
 async fn every_method_on_every_store() {
-    every_method_on(&EdgeCache::new(None).unwrap()).await;
-    every_method_on(&EdgeCache::new(Some(object(&[("store", js_sys::Map::new().into())]))).unwrap()).await;
-    every_method_on(&EdgeCache::new(Some(object(&[("store", kv_like()), ("stampMemo", "0ms".into())]))).unwrap()).await;
+    every_method_on(&EdgeCache::new(JsValue::UNDEFINED).unwrap()).await;
+    every_method_on(&EdgeCache::new(object(&[("store", js_sys::Map::new().into())]).into()).unwrap()).await;
+    every_method_on(&EdgeCache::new(object(&[("store", kv_like()), ("stampMemo", "0ms".into())]).into()).unwrap())
+        .await;
     if has_indexed_db() {
         let store = edgecache::js::indexed_db_store("every-method").unwrap();
-        every_method_on(&EdgeCache::new(Some(object(&[("store", store), ("stampMemo", 0.into())]))).unwrap()).await;
+        every_method_on(&EdgeCache::new(object(&[("store", store), ("stampMemo", 0.into())]).into()).unwrap()).await;
     }
 }
 
@@ -238,14 +239,14 @@ async fn every_method_on_every_store() {
 /// panics, and getOrSet still answers what its loader loaded.
 #[wasm_bindgen_test]
 async fn a_js_store_that_throws() {
-    let cache = EdgeCache::new(Some(object(&[("store", throwing_store())]))).unwrap();
+    let cache = EdgeCache::new(object(&[("store", throwing_store())]).into()).unwrap();
     let error = resolve(cache.get("k".into(), None)).await.unwrap_err();
     assert_eq!(code(&error).as_deref(), Some("store_unavailable"));
-    let error = resolve(cache.set("k".into(), "v".into(), None)).await.unwrap_err();
+    let error = resolve(cache.set("k".into(), "v".into(), JsValue::UNDEFINED)).await.unwrap_err();
     assert_eq!(code(&error).as_deref(), Some("store_unavailable"));
-    let error = resolve(cache.invalidate_tag("t".into(), None)).await.unwrap_err();
+    let error = resolve(cache.invalidate_tag("t".into(), JsValue::UNDEFINED)).await.unwrap_err();
     assert_eq!(code(&error).as_deref(), Some("store_unavailable"));
-    let fetched = resolve(cache.get_or_set("k".into(), context_loader(), None)).await.unwrap();
+    let fetched = resolve(cache.get_or_set("k".into(), context_loader(), JsValue::UNDEFINED)).await.unwrap();
     assert_eq!(field(&fetched, "source").as_string().as_deref(), Some("loaded"));
     assert!(field(&fetched, "notStored").as_string().is_some(), "says why it was not stored");
     assert_eq!(field(&field(&fetched, "value"), "loaded"), JsValue::TRUE);

@@ -59,7 +59,7 @@ const DEFAULT_INTERVAL: Duration = Duration::from_secs(5);
 /// The shortest interval accepted.
 const MIN_INTERVAL: Duration = Duration::from_millis(50);
 
-pub(crate) fn start(cache: Rc<Inner>, url: String, options: Option<js_sys::Object>) -> Result<FollowHandle, JsValue> {
+pub(crate) fn start(cache: Rc<Inner>, url: String, options: &JsValue) -> Result<FollowHandle, JsValue> {
     let options = FollowOptions::read(options)?;
     let tags = options.tags;
     if tags.is_empty() || tags.len() > 100 {

@@ -119,7 +119,7 @@ export declare class EdgeCacheError extends Error {
 "#;
 
 /// The core's `SetOptions` from a JS set/getOrSet options object.
-fn set_options(value: Option<Object>, what: &'static str) -> Result<SetOptions, JsValue> {
+fn set_options(value: &JsValue, what: &'static str) -> Result<SetOptions, JsValue> {
     let fields = types::SetOptions::read(value, what)?;
     let mut options = SetOptions::new().tags(fields.tags).version(fields.version);
     if let Some(ttl) = fields.ttl {
@@ -145,9 +145,9 @@ impl EdgeCache {
     /// A cache; throws `EdgeCacheError` with code `invalid_option` on bad options.
     #[wasm_bindgen(constructor)]
     pub fn new(
-        #[wasm_bindgen(unchecked_param_type = "EdgeCacheOptions")] options: Option<Object>,
+        #[wasm_bindgen(unchecked_param_type = "EdgeCacheOptions")] options: JsValue,
     ) -> Result<EdgeCache, JsValue> {
-        let options = types::EdgeCacheOptions::read(options)?;
+        let options = types::EdgeCacheOptions::read(&options)?;
         let store = options.store;
         let max_bytes = match options.max_bytes {
             None => 16 << 20,
@@ -231,7 +231,7 @@ impl EdgeCache {
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] key: JsValue,
         #[wasm_bindgen(unchecked_param_type = "Value")] value: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "SetOptions")] options: Option<Object>,
+        #[wasm_bindgen(unchecked_param_type = "SetOptions")] options: JsValue,
     ) -> Promise {
         // Once, before: the memo exists only over the memory store, where a set finishes in
         // this call, so no lookup can remember the old value after it.
@@ -243,7 +243,7 @@ impl EdgeCache {
                 Some((text, bytes)) => (text, Some(bytes)),
                 None => (key.as_string().ok_or_else(|| error("invalid_key", "keys must be strings"))?, None),
             };
-            let options = set_options(options, "set options")?;
+            let options = set_options(&options, "set options")?;
             let bytes = match bytes {
                 Some(bytes) => bytes,
                 None => value::encode(&value)?,
@@ -262,12 +262,12 @@ impl EdgeCache {
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] js_key: JsValue,
         #[wasm_bindgen(unchecked_param_type = "(context: LoaderContext) => Value | Promise<Value>")] loader: Function,
-        #[wasm_bindgen(unchecked_param_type = "SetOptions")] options: Option<Object>,
+        #[wasm_bindgen(unchecked_param_type = "SetOptions")] options: JsValue,
     ) -> Promise {
         let inner = self.inner.clone();
         promise(async move {
             let key = js_key.as_string().ok_or_else(|| error("invalid_key", "keys must be strings"))?;
-            let options = set_options(options, "getOrSet options")?;
+            let options = set_options(&options, "getOrSet options")?;
             let outcome: Outcome = Rc::default();
             let fetched =
                 inner.cache.get_or_stale(&key, options.clone(), js_loader(loader.clone(), outcome.clone())).await;
@@ -345,7 +345,7 @@ impl EdgeCache {
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn clear(&self) -> Promise {
         // `invalidateAll`'s path (its resolved record is not part of the promise's type).
-        self.invalidate(Invalidation::everything(), None, None)
+        self.invalidate(Invalidation::everything(), JsValue::UNDEFINED, None)
     }
 
     /// Invalidates every entry tagged `tag`; `{ soft: true }` keeps them servable as stale.
@@ -353,7 +353,7 @@ impl EdgeCache {
     pub fn invalidate_tag(
         &self,
         tag: String,
-        #[wasm_bindgen(unchecked_param_type = "InvalidateOptions")] options: Option<Object>,
+        #[wasm_bindgen(unchecked_param_type = "InvalidateOptions")] options: JsValue,
     ) -> Promise {
         self.invalidate(Invalidation::tag(tag), options, None)
     }
@@ -363,7 +363,7 @@ impl EdgeCache {
     pub fn invalidate_key(
         &self,
         key: String,
-        #[wasm_bindgen(unchecked_param_type = "InvalidateOptions")] options: Option<Object>,
+        #[wasm_bindgen(unchecked_param_type = "InvalidateOptions")] options: JsValue,
     ) -> Promise {
         self.invalidate(Invalidation::key(key.clone()), options, Some(key))
     }
@@ -373,7 +373,7 @@ impl EdgeCache {
     pub fn invalidate_prefix(
         &self,
         prefix: String,
-        #[wasm_bindgen(unchecked_param_type = "InvalidateOptions")] options: Option<Object>,
+        #[wasm_bindgen(unchecked_param_type = "InvalidateOptions")] options: JsValue,
     ) -> Promise {
         self.invalidate(Invalidation::prefix(prefix), options, None)
     }
@@ -382,17 +382,17 @@ impl EdgeCache {
     #[wasm_bindgen(js_name = invalidateAll, unchecked_return_type = "Promise<Invalidated>")]
     pub fn invalidate_all(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "InvalidateOptions")] options: Option<Object>,
+        #[wasm_bindgen(unchecked_param_type = "InvalidateOptions")] options: JsValue,
     ) -> Promise {
         self.invalidate(Invalidation::everything(), options, None)
     }
 
     /// Applies `request`; `key` when it concerns that key alone (the memo then keeps the rest).
-    fn invalidate(&self, request: Invalidation, options: Option<Object>, key: Option<String>) -> Promise {
+    fn invalidate(&self, request: Invalidation, options: JsValue, key: Option<String>) -> Promise {
         self.inner.forget_scope(key.as_deref());
         let inner = self.inner.clone();
         promise(async move {
-            let options = types::InvalidateOptions::read(options)?;
+            let options = types::InvalidateOptions::read(&options)?;
             let request = request
                 .mode_of(if options.soft { Mode::Soft } else { Mode::Hard })
                 .by(options.by.unwrap_or_else(|| "js".into()));
@@ -431,10 +431,10 @@ impl EdgeCache {
     /// A page of the invalidation log, newest first: `{ records, cursor }`, the cursor (when
     /// more remain) continuing from the next call's `{ cursor }`.
     #[wasm_bindgen(unchecked_return_type = "Promise<LogPage>")]
-    pub fn log(&self, #[wasm_bindgen(unchecked_param_type = "LogOptions")] options: Option<Object>) -> Promise {
+    pub fn log(&self, #[wasm_bindgen(unchecked_param_type = "LogOptions")] options: JsValue) -> Promise {
         let inner = self.inner.clone();
         promise(async move {
-            let options = types::LogOptions::read(options)?;
+            let options = types::LogOptions::read(&options)?;
             let limit = match options.limit {
                 None => 100,
                 Some(n) if (1.0..=1000.0).contains(&n) && n.fract() == 0.0 => n as usize,
@@ -454,9 +454,9 @@ impl EdgeCache {
     pub fn follow_edge(
         &self,
         url: String,
-        #[wasm_bindgen(unchecked_param_type = "FollowOptions")] options: Option<Object>,
+        #[wasm_bindgen(unchecked_param_type = "FollowOptions")] options: JsValue,
     ) -> Result<FollowHandle, JsValue> {
-        follow::start(self.inner.clone(), url, options)
+        follow::start(self.inner.clone(), url, &options)
     }
 }
 
@@ -475,7 +475,7 @@ impl EdgeCache {
         let generation = near.map(Memo::generation);
         let inner = self.inner.clone();
         promise(async move {
-            let version = types::GetOptions::read(options)?.version;
+            let version = types::GetOptions::read(&options.map_or(JsValue::UNDEFINED, JsValue::from))?.version;
             let text = key.as_string().ok_or_else(|| error("invalid_key", "keys must be strings"))?;
             // `look`, the lookup getOrSet's fill makes too: one copy of it in the wasm.
             let location = inner.cache.key_space().entry(&text, version);
@@ -542,7 +542,7 @@ fn js_loader(
             *outcome.borrow_mut() = Some(Ok(value.clone()));
             let invalid = |e: JsValue| LoadError::new(describe(&e));
             let bytes = value::encode(&value).map_err(invalid)?;
-            let learnt = Options::read(context.dyn_into().ok(), "loader context", &CONTEXT_FIELDS).map_err(invalid)?;
+            let learnt = Options::read(&context, "loader context", &CONTEXT_FIELDS).map_err(invalid)?;
             if learnt.boolean("skipped").map_err(invalid)? {
                 return Ok(Loaded::uncacheable(bytes));
             }

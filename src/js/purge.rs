@@ -1,7 +1,7 @@
 //! `signPurge` and `verifyPurge` for JS origins and JS workers, wire-compatible with npm
 //! `standardwebhooks`.
 
-use js_sys::{Object, Reflect};
+use js_sys::Reflect;
 use wasm_bindgen::prelude::*;
 
 use super::error::{error, purge_error};
@@ -28,9 +28,9 @@ fn body_bytes(body: &JsValue) -> Result<Vec<u8>, JsValue> {
 pub fn sign_purge(
     secrets_text: &str,
     #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] body: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "SignOptions")] options: Option<Object>,
+    #[wasm_bindgen(unchecked_param_type = "SignOptions")] options: JsValue,
 ) -> Result<JsValue, JsValue> {
-    let options = SignOptions::read(options)?;
+    let options = SignOptions::read(&options)?;
     let secrets = secrets(secrets_text)?;
     let body = body_bytes(&body)?;
     let id = options.id.unwrap_or_else(|| {
@@ -57,9 +57,9 @@ pub fn verify_purge(
     secrets_text: &str,
     #[wasm_bindgen(unchecked_param_type = "Headers | PurgeHeaders | Record<string, string>")] headers: JsValue,
     #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] body: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "VerifyOptions")] options: Option<Object>,
+    #[wasm_bindgen(unchecked_param_type = "VerifyOptions")] options: JsValue,
 ) -> Result<JsValue, JsValue> {
-    let options = VerifyOptions::read(options)?;
+    let options = VerifyOptions::read(&options)?;
     let secrets = secrets(secrets_text)?;
     let body = body_bytes(&body)?;
     let header = |name: &str| -> Option<String> {

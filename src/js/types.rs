@@ -15,7 +15,6 @@
 
 use std::time::Duration;
 
-use js_sys::Object;
 use serde::Serialize;
 use tsify_next::Tsify;
 use wasm_bindgen::prelude::*;
@@ -136,7 +135,7 @@ pub struct VerifyOptions {
 }
 
 impl EdgeCacheOptions {
-    pub fn read(value: Option<Object>) -> Result<Self, JsValue> {
+    pub fn read(value: &JsValue) -> Result<Self, JsValue> {
         static FIELDS: Fields = Fields::new(&[
             "namespace",
             "defaultTtl",
@@ -160,7 +159,7 @@ impl EdgeCacheOptions {
 }
 
 impl SetOptions {
-    pub fn read(value: Option<Object>, what: &'static str) -> Result<Self, JsValue> {
+    pub fn read(value: &JsValue, what: &'static str) -> Result<Self, JsValue> {
         static FIELDS: Fields = Fields::new(&["ttl", "staleWhileRevalidate", "staleIfError", "tags", "version"]);
         let o = Options::read(value, what, &FIELDS)?;
         Ok(Self {
@@ -174,14 +173,14 @@ impl SetOptions {
 }
 
 impl GetOptions {
-    pub fn read(value: Option<Object>) -> Result<Self, JsValue> {
+    pub fn read(value: &JsValue) -> Result<Self, JsValue> {
         static FIELDS: Fields = Fields::new(&["version"]);
         Ok(Self { version: Options::read(value, "get options", &FIELDS)?.version()? })
     }
 }
 
 impl InvalidateOptions {
-    pub fn read(value: Option<Object>) -> Result<Self, JsValue> {
+    pub fn read(value: &JsValue) -> Result<Self, JsValue> {
         static FIELDS: Fields = Fields::new(&["soft", "by"]);
         let o = Options::read(value, "invalidate options", &FIELDS)?;
         Ok(Self { soft: o.boolean("soft")?, by: o.string("by")? })
@@ -189,7 +188,7 @@ impl InvalidateOptions {
 }
 
 impl LogOptions {
-    pub fn read(value: Option<Object>) -> Result<Self, JsValue> {
+    pub fn read(value: &JsValue) -> Result<Self, JsValue> {
         static FIELDS: Fields = Fields::new(&["limit", "cursor"]);
         let o = Options::read(value, "log options", &FIELDS)?;
         Ok(Self { limit: o.number("limit")?, cursor: o.string("cursor")? })
@@ -197,7 +196,7 @@ impl LogOptions {
 }
 
 impl FollowOptions {
-    pub fn read(value: Option<Object>) -> Result<Self, JsValue> {
+    pub fn read(value: &JsValue) -> Result<Self, JsValue> {
         static FIELDS: Fields = Fields::new(&["tags", "interval"]);
         let o = Options::read(value, "followEdge options", &FIELDS)?;
         Ok(Self { tags: o.strings("tags")?, interval: o.duration("interval")? })
@@ -205,7 +204,7 @@ impl FollowOptions {
 }
 
 impl SignOptions {
-    pub fn read(value: Option<Object>) -> Result<Self, JsValue> {
+    pub fn read(value: &JsValue) -> Result<Self, JsValue> {
         static FIELDS: Fields = Fields::new(&["id", "timestamp"]);
         let o = Options::read(value, "signPurge options", &FIELDS)?;
         Ok(Self { id: o.string("id")?, timestamp: o.number("timestamp")? })
@@ -213,7 +212,7 @@ impl SignOptions {
 }
 
 impl VerifyOptions {
-    pub fn read(value: Option<Object>) -> Result<Self, JsValue> {
+    pub fn read(value: &JsValue) -> Result<Self, JsValue> {
         static FIELDS: Fields = Fields::new(&["now", "tolerance"]);
         let o = Options::read(value, "verifyPurge options", &FIELDS)?;
         Ok(Self { now: o.number("now")?, tolerance: o.number("tolerance")? })
