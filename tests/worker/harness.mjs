@@ -3,7 +3,7 @@
 import http from "node:http";
 import net from "node:net";
 import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -53,6 +53,10 @@ export const AUTHORITY = process.env.EDGECACHE_AUTHORITY !== "off";
  * `flakyKv` also has `"slow"` (every operation 300 ms late). `onRuntimeOutput(text)` receives
  * workerd's own stdout and stderr (console output, uncaught errors) instead of the terminal. */
 export async function startWorker(originUrl, vars = {}, { flakyKv = false, port, inspectorPort, authority = AUTHORITY, persist, twin = false, flakyAuthority = false, onRuntimeOutput } = {}) {
+  // Without the built worker Miniflare waits for a script that never comes: say so instead.
+  if (!existsSync(path.join(root, "build/index.js"))) {
+    throw new Error("build/index.js is missing: build the worker first (scripts/build-worker.sh, or make test)");
+  }
   const bindings = { ORIGIN_URL: originUrl, PURGE_SECRETS: SECRET, STAMP_MEMO_MS: "0", ...vars };
   for (const [k, v] of Object.entries(bindings)) if (v === undefined) delete bindings[k];
   let kvMode = "ok";
