@@ -200,7 +200,7 @@ impl EdgeCache {
         }
         let cache = builder.build().map_err(|e| error("invalid_option", e))?;
         let near = in_memory.then(|| Memo::for_memory_store(max_bytes));
-        Ok(EdgeCache { inner: Rc::new(Inner { cache, near, scratch: RefCell::new(vec![0; value::SCRATCH_BYTES]) }) })
+        Ok(EdgeCache { inner: Rc::new(Inner { cache, near, scratch: RefCell::default() }) })
     }
 
     /// The value at `key` (fresh, or stale but still servable), or `undefined`.

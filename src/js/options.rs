@@ -64,7 +64,7 @@ impl Options {
     /// `value` must be undefined, null or an object whose own fields are all in `fields`. (The
     /// methods take options as a plain `JsValue`: an `Option<Object>` parameter makes the glue
     /// call into wasm to place the object in the externref table — `set` 4–8 % slower. Only the
-    /// lookups keep the `Option`, whose `None` their memo path reads without leaving wasm.)
+    /// lookups keep the `Option`: their memo path reads its `None` without a call into JS.)
     pub fn read(value: &JsValue, what: &'static str, fields: &'static Fields) -> Result<Self, JsValue> {
         match read_fields(value, fields.id()) {
             -1 => Err(error("invalid_option", format!("{what} must be an object"))),

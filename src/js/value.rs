@@ -13,14 +13,18 @@ const JSON: u8 = b'j';
 
 /// Room for a key and a text value encoded together ([`encode_pair`]); larger ones take the
 /// general road.
-pub const SCRATCH_BYTES: usize = 16 * 1024;
+const SCRATCH_BYTES: usize = 16 * 1024;
 
 /// A string key and a string value in one crossing (the commonest `set`), through `scratch`
-/// ([`SCRATCH_BYTES`] long): the key, and the value's stored form. `None` when either is not a
+/// (sized to [`SCRATCH_BYTES`] on first use, so a cache that never sets pays nothing for it):
+/// the key, and the value's stored form. `None` when either is not a
 /// string or they do not fit: the caller then reads each on its own (`as_string`, [`encode`]).
 /// Measured against reading them apart (wasm-bindgen's string glue for the key, two calls for
 /// the value): a 200 B `set` 1.07× as fast (`bench/findings.md`).
-pub fn encode_pair(key: &JsValue, value: &JsValue, scratch: &mut [u8]) -> Option<(String, Bytes)> {
+pub fn encode_pair(key: &JsValue, value: &JsValue, scratch: &mut Vec<u8>) -> Option<(String, Bytes)> {
+    if scratch.is_empty() {
+        scratch.resize(SCRATCH_BYTES, 0);
+    }
     let lengths = encode_pair_into(key, value, scratch);
     if lengths < 0.0 {
         return None;
