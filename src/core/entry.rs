@@ -61,6 +61,13 @@ pub(crate) struct Captured {
     pub any: String,
 }
 
+impl Captured {
+    /// `scope` with its stamps still to be read.
+    pub fn of(scope: Scope) -> Self {
+        Self { scope, hard: String::new(), any: String::new() }
+    }
+}
+
 /// An entry as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Envelope {

@@ -260,11 +260,11 @@ impl<S: KvStore> Cache<S> {
             Scope::Tag(t) => options.tags.contains(t),
             _ => true,
         });
-        let late: Vec<Scope> = options
+        let late: Vec<Captured> = options
             .tags
             .iter()
-            .map(|t| Scope::Tag(t.clone()))
-            .filter(|scope| !captured.iter().any(|c| &c.scope == scope))
+            .map(|t| Captured::of(Scope::Tag(t.clone())))
+            .filter(|late| !captured.iter().any(|c| c.scope == late.scope))
             .collect();
         if late.is_empty() {
             return Ok(());

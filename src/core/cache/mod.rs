@@ -274,15 +274,15 @@ impl<S: KvStore> Cache<S> {
     }
 }
 
-/// The scopes an entry records: everything, its key, its key prefixes, its tags.
-pub(super) fn scopes_of(key: &str, tags: &[String]) -> Vec<Scope> {
+/// The scopes an entry records — everything, its key, its key prefixes, its tags — each with
+/// its stamps still to be read ([`Cache::capture`]): built as the list the entry keeps.
+pub(super) fn scopes_of(key: &str, tags: &[String]) -> Vec<Captured> {
     let mut scopes = Vec::with_capacity(2 + MAX_PREFIX_DEPTH + tags.len());
-    scopes.extend([Scope::Everything, Scope::Key(key.to_owned())]);
-    scopes.extend(segment_prefixes(key).map(|p| Scope::Prefix(p.to_owned())));
+    scopes.extend([Captured::of(Scope::Everything), Captured::of(Scope::Key(key.to_owned()))]);
+    scopes.extend(segment_prefixes(key).map(|p| Captured::of(Scope::Prefix(p.to_owned()))));
     for tag in tags {
-        let scope = Scope::Tag(tag.clone());
-        if !scopes.contains(&scope) {
-            scopes.push(scope);
+        if !scopes.iter().any(|c| matches!(&c.scope, Scope::Tag(t) if t == tag)) {
+            scopes.push(Captured::of(Scope::Tag(tag.clone())));
         }
     }
     scopes

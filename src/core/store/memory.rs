@@ -1,7 +1,7 @@
 //! The embedded default store: a hash-based LRU in memory with exact TTL expiry against the
 //! injected clock.
 
-use std::cmp::Reverse;
+use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -21,6 +21,33 @@ struct Item {
     pinned: bool,
 }
 
+/// A row of the expiry queue, ordered by its time alone, soonest first: rows of one
+/// millisecond (a burst of writes) are never told apart by comparing their keys.
+struct Expiry {
+    at: Millis,
+    key: Key,
+}
+
+impl Ord for Expiry {
+    fn cmp(&self, other: &Self) -> Ordering {
+        other.at.cmp(&self.at)
+    }
+}
+
+impl PartialOrd for Expiry {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Expiry {
+    fn eq(&self, other: &Self) -> bool {
+        self.at == other.at
+    }
+}
+
+impl Eq for Expiry {}
+
 impl Item {
     fn size(&self, key: &str) -> usize {
         key.len() + self.value.len()
@@ -35,7 +62,7 @@ struct State {
     ordered: Option<Vec<Key>>,
     /// Expiry queue. An overwritten, deleted or evicted key leaves an outdated row, skipped when
     /// popped, and rebuilt away once such rows outnumber the items ([`State::compact`]).
-    expiries: BinaryHeap<Reverse<(Millis, Key)>>,
+    expiries: BinaryHeap<Expiry>,
     bytes: usize,
 }
 
@@ -68,11 +95,11 @@ impl State {
     }
 
     fn reap(&mut self, now: Millis) {
-        while let Some(Reverse((at, _))) = self.expiries.peek() {
+        while let Some(Expiry { at, .. }) = self.expiries.peek() {
             if *at > now {
                 break;
             }
-            let Some(Reverse((at, key))) = self.expiries.pop() else {
+            let Some(Expiry { at, key }) = self.expiries.pop() else {
                 break;
             };
             if self.items.peek(&*key).is_some_and(|item| item.expires_at == at) {
@@ -87,7 +114,8 @@ impl State {
     /// its budget. A rebuild costs O(items) after at least as many writes: O(1) a write.
     fn compact(&mut self) {
         if self.expiries.len() > 2 * self.items.len() + 64 {
-            self.expiries = self.items.iter().map(|(key, item)| Reverse((item.expires_at, key.clone()))).collect();
+            self.expiries =
+                self.items.iter().map(|(key, item)| Expiry { at: item.expires_at, key: key.clone() }).collect();
         }
     }
 
@@ -229,7 +257,7 @@ impl KvStore for MemoryStore {
             }
         };
         state.bytes += size;
-        state.expiries.push(Reverse((expires_at, key)));
+        state.expiries.push(Expiry { at: expires_at, key });
         if let Some(max) = self.max_bytes {
             state.evict_to(max);
         }
