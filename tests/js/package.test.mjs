@@ -52,15 +52,18 @@ test("text of every kind comes back exactly: empty, ASCII, 2-, 3- and 4-byte UTF
   // own string passing) does.
   await cache.set("lone", "ab\uD800c");
   assert.equal(await cache.get("lone"), "ab\uFFFDc");
-  // A string key and value cross together through a 16 KiB buffer (value.rs, encode_pair); what
-  // does not fit, by a byte, or only once encoded (a non-ASCII key or value), goes the other way.
-  const pairs = [["k", "x".repeat(16_383)], ["k", "x".repeat(16_384)], ["ké€", "x".repeat(16_378)],
-    ["ké€", "x".repeat(16_379)], ["k", "€".repeat(5_461)], ["k", "€".repeat(5_462)],
-    ["🗝".repeat(500), "x".repeat(14_384)], ["🗝".repeat(500) + "!", "x".repeat(14_384)]];
+  // A string key and value cross together through one buffer, 16 KiB of room for the value and
+  // 2 KiB for the key after it (value.rs, encode_pair); a value that does not fit, by a byte or
+  // only once encoded, goes the other way.
+  const pairs = [["k", "x".repeat(16_384)], ["k", "x".repeat(16_385)], ["ké€", "x".repeat(16_384)],
+    ["ké€", "x".repeat(16_385)], ["k", "€".repeat(5_461)], ["k", "€".repeat(5_462)],
+    ["🗝".repeat(512), "x".repeat(16_384)], ["🗝".repeat(511) + "!!!!", "€".repeat(5_461)]];
   for (const [key, text] of pairs) {
     await cache.set(key, text);
     assert.equal(await cache.get(key), text, `${key.length}-unit key, ${text.length}-unit text`);
   }
+  // A key longer than its room is longer than keys may be: refused either way.
+  await throwsCode(cache.set("🗝".repeat(512) + "!", "x"), "invalid_key");
   assert.equal(await cache.has("ké€"), true);
 });
 
