@@ -244,7 +244,7 @@ const HEX_DIGITS: &[u8; 16] = b"0123456789ABCDEF";
 /// Escapes user text byte-wise; the result contains none of `% / @ ~ *` unescaped.
 #[must_use]
 pub fn escape(text: &str) -> Cow<'_, str> {
-    if (0..text.len()).all(|i| escaped_len(text.as_bytes(), i) == 0) {
+    if next_escaped(text.as_bytes(), 0).is_none() {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 8);
@@ -252,13 +252,31 @@ pub fn escape(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Whether a character to escape may start with `b`: `% / @ ~ *`, a C0 control or DEL, or
+/// 0xC2, the first byte of the C1 controls (and of other characters: [`escaped_len`] decides).
+const fn may_start_escaped(b: u8) -> bool {
+    matches!(b, b'%' | b'/' | b'@' | b'~' | b'*' | 0..=0x1f | 0x7f | 0xc2)
+}
+
 /// How many bytes from `i` on are one character to escape (`% / @ ~ *` or a control character,
 /// C0, DEL or C1 — the last two bytes long in UTF-8), else 0.
 fn escaped_len(bytes: &[u8], i: usize) -> usize {
-    match bytes[i] {
-        b'%' | b'/' | b'@' | b'~' | b'*' | 0..=0x1f | 0x7f => 1,
-        0xc2 if matches!(bytes.get(i + 1), Some(0x80..=0x9f)) => 2,
+    match bytes.get(i) {
+        Some(b'%' | b'/' | b'@' | b'~' | b'*' | 0..=0x1f | 0x7f) => 1,
+        Some(0xc2) if matches!(bytes.get(i + 1), Some(0x80..=0x9f)) => 2,
         _ => 0,
+    }
+}
+
+/// The first character to escape at or after `from`: where it starts and its length in bytes.
+fn next_escaped(bytes: &[u8], from: usize) -> Option<(usize, usize)> {
+    let mut at = from;
+    loop {
+        at += bytes.get(at..)?.iter().position(|&b| may_start_escaped(b))?;
+        match escaped_len(bytes, at) {
+            0 => at += 1,
+            n => return Some((at, n)),
+        }
     }
 }
 
@@ -266,23 +284,17 @@ fn escaped_len(bytes: &[u8], i: usize) -> usize {
 /// escape written as `%XX`.
 fn escape_into(out: &mut String, text: &str) {
     let bytes = text.as_bytes();
-    let (mut plain, mut i) = (0, 0);
-    while i < bytes.len() {
-        let n = escaped_len(bytes, i);
-        if n == 0 {
-            i += 1;
-            continue;
-        }
+    let mut plain = 0;
+    while let Some((at, n)) = next_escaped(bytes, plain) {
         // Both ends are char boundaries (an escaped character starts with an ASCII or lead
         // byte); `get` rather than indexing keeps the str-slicing panic out of the wasm.
-        out.push_str(text.get(plain..i).unwrap_or_default());
-        for &b in bytes.iter().skip(i).take(n) {
+        out.push_str(text.get(plain..at).unwrap_or_default());
+        for &b in bytes.iter().skip(at).take(n) {
             out.push('%');
             out.push(char::from(HEX_DIGITS[usize::from(b >> 4)]));
             out.push(char::from(HEX_DIGITS[usize::from(b & 0xf)]));
         }
-        i += n;
-        plain = i;
+        plain = at + n;
     }
     out.push_str(text.get(plain..).unwrap_or_default());
 }
