@@ -2,6 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
+import fs from "node:fs";
 import { Webhook } from "standardwebhooks";
 
 const require = createRequire(import.meta.url);
@@ -413,4 +414,32 @@ test("getOrSet loaders may return a value, a promise or any thenable", async () 
   assert.equal((await cache.getOrSet("promise", async () => "awaited")).value, "awaited");
   assert.equal((await cache.getOrSet("thenable", () => ({ then: (resolve) => resolve("thenable") }))).value, "thenable");
   await throwsCode(cache.getOrSet("rejected", () => ({ then: (_, reject) => reject(new Error("no")) })), "load_failed");
+});
+
+test("every options type takes exactly the fields its declaration names (the reader and the types cannot drift)", async () => {
+  // The interfaces tsify-next generated from src/js/types.rs, as a user's editor sees them.
+  const declarations = fs.readFileSync(require.resolve("../../pkg/npm/nodejs/edgecache.d.ts"), "utf8");
+  const declared = (name) => {
+    const body = declarations.match(new RegExp(`export interface ${name} \\{([\\s\\S]*?)\\n\\}`))[1];
+    return [...body.matchAll(/^ {4}(\w+)\??:/gm)].map((m) => m[1]).sort();
+  };
+  // Each reader refuses an unknown field naming the fields it takes.
+  const cache = new EdgeCache();
+  const readers = {
+    EdgeCacheOptions: (o) => new EdgeCache(o),
+    SetOptions: (o) => cache.set("k", "v", o),
+    GetOptions: (o) => cache.get("k", o),
+    InvalidateOptions: (o) => cache.invalidateKey("k", o),
+    LogOptions: (o) => cache.log(o),
+    FollowOptions: (o) => cache.followEdge("http://127.0.0.1:9/", o),
+    SignOptions: (o) => signPurge(SECRET, "{}", o),
+    VerifyOptions: (o) => verifyPurge(SECRET, signPurge(SECRET, "{}"), "{}", o),
+  };
+  const everyOptionsType = [...declarations.matchAll(/export interface (\w+Options) \{/g)].map((m) => m[1]).sort();
+  assert.deepEqual(everyOptionsType, Object.keys(readers).sort());
+  for (const [name, read] of Object.entries(readers)) {
+    const error = await throwsCode(() => read({ notAnOption: 1 }), "invalid_option");
+    const taken = [...error.message.split("expected one of:")[1].matchAll(/`(\w+)`/g)].map((m) => m[1]).sort();
+    assert.deepEqual(taken, declared(name), `${name}: fields read vs fields declared`);
+  }
 });
