@@ -76,8 +76,10 @@ impl std::fmt::Display for Scope {
     }
 }
 
-/// Characters that end a key segment; prefix purges must end on one.
+/// Characters that end a key segment; prefix purges must end on one. ASCII: [`segment_prefixes`]
+/// finds them byte-wise.
 pub(crate) const SEGMENT_SEPARATORS: [char; 2] = ['/', ':'];
+const _: () = assert!(SEGMENT_SEPARATORS[0].is_ascii() && SEGMENT_SEPARATORS[1].is_ascii());
 /// How many leading segments of a key get a prefix scope.
 pub(crate) const MAX_PREFIX_DEPTH: usize = 8;
 
@@ -86,9 +88,13 @@ pub(crate) const MAX_PREFIX_DEPTH: usize = 8;
 /// one of its own prefixes (`/blog/` → `/`, `/blog/`): purging the prefix `/blog/` reaches the
 /// page `/blog/` too, as it reaches every key starting with it.
 pub(crate) fn segment_prefixes(key: &str) -> impl Iterator<Item = &str> {
-    // `get`, not indexing: the end is always a char boundary, and indexing would link the
-    // str-slicing panic's formatting (char and range `Debug`) into the wasm.
-    key.match_indices(SEGMENT_SEPARATORS).filter_map(|(i, sep)| key.get(..i + sep.len())).take(MAX_PREFIX_DEPTH)
+    // Byte-wise (the separators are ASCII, which UTF-8 never uses inside another character), not
+    // by a `char` pattern, which decodes every character. `get`, not indexing: the end is
+    // always a char boundary, and indexing would link the str-slicing panic's formatting (char
+    // and range `Debug`) into the wasm.
+    let separators = SEGMENT_SEPARATORS.map(|c| c as u8);
+    let ends = key.bytes().enumerate().filter(move |(_, b)| separators.contains(b)).map(|(i, _)| i + 1);
+    ends.filter_map(|end| key.get(..end)).take(MAX_PREFIX_DEPTH)
 }
 
 /// Builds the KV keys of one key space.
@@ -406,6 +412,17 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn segment_prefixes_end_after_each_separator_character(key in "[a/:é𝄞]{0,40}") {
+            let by_char: Vec<&str> = key
+                .char_indices()
+                .filter(|(_, c)| SEGMENT_SEPARATORS.contains(c))
+                .map(|(i, c)| &key[..i + c.len_utf8()])
+                .take(MAX_PREFIX_DEPTH)
+                .collect();
+            prop_assert_eq!(segment_prefixes(&key).collect::<Vec<_>>(), by_char);
+        }
+
         #[test]
         fn distinct_keys_never_share_a_kv_key(a in ".{0,300}", b in ".{0,300}", va in 0u64..3, vb in 0u64..3) {
             let ks = KeySpace::new("ns", "0");
