@@ -106,7 +106,7 @@ let keyRoom = null;
 export function encodePair(key, value, into) {
   if (typeof key !== "string" || typeof value !== "string") return -1;
   // The value at the start of the buffer, the key in the room after it: its view made once per
-  // buffer (a view is an object to allocate; per call it cost a 200 B set 2-5 %).
+  // buffer (a view is an object to allocate: one per call cost a 200 B set up to 5 %).
   if (keyRoom === null || keyRoom.buffer !== into.buffer || keyRoom.byteOffset !== into.byteOffset + VALUE_ROOM) {
     keyRoom = into.subarray(VALUE_ROOM);
   }

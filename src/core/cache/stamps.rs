@@ -144,9 +144,10 @@ impl<S: KvStore> Cache<S> {
         Ok(scopes.iter().map(|_| (values.next().flatten(), values.next().flatten())).collect())
     }
 
-    /// Records the current stamps of the scopes in `captured`; an absent stamp is recorded as `""`, which the
-    /// first invalidation of the scope changes. Writes nothing: a never-invalidated scope costs
-    /// no stamp, so a first fill is one entry write. Sound because a stamp outlives every entry
+    /// Records the current stamps of the scopes in `captured` (built by
+    /// [`scopes_of`](super::scopes_of)); an absent stamp is recorded as `""`, which the first
+    /// invalidation of the scope changes. Writes nothing: a never-invalidated scope costs no
+    /// stamp, so a first fill is one entry write. Sound because a stamp outlives every entry
     /// that recorded its absence: entries are kept at most the stamp TTL less a margin after
     /// their capture (`store_entry`), and stores never drop stamps early (`PutOptions::pinned`).
     pub(super) async fn capture(&self, mut captured: Vec<Captured>) -> Result<Vec<Captured>, CacheError> {
