@@ -56,6 +56,14 @@ impl Scope {
         }
     }
 
+    /// The key, tag or prefix as an owned string; empty for [`Scope::Everything`].
+    pub(crate) fn into_text(self) -> String {
+        match self {
+            Self::Everything => String::new(),
+            Self::Key(text) | Self::Tag(text) | Self::Prefix(text) => text,
+        }
+    }
+
     /// The key, tag or prefix; `None` for [`Scope::Everything`].
     #[must_use]
     pub fn text(&self) -> Option<&str> {

@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 
 use super::flight::{self, Role};
 use super::stats::Counter;
-use super::{scopes_of, Cache, Fetched, Hit, Loaded, Lookup, SetOptions, Source, Validity};
+use super::{Cache, Fetched, Hit, Loaded, Lookup, SetOptions, Source, Validity};
 use crate::core::clock::Millis;
 use crate::core::entry::{Captured, EntryMeta};
 use crate::core::error::{CacheError, LoadError};
@@ -204,7 +204,7 @@ impl<S: KvStore> Cache<S> {
         // raced-invalidation check.
         let mut expected = options.tags.clone();
         expected.extend(previous.into_iter().filter(|t| !options.tags.contains(t)));
-        let scopes = scopes_of(key, &expected);
+        let scopes = self.scopes_of(key, &expected);
         // A store failure here means no fence: load anyway, but do not store.
         let captured = self.capture(scopes).await;
         self.counters.bump(Counter::Load);

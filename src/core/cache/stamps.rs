@@ -145,7 +145,7 @@ impl<S: KvStore> Cache<S> {
     }
 
     /// Records the current stamps of the scopes in `captured` (built by
-    /// [`scopes_of`](super::scopes_of)); an absent stamp is recorded as `""`, which the first
+    /// [`Cache::scopes_of`]); an absent stamp is recorded as `""`, which the first
     /// invalidation of the scope changes. Writes nothing: a never-invalidated scope costs no
     /// stamp, so a first fill is one entry write. Sound because a stamp outlives every entry
     /// that recorded its absence: entries are kept at most the stamp TTL less a margin after
@@ -179,7 +179,11 @@ impl<S: KvStore> Cache<S> {
             let (Some(hard), Some(any)) = (known(Which::Hard), known(Which::Any)) else {
                 return false;
             };
-            (c.hard, c.any) = (hard.unwrap_or_default().to_owned(), any.unwrap_or_default().to_owned());
+            // Into the strings' own buffers (a recycled list has them: `Cache::spare`).
+            c.hard.clear();
+            c.hard.push_str(hard.unwrap_or_default());
+            c.any.clear();
+            c.any.push_str(any.unwrap_or_default());
             true
         })
     }
