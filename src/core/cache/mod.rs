@@ -280,9 +280,7 @@ impl<S: KvStore> Cache<S> {
             tags: options.tags,
         }
     }
-}
 
-impl<S: KvStore> Cache<S> {
     /// The scopes an entry records — everything, its key, its key prefixes, its tags — each with
     /// its stamps still to be read ([`Cache::capture`]): built as the list the entry keeps, in
     /// the buffers of the last one stored ([`Cache::spare`]).
